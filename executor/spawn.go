@@ -1,0 +1,101 @@
+package executor
+
+import (
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// Children are started with Pdeathsig so that they die with tubo even when
+// tubo is SIGKILLed. The kernel sends that signal when the thread that
+// forked the child exits, not the process (go.dev/issue/27505), so every
+// fork happens on one OS thread that is locked and never released.
+
+type spawnReq struct {
+	path string
+	argv []string
+	attr *os.ProcAttr
+	done chan spawnResp
+}
+
+type spawnResp struct {
+	p   *os.Process
+	err error
+}
+
+var (
+	spawnOnce sync.Once
+	spawnCh   chan spawnReq
+)
+
+func spawner() {
+	runtime.LockOSThread()
+	// Never unlocked: when this goroutine ends, the thread must not be
+	// reused or exit while children that hold its Pdeathsig live.
+	for req := range spawnCh {
+		p, err := os.StartProcess(req.path, req.argv, req.attr)
+		req.done <- spawnResp{p, err}
+	}
+}
+
+// spawn starts a process on the spawner thread.
+func spawn(path string, argv []string, attr *os.ProcAttr) (*os.Process, error) {
+	spawnOnce.Do(func() {
+		spawnCh = make(chan spawnReq)
+		go spawner()
+	})
+	done := make(chan spawnResp, 1)
+	spawnCh <- spawnReq{path, argv, attr, done}
+	r := <-done
+	return r.p, r.err
+}
+
+// inherited lists the descriptors above 2 that tubo was given without
+// close-on-exec. They pass through to every child, as in sh (make's
+// jobserver relies on it); every descriptor tubo opens itself is
+// close-on-exec and reaches a child only through its fd table.
+var inherited = scanInherited()
+
+func scanInherited() map[int]bool {
+	fds := map[int]bool{}
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return fds
+	}
+	for _, e := range ents {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil || fd <= 2 {
+			continue
+		}
+		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+		if err == nil && flags&unix.FD_CLOEXEC == 0 {
+			fds[fd] = true
+		}
+	}
+	return fds
+}
+
+// InheritedFDs reports the descriptors above 2 that pass through to
+// children because tubo inherited them.
+func InheritedFDs() []int {
+	var out []int
+	for fd := range inherited {
+		out = append(out, fd)
+	}
+	return out
+}
+
+// fdOpen reports whether descriptor fd is open in tubo.
+func fdOpen(fd int) bool {
+	_, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+	return err == nil
+}
+
+// signalGroup sends sig to a whole process group.
+func signalGroup(pgid int, sig syscall.Signal) error {
+	return syscall.Kill(-pgid, sig)
+}

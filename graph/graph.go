@@ -1,0 +1,296 @@
+// Package graph holds tubo's process graph: the one model that both front
+// ends (a shell line, a YAML pipeline file) produce and that validation,
+// rendering, planning and execution consume.
+//
+// A graph is a set of nodes (processes, named FIFOs, files, and the builtin
+// tee and merge stream nodes) joined by edges that go from one node's file
+// descriptor to another's. Every node and edge remembers where in the source
+// it came from, so any later error can name FILE:LINE:COL.
+package graph
+
+import (
+	"fmt"
+	"time"
+)
+
+// Pos is a place in a pipeline's source. The zero Pos means "unknown".
+type Pos struct {
+	File string // "" for a line given on the command line
+	Line int    // 1-based; 0 means unknown
+	Col  int    // 1-based; 0 means unknown
+}
+
+// String formats the position as FILE:LINE:COL, LINE:COL without a file, or
+// "?" when nothing is known.
+func (p Pos) String() string {
+	switch {
+	case p.Line == 0 && p.File == "":
+		return "?"
+	case p.Line == 0:
+		return p.File
+	case p.File == "":
+		return fmt.Sprintf("%d:%d", p.Line, p.Col)
+	}
+	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
+}
+
+// IsValid reports whether the position names at least a file or a line.
+func (p Pos) IsValid() bool { return p.File != "" || p.Line > 0 }
+
+// Kind says what a node is.
+type Kind int
+
+const (
+	Process Kind = iota // a program that tubo forks and execs
+	FIFO                // a named pipe that tubo creates with mkfifo
+	File                // a regular file used as a source or a sink
+	Tee                 // builtin fan-out: one input copied to every output
+	Merge               // builtin fan-in: several inputs into one output
+)
+
+func (k Kind) String() string {
+	switch k {
+	case Process:
+		return "process"
+	case FIFO:
+		return "fifo"
+	case File:
+		return "file"
+	case Tee:
+		return "tee"
+	case Merge:
+		return "merge"
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// Node is one vertex of the graph. Which fields matter depends on Kind; the
+// others stay at their zero value.
+type Node struct {
+	ID   string // unique within the graph, e.g. "esclavo[1]"
+	Kind Kind
+	Pos  Pos
+
+	// Group is the name of the declaration that produced the node; replicas
+	// of one stage share it ("esclavo"). Empty means the same as ID.
+	Group string
+
+	// Process fields.
+	Argv []string // program and arguments, after expansion; Argv[0] is looked up on PATH
+	// Shell, when set, is a shell line that tubo runs through its own shell
+	// front end (as `tubo -c Shell`) instead of Argv.
+	Shell string
+	// Dir is the working directory; "" means tubo's own.
+	Dir string
+	// Env lists NAME=VALUE pairs that the stage gets on top of tubo's
+	// environment; nil adds nothing.
+	Env []string
+	// Timeout ends the stage (SIGTERM, then SIGKILL after the run's grace
+	// period) when it runs longer; 0 means no limit.
+	Timeout time.Duration
+	// After names nodes that must exit with status 0 before this one starts;
+	// nil means start at once.
+	After []string
+	// Redirs are sh-style redirections, applied in order after the edges are
+	// wired (so `2>&1` sees the pipe that an edge put on fd 1).
+	Redirs []Redir
+	// Replica is this copy's index (0-based) among Replicas copies; Replicas
+	// is 0 for a stage that was not replicated.
+	Replica, Replicas int
+	// StdinNull gives the process /dev/null on fd 0 when no edge feeds it;
+	// false means it inherits tubo's stdin.
+	StdinNull bool
+
+	// FIFO and File fields.
+	Path string // "" for a FIFO means a fresh name in tubo's private directory
+	// Keep leaves a FIFO in place after the run; false removes it.
+	Keep bool
+	// Append opens a sink file with O_APPEND instead of truncating it.
+	Append bool
+
+	// Merge fields.
+	Merge MergeSpec
+
+	// Tee fields.
+	// FailOnReaderExit makes a reader that exits early fail the run; false
+	// drops that reader and keeps feeding the others.
+	FailOnReaderExit bool
+}
+
+// Name is the node's group name, or its ID if it has none.
+func (n *Node) Name() string {
+	if n.Group != "" {
+		return n.Group
+	}
+	return n.ID
+}
+
+// MergeMode says how a merge node combines its inputs.
+type MergeMode int
+
+const (
+	Concat     MergeMode = iota // all of input 1, then all of input 2, …
+	Interleave                  // whole records in the order they arrive
+	Ordered                     // k-way merge of inputs that are each sorted
+)
+
+func (m MergeMode) String() string {
+	return [...]string{"concat", "interleave", "ordered"}[m]
+}
+
+// RecordFormat says what one record of a merge input is.
+type RecordFormat int
+
+const (
+	Lines RecordFormat = iota // text lines ending in '\n'
+	Int32                     // 4-byte signed integers
+	Int64                     // 8-byte signed integers
+)
+
+func (r RecordFormat) String() string {
+	return [...]string{"lines", "int32", "int64"}[r]
+}
+
+// Width is the size in bytes of one binary record, or 0 for lines.
+func (r RecordFormat) Width() int {
+	switch r {
+	case Int32:
+		return 4
+	case Int64:
+		return 8
+	}
+	return 0
+}
+
+// ByteOrder of binary records.
+type ByteOrder int
+
+const (
+	HostOrder ByteOrder = iota
+	LittleEndian
+	BigEndian
+)
+
+func (b ByteOrder) String() string {
+	return [...]string{"host", "little", "big"}[b]
+}
+
+// MergeSpec configures a merge node. The zero value concatenates lines.
+type MergeSpec struct {
+	Mode   MergeMode
+	Record RecordFormat
+	Order  ByteOrder // for binary records
+	// Numeric orders text lines by the number at their start instead of
+	// byte-wise; unused for binary records, which always compare as numbers.
+	Numeric bool
+	// Text writes binary records as decimal text lines; false writes them in
+	// the input's binary form.
+	Text bool
+}
+
+// Well-known descriptors of a process endpoint.
+const (
+	Stdin  = 0
+	Stdout = 1
+	Stderr = 2
+)
+
+// Endpoint is one end of an edge: a node and, for processes, a descriptor.
+// FIFO, File, Tee and Merge nodes ignore FD on their side except that the
+// order of a merge's inputs is the order of its edges.
+type Endpoint struct {
+	Node string
+	FD   int
+}
+
+func (e Endpoint) String() string { return fmt.Sprintf("%s:%d", e.Node, e.FD) }
+
+// Edge carries bytes from one endpoint to another through a kernel pipe (or,
+// for FIFO and file nodes, through the file itself).
+type Edge struct {
+	From, To Endpoint
+	Pos      Pos
+	// PipeSize asks for this pipe's buffer size in bytes (F_SETPIPE_SZ); 0
+	// means the run's default.
+	PipeSize int
+}
+
+// Policy says what a run does when one process fails.
+type Policy int
+
+const (
+	// LetFinish lets the other stages run to their end, as sh does.
+	LetFinish Policy = iota
+	// KillRest ends every other stage on the first failure.
+	KillRest
+)
+
+func (p Policy) String() string { return [...]string{"let-finish", "kill-rest"}[p] }
+
+// Graph is a whole process graph.
+type Graph struct {
+	Name  string
+	Nodes []*Node
+	Edges []*Edge
+
+	// Pipefail makes the run's status the last non-zero status of any
+	// process instead of the status of the last process.
+	Pipefail bool
+	// IgnoreSIGPIPE counts a process killed by SIGPIPE as a success: its
+	// reader finished early, which is how `yes | head` ends. Shell lines
+	// keep sh's rule (141 is a failure under pipefail).
+	IgnoreSIGPIPE bool
+	// OnFailure is the failure policy; the zero value lets the rest finish.
+	OnFailure Policy
+	// Timeout bounds the whole run; 0 means no limit.
+	Timeout time.Duration
+	// TempDir is a fresh path that the executor creates with mode 0700 to
+	// hold FIFOs that have no path of their own, and removes afterwards;
+	// "" when no FIFO needs it.
+	TempDir string
+}
+
+// Node returns the node with the given ID, or nil.
+func (g *Graph) Node(id string) *Node {
+	for _, n := range g.Nodes {
+		if n.ID == id {
+			return n
+		}
+	}
+	return nil
+}
+
+// Add appends a node and returns it.
+func (g *Graph) Add(n *Node) *Node {
+	g.Nodes = append(g.Nodes, n)
+	return n
+}
+
+// Connect appends an edge from one endpoint to another.
+func (g *Graph) Connect(from, to Endpoint, pos Pos) *Edge {
+	e := &Edge{From: from, To: to, Pos: pos}
+	g.Edges = append(g.Edges, e)
+	return e
+}
+
+// Inputs returns the edges that end at node id, in declaration order.
+func (g *Graph) Inputs(id string) []*Edge {
+	var in []*Edge
+	for _, e := range g.Edges {
+		if e.To.Node == id {
+			in = append(in, e)
+		}
+	}
+	return in
+}
+
+// Outputs returns the edges that start at node id, in declaration order.
+func (g *Graph) Outputs(id string) []*Edge {
+	var out []*Edge
+	for _, e := range g.Edges {
+		if e.From.Node == id {
+			out = append(out, e)
+		}
+	}
+	return out
+}
