@@ -1,0 +1,49 @@
+# tubo's build, test and benchmark entry points. `make run` and `make test`
+# are the two commands the README gives for a fresh machine.
+
+GO       ?= go
+BIN      := bin
+VERSION  := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X github.com/tubo-pipes/tubo/cli.Version=$(VERSION)
+EXAMPLES := esclavo maestro fifo-producer fifo-consumer pipe-message lssort-dup lssort-dup2
+FUZZTIME ?= 10s
+
+.PHONY: build run test test-long fuzz bench lint clean
+
+# build puts tubo and the example programs into bin/.
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/tubo ./cmd/tubo
+	$(GO) build -trimpath -o $(BIN)/ $(addprefix ./examples/,$(EXAMPLES))
+
+# run is the main job: the primes of 1000–2000 found by esclavo workers,
+# merged in order by tubo.
+run: build
+	$(BIN)/tubo run pipelines/primes.yaml
+
+# test runs every test, with real processes and pipes.
+test: build
+	$(GO) test -count=1 ./...
+
+# test-long adds the soak test at full size.
+test-long: build
+	TUBO_SOAK=5000 $(GO) test -count=1 -run Soak -timeout 30m ./...
+
+# fuzz runs each fuzz target for FUZZTIME.
+fuzz:
+	$(GO) test -run XXX -fuzz FuzzParse -fuzztime $(FUZZTIME) ./parser/shell/
+	$(GO) test -run XXX -fuzz FuzzLoad -fuzztime $(FUZZTIME) ./parser/pipeline/
+
+# bench compares tubo with dash, bash, GNU parallel and coreutils, side by
+# side in one run, and prints ratios.
+bench: build
+	@command -v dash >/dev/null && command -v parallel >/dev/null || \
+		{ apt-get update -qq && apt-get install -y -qq dash parallel >/dev/null; }
+	$(GO) run ./bench
+
+lint:
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+
+clean:
+	rm -rf $(BIN)
