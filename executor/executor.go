@@ -576,8 +576,24 @@ func (r *run) exec(i int, path string, env []string, dir string) {
 		sys.Ctty = int(r.opt.TTY.Fd())
 	}
 	killing := r.killing
+	// Count the new member before it exists: a stage that joins the run's
+	// group must be counted before an earlier member is reaped, or the
+	// group would look empty and be swept (see reap).
+	if sys.Pgid != 0 {
+		r.groups[sys.Pgid]++
+	}
 	r.mu.Unlock()
+	unreserve := func() {
+		r.mu.Lock()
+		if r.groups[sys.Pgid]--; r.groups[sys.Pgid] <= 0 {
+			delete(r.groups, sys.Pgid)
+		}
+		r.mu.Unlock()
+	}
 	if killing {
+		if sys.Pgid != 0 {
+			unreserve()
+		}
 		res.Skipped = true
 		res.Status = SignalStatus(syscall.SIGTERM)
 		r.release(i)
@@ -586,11 +602,21 @@ func (r *run) exec(i int, path string, env []string, dir string) {
 	}
 	argv := pr.Argv
 	res.Start = time.Now()
-	proc, err := spawn(path, argv, &os.ProcAttr{Dir: dir, Env: env, Files: files, Sys: sys})
+	attr := &os.ProcAttr{Dir: dir, Env: env, Files: files, Sys: sys}
+	proc, err := spawn(path, argv, attr)
+	if errors.Is(err, syscall.ENOEXEC) {
+		// A file with no #! line is a shell script, as sh runs it.
+		path, argv = "/bin/sh", append([]string{"sh", path}, argv[1:]...)
+		proc, err = spawn(path, argv, attr)
+	}
 	if err != nil && sys.Pgid != 0 && errors.Is(err, syscall.EPERM) {
 		// The run's group has no member left to join: start a new one.
+		unreserve()
 		sys.Pgid = 0
-		proc, err = spawn(path, argv, &os.ProcAttr{Dir: dir, Env: env, Files: files, Sys: sys})
+		proc, err = spawn(path, argv, attr)
+	}
+	if err != nil && sys.Pgid != 0 {
+		unreserve()
 	}
 	if devnull != nil {
 		devnull.Close()
@@ -608,14 +634,15 @@ func (r *run) exec(i int, path string, env []string, dir string) {
 	}
 	res.Pid = proc.Pid
 	r.mu.Lock()
-	pgid := proc.Pid
-	if sys.Pgid != 0 {
-		pgid = sys.Pgid
+	pgid := sys.Pgid
+	if pgid == 0 {
+		pgid = proc.Pid
+		r.groups[pgid]++
+		if !r.p.OwnGroups && r.pgid == 0 {
+			r.pgid = pgid
+		}
+		guard.watch(pgid, true)
 	}
-	if !r.p.OwnGroups && r.pgid == 0 {
-		r.pgid = pgid
-	}
-	r.groups[pgid]++
 	r.live[proc.Pid] = proc
 	r.mu.Unlock()
 	r.trace("start", pr.Node.ID, proc.Pid, "%s", quoteArgv(argv))
@@ -742,7 +769,12 @@ func (r *run) reap(i int, proc *os.Process, pgid int) {
 	}
 	delete(r.live, proc.Pid)
 	if r.groups[pgid]--; r.groups[pgid] <= 0 {
+		// Every process tubo started in this group is reaped. Whatever is
+		// left in it was left behind by a stage (`cmd &`) and could hold a
+		// pipe open forever: it does not outlive the stage.
+		signalGroup(pgid, syscall.SIGKILL)
 		delete(r.groups, pgid)
+		guard.watch(pgid, false)
 	}
 	r.mu.Unlock()
 	r.trace("exit", res.Node.ID, proc.Pid, "%s", describe(res))
