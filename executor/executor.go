@@ -156,12 +156,12 @@ type run struct {
 	mu sync.Mutex
 	// pgid is the run's shared process group (plan.OwnGroups false); 0
 	// until the first process starts.
-	pgid    int
-	groups  map[int]int // live process groups → live members
-	live    map[int]*os.Process
-	done    []bool // per Procs: finished (exited, failed to start, skipped)
-	killing bool   // tubo is ending the run; later failures are not "first"
-	wg      sync.WaitGroup
+	pgid     int
+	groups   map[int]int // live process groups → live members
+	live     map[int]*os.Process
+	done     []bool // per Procs: finished (exited, failed to start, skipped)
+	killing  bool   // tubo is ending the run; later failures are not "first"
+	wg       sync.WaitGroup
 	stop     chan struct{} // closed when every process has finished
 	stopOnce sync.Once
 	nleft    int // processes not finished yet
@@ -533,7 +533,7 @@ func (r *run) exec(i int, path string, env []string, dir string) {
 	// each entry onto its index; a nil entry is closed in the child.
 	files := make([]*os.File, max+1)
 	for fd := range inherited {
-		files[fd] = os.NewFile(uintptr(fd), "inherited")
+		files[fd] = inheritedFiles[fd]
 	}
 	var devnull *os.File
 	for _, fd := range pr.FDs {
@@ -679,7 +679,7 @@ func (r *run) inheritedFile(fd int) *os.File {
 		return f
 	}
 	if inherited[fd] && fdOpen(fd) {
-		return os.NewFile(uintptr(fd), "inherited")
+		return inheritedFiles[fd]
 	}
 	return nil
 }

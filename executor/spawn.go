@@ -60,6 +60,18 @@ func spawn(path string, argv []string, attr *os.ProcAttr) (*os.Process, error) {
 // close-on-exec and reaches a child only through its fd table.
 var inherited = scanInherited()
 
+// inheritedFiles holds the one *os.File tubo makes for each inherited
+// descriptor, kept for the life of the process: an *os.File that becomes
+// garbage closes its descriptor in a finalizer, and every later child would
+// then start without it (or fail with EBADF).
+var inheritedFiles = func() map[int]*os.File {
+	m := map[int]*os.File{}
+	for fd := range inherited {
+		m[fd] = os.NewFile(uintptr(fd), "inherited")
+	}
+	return m
+}()
+
 func scanInherited() map[int]bool {
 	fds := map[int]bool{}
 	ents, err := os.ReadDir("/proc/self/fd")

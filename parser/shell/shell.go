@@ -1,0 +1,92 @@
+// Package shell is the parsing half of tubo's shell front end. It parses a
+// shell line or script with mvdan.cc/sh (bash variant, so that `|&`, `&>`
+// and here-strings parse), and rejects, before anything runs, every construct
+// that tubo does not run: loops, conditionals, functions, background jobs,
+// arrays, and the rest. Running what remains is the runner package's job.
+package shell
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"mvdan.cc/sh/v3/syntax"
+
+	"github.com/tubo-pipes/tubo/graph"
+)
+
+// Lang is the language variant tubo parses, prints and quotes with.
+const Lang = syntax.LangBash
+
+// Error is a problem at a place in the source: a parse error or an
+// unsupported construct. It prints as FILE:LINE:COL: MSG, or LINE:COL: MSG
+// for a line given on the command line.
+type Error struct {
+	Pos graph.Pos
+	Msg string
+}
+
+func (e *Error) Error() string {
+	if e.Pos.IsValid() {
+		return e.Pos.String() + ": " + e.Msg
+	}
+	return e.Msg
+}
+
+// Pos converts a syntax position into a graph position in file name ("" for
+// a line given on the command line).
+func Pos(name string, p syntax.Pos) graph.Pos {
+	if !p.IsValid() {
+		return graph.Pos{File: name}
+	}
+	return graph.Pos{File: name, Line: int(p.Line()), Col: int(p.Col())}
+}
+
+// Parse parses src. Syntax errors come back as *Error with the position the
+// parser reports.
+func Parse(name, src string) (*syntax.File, error) {
+	p := syntax.NewParser(syntax.Variant(Lang))
+	f, err := p.Parse(strings.NewReader(src), name)
+	if err == nil {
+		return f, nil
+	}
+	var pe syntax.ParseError
+	var le syntax.LangError
+	switch {
+	case errors.As(err, &pe):
+		return nil, &Error{Pos: Pos(name, pe.Pos), Msg: pe.Text}
+	case errors.As(err, &le):
+		return nil, &Error{Pos: Pos(name, le.Pos), Msg: langFeature(le.Feature)}
+	}
+	return nil, fmt.Errorf("%s: %w", name, err)
+}
+
+// ParseChecked parses src and rejects unsupported constructs anywhere in
+// it: the whole input is checked before any of it may run.
+func ParseChecked(name, src string) (*syntax.File, error) {
+	f, err := Parse(name, src)
+	if err != nil {
+		return nil, err
+	}
+	if err := Check(f); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// notSupported words the message for a construct: "while loops are not
+// supported", "the read builtin is not supported".
+func notSupported(what string) string {
+	if strings.HasPrefix(what, "the ") || strings.HasPrefix(what, "this ") {
+		return what + " is not supported"
+	}
+	return what + " are not supported"
+}
+
+// langFeature words a feature of another shell that the parser met.
+func langFeature(feature string) string {
+	if strings.HasSuffix(feature, "s") {
+		return feature + " are not supported"
+	}
+	return feature + " is not supported"
+}
