@@ -47,8 +47,7 @@ type app struct {
 	file     string // -f
 	errexit  bool   // -e
 	options  []string
-	trace    bool
-	grace    string
+	obs      observe
 	signals  *signals
 	usageErr bool // the error is about how tubo was called: status 2
 }
@@ -93,16 +92,10 @@ With no arguments and a non-terminal stdin, tubo reads lines from stdin.`,
 	root.Flags().StringVarP(&a.file, "file", "f", "", "run the lines of `FILE` (for #! lines: #!/usr/bin/env -S tubo -f)")
 	root.Flags().BoolVarP(&a.errexit, "errexit", "e", false, "exit on the first failing command (set -e)")
 	root.Flags().StringArrayVarP(&a.options, "option", "o", nil, "set a shell option: pipefail, errexit")
-	a.addRunFlags(root)
-	root.AddCommand(a.runCmd(), a.checkCmd(), a.graphCmd(), a.explainCmd())
+	a.obs.flags(root)
+	root.AddCommand(a.runCmd(), a.checkCmd(), a.graphCmd(), a.explainCmd(), a.verifyCmd())
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	return root
-}
-
-// addRunFlags adds the flags shared by everything that runs processes.
-func (a *app) addRunFlags(c *cobra.Command) {
-	c.PersistentFlags().BoolVar(&a.trace, "trace", false, "log every pipe, mkfifo, start, exit and signal to stderr as it happens")
-	c.PersistentFlags().StringVar(&a.grace, "grace", "2s", "time between SIGTERM and SIGKILL when tubo ends a stage")
 }
 
 // runShell runs a shell line, a script file, or lines from stdin.
@@ -129,6 +122,7 @@ func (a *app) runShell(cmd *cobra.Command, args []string) error {
 	}
 	cfg.Errexit = cfg.Errexit || a.errexit
 	defer a.signals.stop()
+	defer a.obs.close()
 	err = runner.New(cfg).Run(a.signals.ctx, src)
 	return a.signals.override(err)
 }
@@ -164,17 +158,21 @@ func (a *app) shellSource(cmd *cobra.Command, args []string) (src, name string, 
 }
 
 func (a *app) runnerConfig() (runner.Config, error) {
+	if err := a.obs.start(a.stderr); err != nil {
+		return runner.Config{}, err
+	}
 	sig := catchSignals()
 	a.signals = sig
-	cfg := runner.Config{
+	return runner.Config{
 		Stdin: a.stdin, Stdout: a.stdout, Stderr: a.stderr,
-		Signals: sig.forward,
-		TTY:     controllingTTY(a.stdin),
-	}
-	if a.trace {
-		cfg.Trace = newTracer(a.stderr).event
-	}
-	return cfg, nil
+		Signals:   sig.forward,
+		TTY:       controllingTTY(a.stdin),
+		Trace:     a.obs.event,
+		PipeSize:  a.obs.pipeSize,
+		Grace:     a.obs.grace,
+		BeforeRun: a.obs.before,
+		AfterRun:  a.obs.after,
+	}, nil
 }
 
 // exitCode turns the error a command returned into tubo's exit status and

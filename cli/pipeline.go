@@ -17,6 +17,7 @@ import (
 
 func (a *app) runCmd() *cobra.Command {
 	var sets []string
+	var recordFile string
 	c := &cobra.Command{
 		Use:   "run FILE [--set NAME=VALUE]…",
 		Short: "Run a YAML pipeline file",
@@ -26,10 +27,24 @@ func (a *app) runCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.runGraph(g)
+			start := time.Now()
+			p, res, err := a.execGraph(g, a.stdout)
+			if err != nil {
+				return err
+			}
+			if recordFile != "" {
+				if err := recordRun(recordFile, args[0], sets, g, p, res, start); err != nil {
+					return fmt.Errorf("--record: %w", err)
+				}
+			}
+			if res.Status != 0 {
+				return a.signals.override(&executor.ExitError{Status: res.Status})
+			}
+			return a.signals.override(nil)
 		},
 	}
 	c.Flags().StringArrayVar(&sets, "set", nil, "override a parameter: `NAME=VALUE` (repeatable)")
+	c.Flags().StringVar(&recordFile, "record", "", "write a manifest of the run to `FILE` (hashes of the pipeline, executables, inputs and outputs) for tubo verify")
 	return c
 }
 
@@ -118,35 +133,34 @@ func loadPipeline(path string, sets []string) (*graph.Graph, error) {
 	return g, nil
 }
 
-// runGraph plans and runs a graph and turns its result into tubo's status.
-func (a *app) runGraph(g *graph.Graph) error {
-	p, err := plan.Build(g, plan.Options{})
+// execGraph plans and runs a graph with the observers the flags asked for.
+func (a *app) execGraph(g *graph.Graph, stdout *os.File) (*plan.Plan, *executor.Result, error) {
+	p, err := plan.Build(g, plan.Options{PipeSize: a.obs.pipeSize})
 	if err != nil {
-		return &executor.ExitError{Status: executor.StatusUsage, Err: err}
+		return nil, nil, &executor.ExitError{Status: executor.StatusUsage, Err: err}
 	}
+	// Each stage of a graph gets a process group of its own, so a timeout
+	// or kill-rest ends a stage together with its descendants.
 	p.OwnGroups = true
+	if err := a.obs.start(a.stderr); err != nil {
+		return nil, nil, err
+	}
+	defer a.obs.close()
 	sig := catchSignals()
 	a.signals = sig
 	defer sig.stop()
-	grace, err := time.ParseDuration(a.grace)
-	if err != nil {
-		return usagef("--grace %s: %v", a.grace, err)
-	}
 	opt := executor.Options{
-		Stdin: a.stdin, Stdout: a.stdout, Stderr: a.stderr,
-		Signals: sig.forward, Grace: grace,
+		Stdin: a.stdin, Stdout: stdout, Stderr: a.stderr,
+		Signals: sig.forward, Grace: a.obs.grace, Trace: a.obs.event,
 	}
-	if a.trace {
-		opt.Trace = newTracer(a.stderr).event
-	}
+	a.obs.before(p)
+	start := time.Now()
 	res, err := executor.Run(sig.ctx, p, opt)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	if res.Status != 0 {
-		return sig.override(&executor.ExitError{Status: res.Status})
-	}
-	return sig.override(nil)
+	a.obs.after(g, p, res, start, time.Now())
+	return p, res, nil
 }
 
 func count(g *graph.Graph) (procs, fifos, builtins int) {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"mvdan.cc/sh/v3/syntax"
 
@@ -213,12 +214,17 @@ func (r *Runner) stageNode(ctx context.Context, st stage) (*graph.Node, error) {
 // runGraph plans and runs one pipeline's graph with the runner's
 // descriptors, environment and directory, and returns its sh status.
 func (r *Runner) runGraph(ctx context.Context, g *graph.Graph) int {
-	p, err := plan.Build(g, plan.Options{Self: r.self()})
+	p, err := plan.Build(g, plan.Options{Self: r.self(), PipeSize: r.cfg.PipeSize})
 	if err != nil {
 		r.errorf("%v", err)
 		return 1
 	}
+	if r.cfg.BeforeRun != nil {
+		r.cfg.BeforeRun(p)
+	}
+	start := time.Now()
 	res, err := executor.Run(ctx, p, executor.Options{
+		Grace:      r.cfg.Grace,
 		Stdin:      r.fds[0],
 		Stdout:     r.fds[1],
 		Stderr:     r.fds[2],
@@ -232,6 +238,9 @@ func (r *Runner) runGraph(ctx context.Context, g *graph.Graph) int {
 	if err != nil {
 		r.errorf("%v", err)
 		return 1
+	}
+	if r.cfg.AfterRun != nil {
+		r.cfg.AfterRun(g, p, res, start, time.Now())
 	}
 	st := int(res.Status)
 	if res.Signal != 0 && (res.Signal == syscall.SIGINT || res.Signal == syscall.SIGTERM || res.Signal == syscall.SIGHUP) && st > 128 {

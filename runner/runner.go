@@ -13,12 +13,14 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"mvdan.cc/sh/v3/syntax"
 
 	"github.com/tubo-pipes/tubo/executor"
 	"github.com/tubo-pipes/tubo/graph"
 	"github.com/tubo-pipes/tubo/parser/shell"
+	"github.com/tubo-pipes/tubo/plan"
 )
 
 // Config sets up a Runner. Every field may be left at its zero value.
@@ -43,6 +45,16 @@ type Config struct {
 	Name string
 	// Args are the positional parameters $1, $2, …
 	Args []string
+	// PipeSize is the pipe buffer size for every pipe between stages
+	// (F_SETPIPE_SZ); 0 keeps the kernel's default.
+	PipeSize int
+	// Grace is the time between SIGTERM and SIGKILL when tubo ends a
+	// stage; 0 means the executor's default.
+	Grace time.Duration
+	// BeforeRun and AfterRun, when non-nil, see every pipeline: its plan
+	// before it starts, and its result after (for reports and progress).
+	BeforeRun func(p *plan.Plan)
+	AfterRun  func(g *graph.Graph, p *plan.Plan, res *executor.Result, start, end time.Time)
 }
 
 // Runner holds a shell's state between statements: variables, the working

@@ -1,0 +1,113 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tubo-pipes/tubo/executor"
+	"github.com/tubo-pipes/tubo/graph"
+	"github.com/tubo-pipes/tubo/plan"
+	"github.com/tubo-pipes/tubo/progress"
+	"github.com/tubo-pipes/tubo/report"
+)
+
+// observe holds the flags that watch a run (--trace, --progress, --report,
+// --report-json) and turns executor events and results into what they
+// ask for. One observe serves every pipeline of a run.
+type observe struct {
+	trace      bool
+	progress   progress.Mode
+	report     bool
+	reportJSON string
+	pipeSize   int
+	grace      time.Duration
+
+	stderr *os.File
+	tracer *tracer
+	prog   *progress.Progress
+	json   *os.File
+	nruns  int
+}
+
+func (o *observe) flags(c *cobra.Command) {
+	f := c.PersistentFlags()
+	f.BoolVar(&o.trace, "trace", false, "log every pipe, mkfifo, start, exit and signal to stderr as it happens")
+	f.Var(&o.progress, "progress", "live progress on stderr: never, auto (when stderr is a terminal) or always")
+	f.BoolVar(&o.report, "report", false, "print a table of every stage (status, times, CPU, RSS, bytes) to stderr after the run")
+	f.StringVar(&o.reportJSON, "report-json", "", "write the run report as JSON to `FILE` (docs/report.schema.json; one document per pipeline, one per line)")
+	f.IntVar(&o.pipeSize, "pipe-size", 0, "pipe buffer size in `BYTES` for every edge (F_SETPIPE_SZ, capped by /proc/sys/fs/pipe-max-size); 0 keeps the kernel default")
+	f.DurationVar(&o.grace, "grace", 2*time.Second, "time between SIGTERM and SIGKILL when tubo ends a stage")
+}
+
+// start opens what the flags need; call once before the first pipeline.
+func (o *observe) start(stderr *os.File) error {
+	o.stderr = stderr
+	if o.trace {
+		o.tracer = newTracer(stderr)
+		if o.progress == progress.Auto {
+			// The trace and a redrawn progress area would fight over the
+			// terminal; an explicit --progress=always still wins.
+			o.progress = progress.Never
+		}
+	}
+	if o.reportJSON != "" {
+		f, err := os.Create(o.reportJSON)
+		if err != nil {
+			return usagef("--report-json: %v", err)
+		}
+		o.json = f
+	}
+	return nil
+}
+
+func (o *observe) close() {
+	if o.json != nil {
+		o.json.Close()
+	}
+}
+
+// before is called with each pipeline's plan just before it starts.
+func (o *observe) before(p *plan.Plan) {
+	o.prog = progress.New(o.stderr, o.progress)
+	o.prog.Plan(p)
+}
+
+// event is the executor's Trace callback.
+func (o *observe) event(e executor.Event) {
+	if o.tracer != nil {
+		o.tracer.event(e)
+	}
+	if o.prog != nil {
+		o.prog.Event(e)
+	}
+}
+
+// after is called with each pipeline's result.
+func (o *observe) after(g *graph.Graph, p *plan.Plan, res *executor.Result, start, end time.Time) {
+	if o.prog != nil {
+		o.prog.Finish(res)
+		o.prog = nil
+	}
+	o.nruns++
+	rep := report.New(res, start, end, report.WithGraph(g))
+	if o.report {
+		report.Text(o.stderr, rep)
+	}
+	if o.json != nil {
+		if err := report.JSON(o.json, rep); err != nil {
+			fmt.Fprintf(o.stderr, "tubo: --report-json: %v\n", err)
+		}
+	}
+	// A failed multi-stage graph gets a short account on every failure;
+	// for a one-command shell pipeline the command's own message says it.
+	if rep.Failed() && !o.report && isGraphRun(g) {
+		report.Short(o.stderr, rep)
+	}
+}
+
+// isGraphRun tells a YAML graph from a shell pipeline: a shell pipeline
+// keeps sh's silence about a failing command.
+func isGraphRun(g *graph.Graph) bool { return g.IgnoreSIGPIPE || g.OnFailure == graph.KillRest }

@@ -1,0 +1,264 @@
+// Package progress shows a run's stages live on a terminal: each stage's
+// state (waiting, running, exited N, killed SIG), its CPU time, the bytes
+// it has written and its write rate, refreshed about four times a second
+// from /proc/PID/stat and /proc/PID/io.
+//
+// It learns the stages' pids from the executor's trace events, so a
+// Progress is wired in through executor.Options.Trace (alongside a tracer,
+// if any). It writes only to the file it is given (stderr), draws nothing
+// when that is not a terminal (Mode Auto), and honours NO_COLOR. Cursor
+// movement and colors come from github.com/muesli/termenv.
+package progress
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/muesli/termenv"
+
+	"github.com/tubo-pipes/tubo/executor"
+	"github.com/tubo-pipes/tubo/plan"
+)
+
+// Interval is how often the live area is refreshed.
+const Interval = 250 * time.Millisecond
+
+// Progress draws the live area. Its methods may be called from any
+// goroutine; all of them do nothing when progress is off.
+type Progress struct {
+	w       *os.File
+	on      bool
+	profile termenv.Profile
+
+	mu     sync.Mutex
+	stages []*stage
+	byNode map[string]*stage
+	lines  int // lines of the live area now on the terminal
+	start  time.Time
+	ended  bool
+
+	quit chan struct{}
+	done chan struct{}
+}
+
+// New returns a Progress that draws on w (normally os.Stderr) according
+// to mode, and starts refreshing. Call Stop (or Finish) when the run ends.
+func New(w *os.File, mode Mode) *Progress {
+	p := &Progress{w: w, on: enabled(w, mode), byNode: map[string]*stage{}}
+	if !p.on {
+		return p
+	}
+	// The color profile of the real output: Ascii (no colors) when
+	// NO_COLOR is set, when it is not a terminal, or when TERM has none.
+	p.profile = termenv.NewOutput(w).EnvColorProfile()
+	p.start = time.Now()
+	p.quit, p.done = make(chan struct{}), make(chan struct{})
+	go p.loop()
+	return p
+}
+
+// On reports whether progress is being drawn.
+func (p *Progress) On() bool { return p.on }
+
+// Plan lists the plan's processes as waiting, in order, before any has
+// started; without it a stage appears when it starts.
+func (p *Progress) Plan(pl *plan.Plan) {
+	if !p.on || pl == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, pr := range pl.Procs {
+		p.stage(pr.Node.ID)
+	}
+}
+
+// Event takes one executor event: "start" and "exit" move a stage along;
+// a "signal" for a stage's timeout, or tubo ending the run, marks stages
+// as being ended. Others are ignored.
+func (p *Progress) Event(e executor.Event) {
+	if !p.on {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ended {
+		return
+	}
+	if e.Node == "" {
+		if e.Kind == "signal" && strings.HasPrefix(e.Detail, "ending the run") {
+			for _, s := range p.stages {
+				if s.state == running {
+					s.state = ending
+				}
+			}
+		}
+		return
+	}
+	switch e.Kind {
+	case "start":
+		s := p.stage(e.Node)
+		s.pid, s.state, s.started = e.Pid, running, e.Time
+		s.lastT = e.Time
+	case "exit":
+		s := p.stage(e.Node)
+		s.ended = e.Time
+		s.state, s.how = exitState(e.Detail)
+	case "signal":
+		if s := p.byNode[e.Node]; s != nil && s.state == running {
+			s.state = ending
+		}
+	}
+}
+
+// Finish takes the exact final figures of every stage from the run's
+// result (the live ones are sampled, so they lag), then stops like Stop.
+func (p *Progress) Finish(res *executor.Result) {
+	if p.on && res != nil {
+		p.mu.Lock()
+		for _, pr := range res.Procs {
+			s := p.stage(pr.Node.ID)
+			s.final(pr)
+		}
+		p.mu.Unlock()
+	}
+	p.Stop()
+}
+
+// Stop stops refreshing, clears the live area and leaves one line that
+// sums up the run. It may be called more than once.
+func (p *Progress) Stop() {
+	if !p.on {
+		return
+	}
+	p.mu.Lock()
+	if p.ended {
+		p.mu.Unlock()
+		return
+	}
+	p.ended = true
+	p.mu.Unlock()
+	close(p.quit)
+	<-p.done
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var buf bytes.Buffer
+	out := p.output(&buf)
+	p.clear(out)
+	buf.WriteString(p.summary() + "\n")
+	p.w.Write(buf.Bytes())
+}
+
+func (p *Progress) loop() {
+	defer close(p.done)
+	t := time.NewTicker(Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.quit:
+			return
+		case now := <-t.C:
+			p.sampleAll(now)
+			p.draw()
+		}
+	}
+}
+
+// sampleAll reads /proc for every running stage. The reads happen without
+// the lock; a stage that ended meanwhile keeps its last figures.
+func (p *Progress) sampleAll(now time.Time) {
+	p.mu.Lock()
+	pids := map[*stage]int{}
+	for _, s := range p.stages {
+		if s.state == running || s.state == ending {
+			pids[s] = s.pid
+		}
+	}
+	p.mu.Unlock()
+	got := map[*stage]sample{}
+	for s, pid := range pids {
+		got[s] = readSample(pid)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for s, smp := range got {
+		if s.pid == pids[s] && (s.state == running || s.state == ending) {
+			s.update(smp, now)
+		}
+	}
+}
+
+// draw rewrites the live area in one write.
+func (p *Progress) draw() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ended {
+		return
+	}
+	var buf bytes.Buffer
+	out := p.output(&buf)
+	lines := p.render(width(p.w))
+	if p.lines > 0 {
+		out.CursorPrevLine(p.lines)
+	}
+	for _, l := range lines {
+		out.ClearLine()
+		buf.WriteString(l + "\n")
+	}
+	// The area only grows while the run lasts; clear any rest all the same.
+	for i := len(lines); i < p.lines; i++ {
+		out.ClearLine()
+		buf.WriteString("\n")
+	}
+	if extra := p.lines - len(lines); extra > 0 {
+		out.CursorPrevLine(extra)
+	}
+	p.lines = len(lines)
+	p.w.Write(buf.Bytes())
+}
+
+// clear erases the live area and leaves the cursor where it began.
+func (p *Progress) clear(out *termenv.Output) {
+	if p.lines == 0 {
+		return
+	}
+	out.CursorPrevLine(p.lines)
+	for i := 0; i < p.lines; i++ {
+		out.ClearLine()
+		out.WriteString("\n")
+	}
+	out.CursorPrevLine(p.lines)
+	p.lines = 0
+}
+
+// output is a termenv output that collects one frame in buf, with the
+// color profile of the real terminal.
+func (p *Progress) output(buf *bytes.Buffer) *termenv.Output {
+	return termenv.NewOutput(buf, termenv.WithProfile(p.profile))
+}
+
+// stage returns the stage of a node, adding it as waiting if new. The
+// caller holds p.mu.
+func (p *Progress) stage(node string) *stage {
+	if s := p.byNode[node]; s != nil {
+		return s
+	}
+	s := &stage{node: node}
+	p.byNode[node] = s
+	p.stages = append(p.stages, s)
+	return s
+}
+
+// exitState reads the executor's exit detail: "exit 3" or "killed by
+// SIGPIPE (status 141)".
+func exitState(detail string) (state, string) {
+	if rest, ok := strings.CutPrefix(detail, "killed by "); ok {
+		sig, _, _ := strings.Cut(rest, " ")
+		return killed, sig
+	}
+	return exited, detail
+}

@@ -1,0 +1,211 @@
+package record
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/tubo-pipes/tubo/executor"
+	"github.com/tubo-pipes/tubo/graph"
+	"github.com/tubo-pipes/tubo/plan"
+)
+
+// Source says what was run, beyond what the graph and plan say.
+type Source struct {
+	// Version is tubo's version.
+	Version string
+	// PipelineFile is the pipeline file that was run; "" for a shell line.
+	PipelineFile string
+	// Shell is the shell line that was run (tubo -c LINE, or the command
+	// line); "" for a pipeline file.
+	Shell string
+	// Params are the resolved parameters: --set values and defaults.
+	Params map[string]string
+	// Dir is the run's directory (executor.Options.Dir); "" means tubo's
+	// working directory.
+	Dir string
+	// Time is when the run started; zero means now.
+	Time time.Time
+}
+
+// FromRun records a finished run: g and p are what was run (g may be nil,
+// meaning p.Graph), res what became of it. It hashes the pipeline file,
+// every executable, and every file the run read or wrote, as they are now.
+func FromRun(g *graph.Graph, p *plan.Plan, res *executor.Result, src Source) (*Manifest, error) {
+	if p == nil {
+		return nil, errors.New("record: no plan")
+	}
+	if g == nil {
+		g = p.Graph
+	}
+	dir := src.Dir
+	if dir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, err
+		}
+		dir = wd
+	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	m := &Manifest{
+		Format:      Format,
+		TuboVersion: src.Version,
+		Time:        src.Time,
+		Dir:         dir,
+		Shell:       src.Shell,
+		Params:      src.Params,
+		Processes:   []*Process{},
+		Inputs:      []*File{},
+		Outputs:     []*File{},
+	}
+	if m.Time.IsZero() {
+		m.Time = time.Now()
+	}
+	m.Time = m.Time.UTC()
+	if src.PipelineFile != "" {
+		path, err := filepath.Abs(src.PipelineFile)
+		if err != nil {
+			return nil, err
+		}
+		m.Pipeline = hashFile(path, path)
+	}
+	if res != nil {
+		m.Status = int(res.Status)
+	}
+	for i, pp := range p.Procs {
+		var pr *executor.ProcResult
+		if res != nil && i < len(res.Procs) {
+			pr = res.Procs[i]
+		}
+		m.Processes = append(m.Processes, m.process(pp, pr))
+	}
+	if g != nil {
+		m.Name = g.Name
+	}
+	// The plan holds every file the graph's file nodes and redirections
+	// name, with the flags they are opened with.
+	m.files(p)
+	return m, nil
+}
+
+// process records one process: its argv, its executable and that file's
+// hash, the environment the pipeline gave it, and how it ended.
+func (m *Manifest) process(pp *plan.Proc, pr *executor.ProcResult) *Process {
+	p := &Process{Node: pp.Node.ID, Argv: pp.Argv, Dir: pp.Dir, Env: pp.Env}
+	if pr == nil {
+		return p
+	}
+	p.Status = int(pr.Status)
+	if pr.Signal != 0 {
+		p.Signal = unix.SignalName(pr.Signal)
+	}
+	if pr.Err != nil {
+		p.Error = pr.Err.Error()
+	}
+	if pr.Path != "" {
+		exe := pr.Path
+		if !filepath.IsAbs(exe) {
+			// The executor keeps a relative path relative to the stage's
+			// directory, which is relative to the run's.
+			exe = filepath.Join(m.abs(pp.Dir), exe)
+		}
+		p.Executable = exe
+		if f := hashFile(exe, exe); f.SHA256 != "" {
+			p.SHA256 = f.SHA256
+		}
+	}
+	return p
+}
+
+// files hashes every regular file the plan opens: those opened for writing
+// are outputs, the others inputs. A file both read and written is an output.
+func (m *Manifest) files(p *plan.Plan) {
+	written := map[string]bool{}
+	for _, pf := range p.Files {
+		if pf.Flag&(os.O_WRONLY|os.O_RDWR) != 0 {
+			written[m.abs(pf.Path)] = true
+		}
+	}
+	seen := map[string]bool{}
+	for _, pf := range p.Files {
+		if pf.IsFIFO {
+			continue
+		}
+		abs := m.abs(pf.Path)
+		if seen[abs] {
+			continue
+		}
+		seen[abs] = true
+		f := hashFile(pf.Path, abs)
+		if written[abs] {
+			m.Outputs = append(m.Outputs, f)
+		} else {
+			m.Inputs = append(m.Inputs, f)
+		}
+	}
+}
+
+// hashFile records the file at abs under the name path.
+func hashFile(path, abs string) *File {
+	f := &File{Path: path}
+	st, err := os.Stat(abs)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		f.Missing = true
+		return f
+	case err != nil:
+		f.Note = err.Error()
+		return f
+	case !st.Mode().IsRegular():
+		f.Note = "not a regular file (" + fileType(st.Mode()) + ")"
+		return f
+	}
+	sum, n, err := sha256File(abs)
+	if err != nil {
+		f.Note = err.Error()
+		return f
+	}
+	f.SHA256, f.Size = sum, n
+	return f
+}
+
+func sha256File(path string) (string, int64, error) {
+	r, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer r.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, r)
+	if err != nil {
+		return "", 0, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+func fileType(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "fifo"
+	case m&fs.ModeCharDevice != 0:
+		return "character device"
+	case m&fs.ModeDevice != 0:
+		return "device"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m.IsDir():
+		return "directory"
+	}
+	return fmt.Sprintf("mode %v", m)
+}

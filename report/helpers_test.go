@@ -1,0 +1,70 @@
+package report_test
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/tubo-pipes/tubo/executor"
+	"github.com/tubo-pipes/tubo/graph"
+	"github.com/tubo-pipes/tubo/plan"
+	"github.com/tubo-pipes/tubo/report"
+)
+
+// proc is a process node.
+func proc(id string, argv ...string) *graph.Node {
+	return &graph.Node{ID: id, Argv: argv, StdinNull: true}
+}
+
+// pipe connects from's stdout to to's stdin (or to a non-process node).
+func pipe(g *graph.Graph, from, to string) {
+	g.Connect(graph.Endpoint{Node: from, FD: 1}, graph.Endpoint{Node: to, FD: 0}, graph.Pos{})
+}
+
+// run plans and runs g with stdout and stderr in temporary files and
+// returns its report, made with the graph.
+func run(t *testing.T, g *graph.Graph) *report.Report {
+	t.Helper()
+	p, err := plan.Build(g, plan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	out, _ := os.Create(filepath.Join(dir, "out"))
+	errf, _ := os.Create(filepath.Join(dir, "err"))
+	defer out.Close()
+	defer errf.Close()
+	null, _ := os.Open(os.DevNull)
+	defer null.Close()
+	start := time.Now()
+	res, err := executor.Run(context.Background(), p, executor.Options{
+		Stdin: null, Stdout: out, Stderr: errf, Grace: 200 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return report.New(res, start, time.Now(), report.WithGraph(g))
+}
+
+// The executor runs tee nodes through a runner its caller supplies; this
+// one copies its single input to every output.
+func init() {
+	executor.Builtins = func(n *graph.Node, in, out []*os.File) executor.BuiltinResult {
+		res := executor.BuiltinResult{Node: n}
+		defer func() {
+			for _, f := range append(in, out...) {
+				f.Close()
+			}
+		}()
+		ws := make([]io.Writer, len(out))
+		for i, f := range out {
+			ws[i] = f
+		}
+		nIn, err := io.Copy(io.MultiWriter(ws...), in[0])
+		res.BytesIn, res.BytesOut, res.Err = nIn, nIn*int64(len(out)), err
+		return res
+	}
+}

@@ -1,0 +1,147 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Text writes the report as aligned tables for a terminal: one row per
+// stage, then the builtins and the edges, then a line for the whole run.
+// Byte counts are in IEC units (KiB, MiB); JSON has them exact.
+func Text(w io.Writer, r *Report) {
+	var buf bytes.Buffer
+	text(&buf, r)
+	// tabwriter pads an empty last column; drop the trailing blanks.
+	for _, line := range strings.SplitAfter(buf.String(), "\n") {
+		if line != "" {
+			io.WriteString(w, strings.TrimRight(line, " \n")+"\n")
+		}
+	}
+}
+
+func text(w io.Writer, r *Report) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "STAGE\tPID\tSTATUS\tWALL\tUSER\tSYS\tMAXRSS\tREAD\tWRITTEN\tNOTES")
+	for _, s := range r.Stages {
+		pid := "-"
+		if s.Pid != 0 {
+			pid = itoa(s.Pid)
+		}
+		read, written := "?", "?"
+		if s.IOKnown {
+			read, written = Bytes(s.Read), Bytes(s.Written)
+		}
+		rss := "?"
+		if s.MaxRSS > 0 {
+			rss = Bytes(s.MaxRSS)
+		}
+		if s.Pid == 0 {
+			read, written, rss = "-", "-", "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			s.Node, pid, s.Describe(), Seconds(s.Wall), Seconds(s.User), Seconds(s.System),
+			rss, read, written, strings.Join(s.notes(), "; "))
+	}
+	tw.Flush()
+	if len(r.Builtins) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(tw, "BUILTIN\tKIND\tIN\tOUT\tNOTES")
+		for _, b := range r.Builtins {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", b.Node, b.Kind, Bytes(b.BytesIn), Bytes(b.BytesOut), b.Err)
+		}
+		tw.Flush()
+	}
+	if len(r.Edges) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(tw, "EDGE\tVIA\tBYTES\tBASIS")
+		for _, e := range r.Edges {
+			n := "?"
+			switch e.Basis {
+			case Exact:
+				n = Bytes(e.Bytes)
+			case WriterWchar:
+				n = "≈" + Bytes(e.Bytes)
+			}
+			fmt.Fprintf(tw, "%s → %s\t%s\t%s\t%s\n", e.From, e.To, e.Via, n, basisText[e.Basis])
+		}
+		tw.Flush()
+	}
+	fmt.Fprintf(w, "\nrun: status %d, wall %s, user %s, sys %s", r.Status, Seconds(r.Wall), Seconds(r.User), Seconds(r.System))
+	if r.TimedOut {
+		fmt.Fprint(w, ", timed out")
+	}
+	if r.Signal != 0 {
+		fmt.Fprintf(w, ", got %s", SignalName(r.Signal))
+	}
+	if r.FirstFailure != "" {
+		fmt.Fprintf(w, ", first failure %s", r.FirstFailure)
+	}
+	fmt.Fprintln(w)
+}
+
+var basisText = map[Basis]string{
+	Exact:       "exact (counted by tubo)",
+	WriterWchar: "writer's wchar (its only output)",
+	Unknown:     "unknown",
+}
+
+// Describe says how a stage ended: "exit 0", "SIGPIPE", "not started",
+// "skipped".
+func (s *Stage) Describe() string {
+	switch s.State {
+	case Signaled:
+		return SignalName(s.Signal)
+	case NotStarted:
+		return "not started"
+	case Skipped:
+		return "skipped"
+	}
+	return "exit " + itoa(s.Status)
+}
+
+func (s *Stage) notes() []string {
+	var n []string
+	if s.FirstFailure {
+		n = append(n, "first failure")
+	}
+	switch {
+	case s.TimedOut:
+		n = append(n, "timed out, killed by tubo")
+	case s.KilledByTubo:
+		n = append(n, "killed by tubo")
+	}
+	if s.Reason != "" {
+		n = append(n, s.Reason)
+	}
+	return n
+}
+
+// Seconds formats a duration as seconds with two decimals: "0.12s".
+func Seconds(d time.Duration) string {
+	return strconv.FormatFloat(d.Seconds(), 'f', 2, 64) + "s"
+}
+
+// Bytes formats a byte count in IEC units: "512B", "976.6KiB", "47.7MiB".
+func Bytes(n int64) string {
+	if n < 0 {
+		return "?"
+	}
+	if n < 1024 {
+		return itoa(int(n)) + "B"
+	}
+	v := float64(n)
+	for _, u := range []string{"KiB", "MiB", "GiB", "TiB"} {
+		v /= 1024
+		if v < 1024 || u == "TiB" {
+			return strconv.FormatFloat(v, 'f', 1, 64) + u
+		}
+	}
+	return ""
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
