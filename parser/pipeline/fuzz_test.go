@@ -1,0 +1,54 @@
+package pipeline
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+)
+
+func strconvFormat(x int64) string { return strconv.FormatInt(x, 10) }
+
+func atoi(t *testing.T, s string) int64 {
+	t.Helper()
+	x, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
+// FuzzLoad feeds arbitrary files and --set values to the loader: it may
+// refuse them, but must never panic, hang or return a graph that fails
+// validation.
+func FuzzLoad(f *testing.F) {
+	seeds, _ := filepath.Glob("../../pipelines/*.yaml")
+	more, _ := filepath.Glob("testdata/valid/*.yaml")
+	for _, s := range append(seeds, more...) {
+		if data, err := os.ReadFile(s); err == nil {
+			f.Add(data, "workers=3")
+		}
+	}
+	for _, s := range []string{
+		"stages: {a: {run: [echo, '{{x}}']}}",
+		"stages: {a: {run: [cat], stdin: a}}",
+		"params: {l: [a]}\nstages: {a: {shell: 'echo {{l...}}'}}",
+		"stages: {a: {run: [seq, 3], stdout: [b, c]}, b: {run: [cat]}, c: {run: [cat]}}",
+		"x: &a [*a]\nstages: {a: {run: [x]}}",
+		"stages: {a: {run: [x], fds: {3: a, n: {to: b}}}, b: {run: [y]}}",
+		"edges: ['a -> b -> c']\nstages: {a: {run: [x]}, b: {run: [x]}, c: {run: [x]}}",
+	} {
+		f.Add([]byte(s), "x=1")
+	}
+	f.Fuzz(func(t *testing.T, data []byte, set string) {
+		start := time.Now()
+		g, err := LoadBytes("fuzz.yaml", data, Options{Set: []string{set}, SkipLookup: true, TempDir: "/tmp/tubo-fuzz"})
+		if d := time.Since(start); d > 2*time.Second {
+			t.Fatalf("took %s", d)
+		}
+		if err == nil && g == nil {
+			t.Fatal("nil graph without an error")
+		}
+	})
+}

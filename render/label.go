@@ -1,0 +1,133 @@
+// Package render draws a process graph as Graphviz DOT or Mermaid: every
+// node after expansion (each replica, FIFO, file, tee and merge, with a
+// shape per kind), every edge labelled with the descriptors it joins
+// ("1→0" is stdout into stdin, "2→0" stderr into stdin, "1→3" stdout into
+// fd 3), after: waits as dashed edges, and FIFOs or files that a stage
+// opens by path (from its argv) as dotted "opens" lines.
+package render
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/tubo-pipes/tubo/graph"
+)
+
+// maxCmd is the longest command shown in a node label, in runes.
+const maxCmd = 80
+
+// lines is what a node's label says, one entry per line.
+func lines(g *graph.Graph, n *graph.Node) []string {
+	switch n.Kind {
+	case graph.Process:
+		cmd := "sh: " + n.Shell
+		if n.Shell == "" {
+			cmd = shellQuote(n.Argv)
+		}
+		return []string{n.ID, truncate(cmd)}
+	case graph.FIFO:
+		if g.TempDir != "" && strings.HasPrefix(n.Path, g.TempDir+"/") {
+			return []string{"fifo " + n.ID}
+		}
+		return []string{"fifo " + n.ID, truncate(n.Path)}
+	case graph.File:
+		l := []string{"file " + n.ID, truncate(n.Path)}
+		if n.Append {
+			l[1] += " (append)"
+		}
+		return l
+	case graph.Tee:
+		return []string{"tee " + n.ID}
+	case graph.Merge:
+		m := n.Merge
+		desc := m.Mode.String() + " " + m.Record.String()
+		if m.Record != graph.Lines {
+			desc += " " + m.Order.String()
+			if m.Text {
+				desc += " → text"
+			}
+		} else if m.Numeric {
+			desc += " numeric"
+		}
+		return []string{"merge " + n.ID, desc}
+	}
+	return []string{n.ID}
+}
+
+// edgeLabel is "1→0": the writer's fd, an arrow, the reader's fd; a side
+// that is not a process (FIFO, file, tee, merge) shows no number.
+func edgeLabel(g *graph.Graph, e *graph.Edge) string {
+	var b strings.Builder
+	if n := g.Node(e.From.Node); n != nil && n.Kind == graph.Process {
+		fmt.Fprint(&b, e.From.FD)
+	}
+	b.WriteString("→")
+	if n := g.Node(e.To.Node); n != nil && n.Kind == graph.Process {
+		fmt.Fprint(&b, e.To.FD)
+	}
+	return b.String()
+}
+
+func truncate(s string) string {
+	if utf8.RuneCountInString(s) <= maxCmd {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:maxCmd-1]) + "…"
+}
+
+// shellQuote shows argv as a shell would need it typed.
+func shellQuote(argv []string) string {
+	var b strings.Builder
+	for i, a := range argv {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if a == "" || strings.ContainsAny(a, " \t\n'\"\\$`;&|<>()*?[]#~{}") {
+			b.WriteString("'" + strings.ReplaceAll(a, "'", `'\''`) + "'")
+		} else {
+			b.WriteString(a)
+		}
+	}
+	return b.String()
+}
+
+// groups lists replicated stages in order: group name → member IDs.
+func groups(g *graph.Graph) (order []string, members map[string][]*graph.Node) {
+	members = map[string][]*graph.Node{}
+	for _, n := range g.Nodes {
+		if n.Kind != graph.Process || n.Replicas == 0 || n.Group == "" {
+			continue
+		}
+		if _, ok := members[n.Group]; !ok {
+			order = append(order, n.Group)
+		}
+		members[n.Group] = append(members[n.Group], n)
+	}
+	return order, members
+}
+
+// pathUses lists, for FIFOs and files that stages open themselves (their
+// path appears in a stage's argv or shell line), the stage and the node.
+func pathUses(g *graph.Graph) [][2]*graph.Node {
+	var out [][2]*graph.Node
+	for _, p := range g.Nodes {
+		if (p.Kind != graph.FIFO && p.Kind != graph.File) || p.Path == "" {
+			continue
+		}
+		for _, n := range g.Nodes {
+			if n.Kind != graph.Process {
+				continue
+			}
+			uses := strings.Contains(n.Shell, p.Path)
+			for _, a := range n.Argv {
+				uses = uses || strings.Contains(a, p.Path)
+			}
+			if uses {
+				out = append(out, [2]*graph.Node{n, p})
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,82 @@
+package render_test
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tubo-pipes/tubo/graph"
+	"github.com/tubo-pipes/tubo/parser/pipeline"
+	"github.com/tubo-pipes/tubo/render"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// Each shipped pipeline renders exactly as its golden file says.
+func TestGolden(t *testing.T) {
+	files, _ := filepath.Glob("../pipelines/*.yaml")
+	if len(files) == 0 {
+		t.Fatal("no pipelines")
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".yaml")
+		g, err := pipeline.Load(f, pipeline.Options{SkipLookup: true, TempDir: "/tmp/tubo-golden"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, format := range []struct {
+			ext string
+			fn  func(*bytes.Buffer, *graph.Graph) error
+		}{
+			{".dot", func(b *bytes.Buffer, g *graph.Graph) error { return render.DOT(b, g) }},
+			{".mmd", func(b *bytes.Buffer, g *graph.Graph) error { return render.Mermaid(b, g) }},
+		} {
+			t.Run(name+format.ext, func(t *testing.T) {
+				var b bytes.Buffer
+				if err := format.fn(&b, g); err != nil {
+					t.Fatal(err)
+				}
+				golden := filepath.Join("testdata", name+format.ext)
+				if *update {
+					os.WriteFile(golden, b.Bytes(), 0o644)
+					return
+				}
+				want, err := os.ReadFile(golden)
+				if err != nil {
+					t.Fatalf("%v (run go test ./render -update)", err)
+				}
+				if b.String() != string(want) {
+					t.Errorf("%s differs:\n%s", golden, b.String())
+				}
+			})
+		}
+	}
+}
+
+// Names and commands with quotes, newlines and markup cannot break out of
+// their labels.
+func TestEscaping(t *testing.T) {
+	g := &graph.Graph{Name: `x"y`}
+	g.Add(&graph.Node{ID: `a"b`, Kind: graph.Process, Argv: []string{"echo", "<b>\"hi\"</b>\n#1;`x`"}})
+	g.Add(&graph.Node{ID: "m", Kind: graph.Merge})
+	g.Connect(graph.Endpoint{Node: `a"b`, FD: 2}, graph.Endpoint{Node: "m"}, graph.Pos{})
+	var d, m bytes.Buffer
+	render.DOT(&d, g)
+	render.Mermaid(&m, g)
+	for _, want := range []string{`digraph "x\"y"`, `"a\"b" [shape=box, label="a\"b\necho '<b>\"hi\"</b>\n#1;`, `"a\"b" -> "m" [label="2→"];`} {
+		if !strings.Contains(d.String(), want) {
+			t.Errorf("DOT lacks %s:\n%s", want, d.String())
+		}
+	}
+	for _, bad := range []string{"<b>", `"hi"`, "`"} {
+		if strings.Contains(m.String(), bad) {
+			t.Errorf("Mermaid holds raw %s:\n%s", bad, m.String())
+		}
+	}
+	if !strings.Contains(m.String(), `n0 -->|"2→"| n1`) {
+		t.Errorf("Mermaid edge:\n%s", m.String())
+	}
+}

@@ -1,0 +1,110 @@
+package stream
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"github.com/tubo-pipes/tubo/graph"
+)
+
+// concat writes each input in turn. A goroutine per input reads it into a
+// queue at once; queues of inputs not yet due spill past concatMemSize, the
+// queue being written waits for the output instead.
+func concat(ins []endpoint, out *endpoint, spec graph.MergeSpec, cn *canceler, res *MergeResult) error {
+	var (
+		abort atomic.Bool
+		errs  firstErr
+		pool  sync.Pool
+		wg    sync.WaitGroup
+	)
+	qs := make([]*queue, len(ins))
+	for i := range qs {
+		qs[i] = newQueue(concatMemSize, i > 0, "")
+		defer qs[i].free()
+	}
+	stop := func() {
+		abort.Store(true)
+		cn.cancel()
+		for _, q := range qs {
+			q.wake()
+		}
+	}
+	for i := range ins {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			defer qs[i].close()
+			c := getChunk(&pool, mergeBufSize)
+			defer func() { c.release() }()
+			off := 0
+			for !abort.Load() {
+				if len(c.buf)-off < mergeBufSize/8 {
+					c.release()
+					c, off = getChunk(&pool, mergeBufSize), 0
+				}
+				n, err := ins[i].read(c.buf[off:], cn.r)
+				if err == io.EOF || err == errCanceled {
+					return
+				}
+				if err != nil {
+					errs.set(fmt.Errorf("merge: input %d: %w", i, err))
+					stop()
+					return
+				}
+				res.BytesIn[i] += int64(n)
+				c.refs.Add(1)
+				qs[i].push(seg{c: c, b: c.buf[off : off+n]}, &abort)
+				off += n
+			}
+		}(i)
+	}
+
+	width := spec.Record.Width()
+	scratch := make([]byte, mergeBufSize)
+	var rest int64 // bytes of a partial binary record carried across inputs
+	for i, q := range qs {
+		q.setSpill(false)
+		var last byte = '\n'
+		for {
+			b, c, err := q.next(scratch, &abort)
+			if err == io.EOF || err == errCanceled {
+				break
+			}
+			if err != nil {
+				errs.set(fmt.Errorf("merge: input %d: spill: %w", i, err))
+				stop()
+				break
+			}
+			if width == 0 {
+				res.Records += int64(bytes.Count(b, []byte{'\n'}))
+				last = b[len(b)-1]
+			} else {
+				rest += int64(len(b))
+				res.Records += rest / int64(width)
+				rest %= int64(width)
+			}
+			n, err := out.writeAll(b, -1)
+			res.BytesOut += int64(n)
+			if c != nil {
+				c.release()
+			}
+			if err != nil {
+				errs.set(outErr(err))
+				stop()
+				break
+			}
+		}
+		if width == 0 && last != '\n' {
+			res.Records++ // an unterminated last line is a record too
+		}
+		if abort.Load() {
+			break
+		}
+	}
+	stop()
+	wg.Wait()
+	return errs.get()
+}

@@ -1,0 +1,105 @@
+package stream
+
+import (
+	"errors"
+	"fmt"
+	"os"
+)
+
+// TeeOptions configures Tee. The zero value drops readers that exit early,
+// uses default buffer sizes and never spills.
+type TeeOptions struct {
+	// FailOnReaderExit makes a reader that goes away (EPIPE) end the whole
+	// tee with an error; false drops that reader and keeps feeding the
+	// others.
+	FailOnReaderExit bool
+	// BufSize is the size of one copy buffer (copy path) or the capacity
+	// asked for each staging pipe (splice path); 0 means the default
+	// (256 KiB for buffers, the system's pipe-max-size up to 1 MiB for
+	// pipes).
+	BufSize int
+	// Spill lets an output whose reader is slow fall behind without
+	// holding up the others: its data is kept in memory up to SpillMem and
+	// then written to an unlinked temporary file, like dgsh-tee. This is
+	// what makes a diamond (tee → two branches → merge) safe. Disk use is
+	// then unbounded; memory is not.
+	Spill bool
+	// SpillMem is the memory each output may hold before spilling; 0
+	// means 4 MiB.
+	SpillMem int
+	// SpillDir is where spill files go; "" means os.TempDir().
+	SpillDir string
+	// KeepPipeSizes leaves the sizes of in's and the outputs' pipes alone.
+	// By default the splice path raises them (F_SETPIPE_SZ) to the
+	// staging size, which about doubles throughput (bigger rounds, fewer
+	// wake-ups). An unprivileged user's pipes share a quota
+	// (/proc/sys/fs/pipe-user-pages-soft); a failed raise is ignored.
+	KeepPipeSizes bool
+}
+
+// TeeResult reports what a Tee did.
+type TeeResult struct {
+	BytesIn  int64   // bytes read from in
+	BytesOut []int64 // bytes written to each output
+	Dropped  []bool  // outputs whose reader went away before the end
+	Err      error   // first failure; nil when every live output got everything
+}
+
+const (
+	defaultBufSize  = 256 << 10
+	defaultSpillMem = 4 << 20
+)
+
+// errNoSplice makes Tee fall back to the copy path.
+var errNoSplice = errors.New("stream: splice path unavailable")
+
+// Tee copies everything readable from in to every out, then closes all outs
+// (and in).
+//
+// When in and every out are pipes (and Spill is off), the data never enters
+// user space: see teeSplice. Otherwise a reader goroutine fills shared
+// buffers that one writer goroutine per output writes out.
+//
+// A reader that goes away (EPIPE) is dropped and marked in Dropped; with
+// FailOnReaderExit the tee stops at once instead and reports it in Err.
+// When every output is dropped the tee stops reading and closes in, so the
+// producer gets SIGPIPE as it would writing into a closed pipe.
+func Tee(in *os.File, outs []*os.File, opt TeeOptions) TeeResult {
+	res := TeeResult{BytesOut: make([]int64, len(outs)), Dropped: make([]bool, len(outs))}
+	defer func() {
+		err := closeAll(append([]*os.File{in}, outs...)...)
+		if res.Err == nil && err != nil {
+			res.Err = fmt.Errorf("tee: close: %w", err)
+		}
+	}()
+	ein, err := newEndpoint(in)
+	if err != nil {
+		res.Err = fmt.Errorf("tee: input: %w", err)
+		return res
+	}
+	eouts := make([]endpoint, len(outs))
+	allPipes := ein.pipe
+	for i, f := range outs {
+		if eouts[i], err = newEndpoint(f); err != nil {
+			res.Err = fmt.Errorf("tee: output %d: %w", i, err)
+			return res
+		}
+		allPipes = allPipes && eouts[i].pipe
+	}
+	if len(outs) == 0 {
+		return res
+	}
+	if allPipes && !opt.Spill {
+		if err := teeSplice(&ein, eouts, opt, &res); err != errNoSplice {
+			res.Err = err
+			return res
+		}
+	}
+	res.Err = teeCopy(&ein, eouts, opt, &res)
+	return res
+}
+
+// readerGone formats the error for an output whose reader went away.
+func readerGone(i int, err error) error {
+	return fmt.Errorf("tee: output %d: reader exited before the end: %w", i, err)
+}

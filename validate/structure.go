@@ -1,0 +1,217 @@
+package validate
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/tubo-pipes/tubo/graph"
+)
+
+// A stream edge is one whose bytes flow while both ends run: every edge
+// except those into or out of a regular file, which the writer can fill
+// without anyone reading.
+func (c *checker) isStream(e *graph.Edge) bool {
+	return c.byID[e.From.Node].Kind != graph.File && c.byID[e.To.Node].Kind != graph.File
+}
+
+// streamNext lists the nodes that a node's stream edges lead to.
+func (c *checker) streamNext(id string) []string {
+	var next []string
+	for _, e := range c.out[id] {
+		if c.isStream(e) {
+			next = append(next, e.To.Node)
+		}
+	}
+	return next
+}
+
+// cycles refuses a loop of stream edges: once a pipe on the loop fills,
+// every stage on it waits for the next one.
+func (c *checker) cycles() {
+	reported := findCycles(c.g.Nodes, c.streamNext)
+	for _, cyc := range reported {
+		n := c.byID[cyc[0]]
+		c.errs.Add(n.Pos, "pipe cycle %s: each stage would wait for the next once a pipe fills (deadlock); break the loop, e.g. through a file", strings.Join(cyc, " → "))
+	}
+}
+
+// afterCycles refuses stages that wait for each other to exit.
+func (c *checker) afterCycles() {
+	waiters := map[string][]string{} // dep → stages that run after it
+	for _, n := range c.g.Nodes {
+		for _, d := range n.After {
+			waiters[d] = append(waiters[d], n.ID)
+		}
+	}
+	for _, cyc := range findCycles(c.g.Nodes, func(id string) []string { return waiters[id] }) {
+		n := c.byID[cyc[len(cyc)-1]]
+		c.errs.Add(n.Pos, "after cycle %s: none of these stages can start", strings.Join(cyc, " → "))
+	}
+}
+
+// findCycles returns up to a few cycles (as node ids, first repeated last)
+// found by depth-first search.
+func findCycles(nodes []*graph.Node, next func(string) []string) [][]string {
+	const (
+		white = iota
+		grey
+		black
+	)
+	color := map[string]int{}
+	var stack []string
+	var found [][]string
+	var visit func(id string)
+	visit = func(id string) {
+		color[id] = grey
+		stack = append(stack, id)
+		for _, m := range next(id) {
+			switch color[m] {
+			case white:
+				visit(m)
+			case grey:
+				if len(found) < 3 {
+					i := len(stack) - 1
+					for stack[i] != m {
+						i--
+					}
+					cyc := append(append([]string(nil), stack[i:]...), m)
+					found = append(found, cyc)
+				}
+			}
+		}
+		stack = stack[:len(stack)-1]
+		color[id] = black
+	}
+	for _, n := range nodes {
+		if color[n.ID] == white {
+			visit(n.ID)
+		}
+	}
+	return found
+}
+
+// afterClosure is every stage that must have exited before n starts.
+func (c *checker) afterClosure(n *graph.Node) map[string]bool {
+	seen := map[string]bool{}
+	var walk func(*graph.Node)
+	walk = func(n *graph.Node) {
+		for _, d := range n.After {
+			if !seen[d] {
+				seen[d] = true
+				if dn := c.byID[d]; dn != nil {
+					walk(dn)
+				}
+			}
+		}
+	}
+	walk(n)
+	return seen
+}
+
+// reach is every node that bytes from id can reach through stream edges,
+// id included.
+func (c *checker) reach(id string) map[string]bool {
+	seen := map[string]bool{id: true}
+	queue := []string{id}
+	for len(queue) > 0 {
+		cur := queue[0]
+		queue = queue[1:]
+		for _, m := range c.streamNext(cur) {
+			if !seen[m] {
+				seen[m] = true
+				queue = append(queue, m)
+			}
+		}
+	}
+	return seen
+}
+
+// afterWaits refuses a stage that waits for another to exit while the two
+// are joined by pipes: the earlier one blocks once the pipe fills (or, in
+// the other direction, waits forever for input), so it never exits.
+func (c *checker) afterWaits() {
+	reach := map[string]map[string]bool{}
+	get := func(id string) map[string]bool {
+		if r, ok := reach[id]; ok {
+			return r
+		}
+		reach[id] = c.reach(id)
+		return reach[id]
+	}
+	for _, n := range c.g.Nodes {
+		if len(n.After) == 0 {
+			continue
+		}
+		for d := range c.afterClosure(n) {
+			switch {
+			case get(d)[n.ID]:
+				c.errs.Add(n.Pos, "stage %s runs after %s exits but reads its output through pipes; %s blocks once the pipe fills and never exits (deadlock); drop the after, or go through a file", n.ID, d, d)
+			case get(n.ID)[d]:
+				c.errs.Add(n.Pos, "stage %s runs after %s exits but feeds it through pipes; %s waits for input that never comes (deadlock)", n.ID, d, d)
+			default:
+				continue
+			}
+			break
+		}
+	}
+}
+
+// isJoin says whether a node waits on its inputs in an order of its own, so
+// that a full pipe on one input can stall the others: an ordered merge (it
+// needs the next record of every input) or a stage reading several fds.
+// Concat and interleave merges read every input at once and buffer, so they
+// are safe.
+func (c *checker) isJoin(n *graph.Node) bool {
+	switch n.Kind {
+	case graph.Merge:
+		return n.Merge.Mode == graph.Ordered
+	case graph.Process:
+		k := 0
+		for _, e := range c.in[n.ID] {
+			if c.isStream(e) {
+				k++
+			}
+		}
+		return k > 1
+	}
+	return false
+}
+
+// diamonds refuses a fork (a tee, or a stage writing on several fds) whose
+// branches meet again at a join: with bounded pipes the join waits on one
+// branch while the fork is blocked writing into the other's full pipe.
+func (c *checker) diamonds() {
+	for _, f := range c.g.Nodes {
+		var outs []*graph.Edge
+		for _, e := range c.out[f.ID] {
+			if c.isStream(e) {
+				outs = append(outs, e)
+			}
+		}
+		if len(outs) < 2 {
+			continue
+		}
+		reach := make([]map[string]bool, len(outs))
+		for i, e := range outs {
+			reach[i] = c.reach(e.To.Node)
+		}
+		done := map[string]bool{}
+		for i := range outs {
+			for j := i + 1; j < len(outs); j++ {
+				for _, n := range c.g.Nodes {
+					if done[n.ID] || !reach[i][n.ID] || !reach[j][n.ID] || !c.isJoin(n) {
+						continue
+					}
+					done[n.ID] = true
+					a, b := outs[i].To.Node, outs[j].To.Node
+					fork := fmt.Sprintf("%s feeds %s and %s, which meet again at %s", describe(f), a, b, describe(n))
+					if a == b {
+						fork = fmt.Sprintf("%s writes into %s on two descriptors", describe(f), describe(n))
+					}
+					c.errs.Add(f.Pos, "diamond: %s; with bounded pipes %s waits on one branch while %s blocks writing the other (deadlock). Use an interleave or concat merge, or send one branch through a file",
+						fork, n.ID, f.ID)
+				}
+			}
+		}
+	}
+}
