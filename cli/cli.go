@@ -43,13 +43,12 @@ func Main(args []string, stdin, stdout, stderr *os.File) int {
 type app struct {
 	stdin, stdout, stderr *os.File
 
-	command  string // -c
-	file     string // -f
-	errexit  bool   // -e
-	options  []string
-	obs      observe
-	signals  *signals
-	usageErr bool // the error is about how tubo was called: status 2
+	command string // -c
+	file    string // -f
+	errexit bool   // -e
+	options []string
+	obs     observe
+	signals *signals
 }
 
 // usageError marks an error in how tubo was called (status 2).
@@ -135,7 +134,7 @@ func (a *app) shellSource(cmd *cobra.Command, args []string) (src, name string, 
 		if len(args) > 0 {
 			name, params = args[0], args[1:]
 		}
-		return a.command, "", params, nil
+		return a.command, name, params, nil
 	case a.file != "":
 		b, err := os.ReadFile(a.file)
 		if err != nil {

@@ -28,8 +28,8 @@ func (a *app) explainCmd() *cobra.Command {
 				}
 				switch format {
 				case "text":
-					p, err := plan.Build(g, plan.Options{})
-					if err != nil {
+					var p *plan.Plan
+					if p, err = plan.Build(g, plan.Options{}); err != nil {
 						return err
 					}
 					if len(graphs) > 1 {
