@@ -632,8 +632,8 @@ func (r *run) exec(i int, path string, env []string, dir string) {
 		r.finish(i)
 		return
 	}
-	res.Pid = proc.Pid
 	r.mu.Lock()
+	res.Pid = proc.Pid
 	pgid := sys.Pgid
 	if pgid == 0 {
 		pgid = proc.Pid
@@ -645,7 +645,7 @@ func (r *run) exec(i int, path string, env []string, dir string) {
 	}
 	r.live[proc.Pid] = proc
 	r.mu.Unlock()
-	r.trace("start", pr.Node.ID, proc.Pid, "%s", quoteArgv(argv))
+	r.trace("start", pr.Node.ID, proc.Pid, "%s", graph.QuoteArgv(argv))
 	// The child has its copies now; tubo's must go, or the reader of a
 	// pipe would never see EOF (and the writer never get SIGPIPE).
 	r.release(i)
@@ -858,7 +858,9 @@ func (r *run) started(j int) bool { return !r.res.Procs[j].Start.IsZero() }
 
 // isFailure says whether a finished process counts as a failure of its own.
 func (r *run) isFailure(res *ProcResult) bool {
-	if res.Status == 0 || res.Killed || res.Skipped {
+	// A stage tubo ended for its own timeout failed; one ended because of
+	// another's failure (or a cancel) did not.
+	if res.Status == 0 || (res.Killed && !res.TimedOut) || res.Skipped {
 		return false
 	}
 	if res.Signal == syscall.SIGPIPE && r.p.Graph.IgnoreSIGPIPE {
@@ -978,21 +980,6 @@ func getenv(env []string, name string) string {
 		}
 	}
 	return ""
-}
-
-func quoteArgv(argv []string) string {
-	var b strings.Builder
-	for i, a := range argv {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		if a == "" || strings.ContainsAny(a, " \t\n'\"\\$`;&|<>()*?[]#~") {
-			b.WriteString("'" + strings.ReplaceAll(a, "'", `'\''`) + "'")
-		} else {
-			b.WriteString(a)
-		}
-	}
-	return b.String()
 }
 
 func maxInt(a, b int) int {

@@ -23,7 +23,7 @@ func lines(g *graph.Graph, n *graph.Node) []string {
 	case graph.Process:
 		cmd := "sh: " + n.Shell
 		if n.Shell == "" {
-			cmd = shellQuote(n.Argv)
+			cmd = graph.QuoteArgv(n.Argv)
 		}
 		return []string{n.ID, truncate(cmd)}
 	case graph.FIFO:
@@ -75,22 +75,6 @@ func truncate(s string) string {
 	}
 	r := []rune(s)
 	return string(r[:maxCmd-1]) + "…"
-}
-
-// shellQuote shows argv as a shell would need it typed.
-func shellQuote(argv []string) string {
-	var b strings.Builder
-	for i, a := range argv {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		if a == "" || strings.ContainsAny(a, " \t\n'\"\\$`;&|<>()*?[]#~{}") {
-			b.WriteString("'" + strings.ReplaceAll(a, "'", `'\''`) + "'")
-		} else {
-			b.WriteString(a)
-		}
-	}
-	return b.String()
 }
 
 // groups lists replicated stages in order: group name → member IDs.

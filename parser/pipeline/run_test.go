@@ -16,21 +16,7 @@ import (
 	"github.com/tubo-pipes/tubo/stream"
 )
 
-func init() { executor.Builtins = runBuiltin }
-
-// runBuiltin bridges the executor to the stream package, as the CLI does.
-func runBuiltin(n *graph.Node, in, out []*os.File) executor.BuiltinResult {
-	res := executor.BuiltinResult{Node: n}
-	switch n.Kind {
-	case graph.Tee:
-		r := stream.Tee(in[0], out, stream.TeeOptions{FailOnReaderExit: n.FailOnReaderExit})
-		res.BytesIn, res.Err = r.BytesIn, r.Err
-	case graph.Merge:
-		r := stream.Merge(in, out[0], n.Merge)
-		res.BytesOut, res.Err = r.BytesOut, r.Err
-	}
-	return res
-}
+func init() { executor.Builtins = stream.RunNode }
 
 // binDir is the repository's bin/, where `make build` puts tubo and the
 // example programs; tests that need them skip when it is not built.

@@ -1,0 +1,36 @@
+package stream
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/tubo-pipes/tubo/executor"
+	"github.com/tubo-pipes/tubo/graph"
+)
+
+// RunNode runs a graph's tee or merge node on the files the executor hands
+// it, and closes them all. Install it with executor.Builtins = RunNode; the
+// executor itself never touches stream bytes.
+func RunNode(n *graph.Node, in, out []*os.File) executor.BuiltinResult {
+	res := executor.BuiltinResult{Node: n}
+	switch {
+	case n.Kind == graph.Tee && len(in) == 1:
+		r := Tee(in[0], out, TeeOptions{FailOnReaderExit: n.FailOnReaderExit})
+		res.BytesIn, res.Err = r.BytesIn, r.Err
+		for _, b := range r.BytesOut {
+			res.BytesOut += b
+		}
+	case n.Kind == graph.Merge && len(out) == 1:
+		r := Merge(in, out[0], n.Merge)
+		res.BytesOut, res.Err = r.BytesOut, r.Err
+		for _, b := range r.BytesIn {
+			res.BytesIn += b
+		}
+	default:
+		for _, f := range append(in, out...) {
+			f.Close()
+		}
+		res.Err = fmt.Errorf("%s node %s has %d inputs and %d outputs", n.Kind, n.ID, len(in), len(out))
+	}
+	return res
+}
