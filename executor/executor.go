@@ -362,6 +362,38 @@ func (r *run) killAll(why string) {
 	r.trace("signal", "", 0, "ending the run: %s", why)
 	r.signalAll(syscall.SIGTERM)
 	time.AfterFunc(r.opt.Grace, func() { r.signalAll(syscall.SIGKILL) })
+	// A stage whose FIFO tubo is still opening for it (its other side
+	// never opened) has no process to signal: tubo's own open(2) blocks,
+	// and the run would wait forever after its timeout or a Ctrl-C.
+	// Unblock such opens until every process is finished; the stage is
+	// then skipped, since the run is ending.
+	go r.unblockFIFOs()
+}
+
+// unblockFIFOs opens each FIFO the plan opens for a stage with O_RDWR
+// (which never blocks on Linux and counts as a reader and a writer), and
+// closes it at once, so a pending open(2) in start returns; it repeats
+// until the run is over, for a stage that opens several FIFOs in turn.
+func (r *run) unblockFIFOs() {
+	for {
+		for _, pf := range r.p.Files {
+			path := pf.Path
+			if !filepath.IsAbs(path) && r.opt.Dir != "" {
+				path = filepath.Join(r.opt.Dir, path)
+			}
+			if st, err := os.Stat(path); err != nil || st.Mode()&os.ModeNamedPipe == 0 {
+				continue
+			}
+			if fd, err := unix.Open(path, unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC, 0); err == nil {
+				unix.Close(fd)
+			}
+		}
+		select {
+		case <-r.stop:
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // startBuiltin hands a tee or merge node its files and runs it.
@@ -390,7 +422,9 @@ func (r *run) startBuiltin(i int) {
 	go func() {
 		defer r.wg.Done()
 		*res = Builtins(b.Node, in, out)
-		if res.Err != nil {
+		// A reader that went away early (EPIPE) is how `tubo … | head`
+		// ends: not worth a message, and a failure only where SIGPIPE is.
+		if res.Err != nil && !errors.Is(res.Err, syscall.EPIPE) {
 			r.errorf("%s: %v", b.Node.ID, res.Err)
 		}
 	}()
@@ -412,6 +446,18 @@ func (r *run) take(s plan.Source) (*os.File, error) {
 		f, err := r.open(s.Index)
 		r.files[s.Index] = nil
 		return f, err
+	case plan.Inherit:
+		// The builtin closes what it is given, so it gets its own
+		// close-on-exec duplicate of the run's descriptor.
+		f := r.inheritedFile(s.FD)
+		if f == nil {
+			return nil, fmt.Errorf("%d: Bad file descriptor", s.FD)
+		}
+		fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 3)
+		if err != nil {
+			return nil, fmt.Errorf("dup %d: %w", s.FD, err)
+		}
+		return os.NewFile(uintptr(fd), f.Name()), nil
 	}
 	return nil, fmt.Errorf("builtin source kind %d not supported", s.Kind)
 }
@@ -507,6 +553,14 @@ func (r *run) hasFIFO(pr *plan.Proc) bool {
 
 func (r *run) openAll(pr *plan.Proc) error {
 	for _, fi := range pr.Files {
+		// The run may have ended while an earlier FIFO open blocked (see
+		// unblockFIFOs): open nothing more.
+		r.mu.Lock()
+		killing := r.killing
+		r.mu.Unlock()
+		if killing {
+			return fmt.Errorf("%s: not started: the run was ended", pr.Node.ID)
+		}
 		if _, err := r.open(fi); err != nil {
 			var pe *os.PathError
 			if errors.As(err, &pe) {
@@ -887,7 +941,13 @@ func (r *run) status() Status {
 	}
 	if st == 0 {
 		for _, b := range r.res.Builtins {
-			if b.Err != nil {
+			switch {
+			case b.Err == nil:
+			case errors.Is(b.Err, syscall.EPIPE):
+				if !r.p.Graph.IgnoreSIGPIPE {
+					st = SignalStatus(syscall.SIGPIPE)
+				}
+			default:
 				st = StatusFailure
 			}
 		}

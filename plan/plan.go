@@ -327,6 +327,11 @@ func (b *builder) builtin(n *graph.Node) {
 			}
 		}
 	}
+	if n.Kind == graph.Merge && len(bi.Outputs) == 0 {
+		// A merge connected to nothing writes to tubo's own stdout, like
+		// the last stage of a shell pipeline.
+		bi.Outputs = []Source{{Kind: Inherit, FD: 1}}
+	}
 	b.p.Builtins = append(b.p.Builtins, bi)
 }
 

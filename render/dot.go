@@ -45,6 +45,12 @@ func DOT(w io.Writer, g *graph.Graph) error {
 	for _, e := range g.Edges {
 		fmt.Fprintf(b, "\t%s -> %s [label=%s];\n", dotQuote(e.From.Node), dotQuote(e.To.Node), dotQuote(edgeLabel(g, e)))
 	}
+	if ms := toStdout(g); len(ms) > 0 {
+		b.WriteString("\t\"(stdout)\" [shape=plaintext, label=\"tubo's stdout\"];\n")
+		for _, m := range ms {
+			fmt.Fprintf(b, "\t%s -> \"(stdout)\" [label=\"→1\"];\n", dotQuote(m.ID))
+		}
+	}
 	for _, n := range g.Nodes {
 		for _, d := range n.After {
 			fmt.Fprintf(b, "\t%s -> %s [style=dashed, label=\"after\"];\n", dotQuote(d), dotQuote(n.ID))

@@ -56,6 +56,12 @@ func Mermaid(w io.Writer, g *graph.Graph) error {
 	for _, e := range g.Edges {
 		fmt.Fprintf(b, "  %s -->|\"%s\"| %s\n", ref(e.From.Node), mermaidEscape(edgeLabel(g, e)), ref(e.To.Node))
 	}
+	if ms := toStdout(g); len(ms) > 0 {
+		b.WriteString("  stdout([\"tubo's stdout\"])\n")
+		for _, m := range ms {
+			fmt.Fprintf(b, "  %s -->|\"→1\"| stdout\n", ref(m.ID))
+		}
+	}
 	for _, n := range g.Nodes {
 		for _, d := range n.After {
 			fmt.Fprintf(b, "  %s -.->|after| %s\n", ref(d), ref(n.ID))

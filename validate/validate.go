@@ -214,10 +214,8 @@ func (c *checker) builtins() {
 			if in == 0 {
 				c.errs.Add(n.Pos, "merge %s has no inputs", n.ID)
 			}
-			switch {
-			case out == 0:
-				c.errs.Add(n.Pos, "merge %s has no output; connect it to a stage (such as cat) or a file", n.ID)
-			case out > 1:
+			// No output means tubo's own stdout.
+			if out > 1 {
 				c.errs.Add(n.Pos, "merge %s has %d outputs; a merge writes one stream (copy it with a tee node)", n.ID, out)
 			}
 		}

@@ -69,8 +69,6 @@ func TestErrors(t *testing.T) {
 			`p.yaml:3:3: stage b runs after a exits but reads its output through pipes; a blocks once the pipe fills and never exits (deadlock); drop the after, or go through a file`},
 		{"diamond", "tees: {t: {from: g}}\nmerges: {m: {mode: ordered, to: p}}\nstages:\n  g: {run: [seq, 9]}\n  a: {run: [cat], stdin: t, stdout: m}\n  b: {run: [cat], stdin: t, stdout: m}\n  p: {run: [cat]}\n", nil,
 			`p.yaml:1:8: diamond: tee t feeds a and b, which meet again at merge m; with bounded pipes m waits on one branch while t blocks writing the other (deadlock). Use an interleave or concat merge, or send one branch through a file`},
-		{"merge no output", "merges: {m: {from: a}}\nstages:\n  a: {run: [echo]}\n", nil,
-			`p.yaml:1:10: merge m has no output; connect it to a stage (such as cat) or a file`},
 		{"merge bad mode", "merges: {m: {mode: orderd}}\nstages:\n  a: {run: [echo]}\n", nil,
 			`p.yaml:1:20: merge m: mode: unknown value "orderd" (want concat, interleave or ordered); did you mean "ordered"?`},
 		{"merge key on binary", "merges: {m: {mode: ordered, record: int32, key: numeric}}\nstages:\n  a: {run: [echo]}\n", nil,
