@@ -7,7 +7,6 @@ import (
 
 	"github.com/tubo-pipes/tubo/explain"
 	"github.com/tubo-pipes/tubo/plan"
-	"github.com/tubo-pipes/tubo/render"
 )
 
 func (a *app) explainCmd() *cobra.Command {
@@ -26,20 +25,20 @@ func (a *app) explainCmd() *cobra.Command {
 				if i > 0 {
 					fmt.Fprintln(a.stdout)
 				}
+				var p *plan.Plan
+				if p, err = plan.Build(g, plan.Options{}); err != nil {
+					return err
+				}
 				switch format {
 				case "text":
-					var p *plan.Plan
-					if p, err = plan.Build(g, plan.Options{}); err != nil {
-						return err
-					}
 					if len(graphs) > 1 {
 						fmt.Fprintf(a.stdout, "# pipeline %d\n", i+1)
 					}
 					err = explain.Text(a.stdout, p)
 				case "dot":
-					err = render.DOT(a.stdout, g)
+					err = explain.DOT(a.stdout, p)
 				case "mermaid":
-					err = render.Mermaid(a.stdout, g)
+					err = explain.Mermaid(a.stdout, p)
 				default:
 					return usagef("--format %s: unknown format (text, dot, mermaid)", format)
 				}
