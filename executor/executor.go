@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -151,7 +152,8 @@ type run struct {
 	pipes [][2]*os.File
 	// files[i] is Plan.Files[i] once opened.
 	files  []*os.File
-	tmpDir string // created by tubo; removed after
+	tmpDir string   // created by tubo; removed after
+	made   []string // FIFOs tubo created (and so may remove)
 
 	mu sync.Mutex
 	// pgid is the run's shared process group (plan.OwnGroups false); 0
@@ -225,6 +227,7 @@ func (r *run) setup() error {
 			return fmt.Errorf("creating private FIFO directory: %w", err)
 		}
 		r.tmpDir = r.p.TempDir
+		guard.watchPath(r.tmpDir, true)
 	}
 	for _, f := range r.p.FIFOs {
 		if err := r.mkfifo(f); err != nil {
@@ -264,6 +267,10 @@ func (r *run) mkfifo(f plan.FIFO) error {
 	}
 	if err := unix.Mkfifo(f.Path, 0o600); err != nil {
 		return fmt.Errorf("%s: fifo %s: mkfifo %s: %w", f.Node.Pos, f.Node.ID, f.Path, err)
+	}
+	r.made = append(r.made, f.Path)
+	if f.Remove && !r.inTmpDir(f.Path) {
+		guard.watchPath(f.Path, true)
 	}
 	r.trace("mkfifo", f.Node.ID, 0, "mkfifo(%s, 0600)", f.Path)
 	return nil
@@ -926,6 +933,11 @@ func (r *run) isFailure(res *ProcResult) bool {
 // status computes the run's status from its processes, as sh does for a
 // pipeline: the last one's, or with pipefail the last non-zero one.
 func (r *run) status() Status {
+	// Under kill-rest, the stages tubo ended died of its SIGTERM; the
+	// run's status is that of the failure that ended them.
+	if f := r.res.Failed; f != nil && r.p.Graph.OnFailure == graph.KillRest {
+		return f.Status
+	}
 	var st Status
 	procs := r.res.Procs
 	if len(procs) > 0 {
@@ -955,6 +967,12 @@ func (r *run) status() Status {
 	return st
 }
 
+// inTmpDir reports whether path lies in the run's private directory, which
+// is removed (and watched by the guardian) as a whole.
+func (r *run) inTmpDir(path string) bool {
+	return r.tmpDir != "" && strings.HasPrefix(path, r.tmpDir+string(filepath.Separator))
+}
+
 // cleanup closes whatever tubo still holds and removes the FIFOs it made.
 func (r *run) cleanup() {
 	for i := range r.pipes {
@@ -965,14 +983,20 @@ func (r *run) cleanup() {
 		closeFile(&r.files[i])
 	}
 	for _, f := range r.p.FIFOs {
-		if f.Remove {
+		// Only what tubo made is removed: a FIFO that already existed at
+		// a path the pipeline named stays.
+		if f.Remove && slices.Contains(r.made, f.Path) {
 			if err := os.Remove(f.Path); err == nil {
 				r.trace("rmfifo", f.Node.ID, 0, "unlink(%s)", f.Path)
+				if !r.inTmpDir(f.Path) {
+					guard.watchPath(f.Path, false)
+				}
 			}
 		}
 	}
 	if r.tmpDir != "" {
 		os.RemoveAll(r.tmpDir)
+		guard.watchPath(r.tmpDir, false)
 	}
 }
 

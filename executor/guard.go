@@ -23,6 +23,9 @@ import (
 //     it is gone. When the read returns EOF, tubo has exited by whatever
 //     path, and the guardian sends SIGKILL to every group still listed,
 //     which takes the descendants that stayed in a stage's group with it.
+//     tubo also lists the paths it must remove ("r" + quoted path, "R" once
+//     removed): the private FIFO directory and the FIFOs it made, which the
+//     guardian removes after the kill.
 
 // GuardArg is the first argument that makes tubo act as the guardian.
 const GuardArg = "__tubo_guard"
@@ -84,14 +87,41 @@ func (g *guardian) watch(pgid int, add bool) {
 	fmt.Fprintf(g.w, "%c%d\n", op, pgid)
 }
 
+// watchPath tells the guardian that tubo made path (add) and must remove
+// it, or that it has removed it.
+func (g *guardian) watchPath(path string, add bool) {
+	g.once.Do(g.start)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.w == nil {
+		return
+	}
+	op := 'R'
+	if add {
+		op = 'r'
+	}
+	fmt.Fprintf(g.w, "%c%s\n", op, strconv.Quote(path))
+}
+
 // GuardMain is the guardian's whole life: follow the list of live groups
-// on stdin until EOF, then kill what is left.
+// and paths on stdin until EOF, then kill and remove what is left.
 func GuardMain() int {
 	groups := map[int]bool{}
+	paths := map[string]bool{}
 	sc := bufio.NewScanner(os.Stdin)
 	for sc.Scan() {
 		line := sc.Text()
 		if len(line) < 2 {
+			continue
+		}
+		if line[0] == 'r' || line[0] == 'R' {
+			if path, err := strconv.Unquote(line[1:]); err == nil {
+				if line[0] == 'r' {
+					paths[path] = true
+				} else {
+					delete(paths, path)
+				}
+			}
 			continue
 		}
 		pgid, err := strconv.Atoi(line[1:])
@@ -104,6 +134,11 @@ func GuardMain() int {
 			delete(groups, pgid)
 		}
 	}
+	defer func() {
+		for path := range paths {
+			os.RemoveAll(path)
+		}
+	}()
 	if len(groups) == 0 {
 		return 0
 	}

@@ -1,0 +1,93 @@
+package reliability
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestKillRest: on the first real failure the other stages are ended, and
+// the message names the stage that failed (not the ones tubo ended).
+func TestKillRest(t *testing.T) {
+	dir := t.TempDir()
+	m := newMarker()
+	f := writeFile(t, dir, "kr.yaml", fmt.Sprintf(`version: 1
+on_failure: kill-rest
+stages:
+  long1:
+    run: [sleep, "%s"]
+  bad:
+    run: [sh, -c, "sleep 0.2; exit 3"]
+  long2:
+    run: [sh, -c, "sleep %s"]
+`, m, m))
+	p := start(t, dir, nil, "--report", "run", f)
+	st := p.wait(t, 30*time.Second)
+	stderr := p.stderr.String()
+	// The run's status is the real failure's, not the 143 of the stages
+	// tubo ended because of it.
+	if st != 3 {
+		t.Errorf("exit status %d, want 3 (bad's); stderr: %s", st, stderr)
+	}
+	for _, w := range []string{"bad failed (exit 3); ending the other stages", "first failure bad"} {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("stderr lacks %q:\n%s", w, stderr)
+		}
+	}
+	if strings.Contains(stderr, "long1 failed") || strings.Contains(stderr, "long2 failed") {
+		t.Errorf("a stage tubo ended is blamed:\n%s", stderr)
+	}
+	assertGone(t, m, 4*time.Second, p.cmd.Process.Pid)
+}
+
+// TestLetFinish: with let-finish, a failure does not end the others.
+func TestLetFinish(t *testing.T) {
+	dir := t.TempDir()
+	done := filepath.Join(dir, "done")
+	f := writeFile(t, dir, "lf.yaml", fmt.Sprintf(`version: 1
+on_failure: let-finish
+stages:
+  bad:
+    run: [sh, -c, "exit 3"]
+  slow:
+    run: [sh, -c, "sleep 0.5; echo ok > %s"]
+`, done))
+	st, _, stderr := runTubo(t, dir, "--report", "run", f)
+	if st != 3 {
+		t.Errorf("exit status %d, want 3; stderr: %s", st, stderr)
+	}
+	if b, err := os.ReadFile(done); err != nil || string(b) != "ok\n" {
+		t.Errorf("slow did not finish: %q %v\n%s", b, err, stderr)
+	}
+	if !strings.Contains(stderr, "first failure bad") {
+		t.Errorf("report does not name bad as the first failure:\n%s", stderr)
+	}
+}
+
+// TestSIGPIPEIsNotFailure: `yes | head -n1` as YAML stages exits 0 by
+// default (yes dies of SIGPIPE), and 141 with sigpipe_is_failure.
+func TestSIGPIPEIsNotFailure(t *testing.T) {
+	for _, c := range []struct {
+		extra string
+		want  int
+	}{{"", 0}, {"sigpipe_is_failure: true\n", 141}} {
+		dir := t.TempDir()
+		f := writeFile(t, dir, "yes.yaml", "version: 1\n"+c.extra+`stages:
+  yes:
+    run: [yes]
+    stdout: head
+  head:
+    run: [head, -n1]
+`)
+		st, stdout, stderr := runTubo(t, dir, "run", f)
+		if st != c.want {
+			t.Errorf("%q: exit status %d, want %d; stderr: %s", c.extra, st, c.want, stderr)
+		}
+		if stdout != "y\n" {
+			t.Errorf("stdout %q, want %q", stdout, "y\n")
+		}
+	}
+}
