@@ -1,0 +1,77 @@
+package executor
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+
+	"github.com/tubo-pipes/tubo/plan"
+	"golang.org/x/sys/unix"
+)
+
+// startBuiltin hands a tee or merge node its files and runs it.
+func (r *run) startBuiltin(i int) {
+	b := r.p.Builtins[i]
+	res := &BuiltinResult{Node: b.Node}
+	r.res.Builtins = append(r.res.Builtins, res)
+	take := func(srcs []plan.Source) []*os.File {
+		var fs []*os.File
+		for _, s := range srcs {
+			f, err := r.take(s)
+			if err != nil {
+				res.Err = err
+				continue
+			}
+			fs = append(fs, f)
+		}
+		return fs
+	}
+	in, out := take(b.Inputs), take(b.Outputs)
+	if Builtins == nil {
+		res.Err = errors.New("no builtin runner")
+		return
+	}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		*res = Builtins(b.Node, in, out)
+		// A reader that went away early (EPIPE) is how `tubo … | head`
+		// ends: not worth a message, and a failure only where SIGPIPE is.
+		if res.Err != nil && !errors.Is(res.Err, syscall.EPIPE) {
+			r.errorf("%s: %v", b.Node.ID, res.Err)
+		}
+	}()
+}
+
+// take transfers ownership of one planned source to a builtin: the builtin
+// closes it, tubo forgets it.
+func (r *run) take(s plan.Source) (*os.File, error) {
+	switch s.Kind {
+	case plan.PipeRead:
+		f := r.pipes[s.Index][0]
+		r.pipes[s.Index][0] = nil
+		return f, nil
+	case plan.PipeWrite:
+		f := r.pipes[s.Index][1]
+		r.pipes[s.Index][1] = nil
+		return f, nil
+	case plan.OpenFile:
+		f, err := r.open(s.Index)
+		r.files[s.Index] = nil
+		return f, err
+	case plan.Inherit:
+		// The builtin closes what it is given, so it gets its own
+		// close-on-exec duplicate of the run's descriptor.
+		f := r.inheritedFile(s.FD)
+		if f == nil {
+			return nil, fmt.Errorf("%d: Bad file descriptor", s.FD)
+		}
+		fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 3)
+		if err != nil {
+			return nil, fmt.Errorf("dup %d: %w", s.FD, err)
+		}
+		return os.NewFile(uintptr(fd), f.Name()), nil
+	}
+	return nil, fmt.Errorf("builtin source kind %d not supported", s.Kind)
+}

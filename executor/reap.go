@@ -1,0 +1,214 @@
+package executor
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/tubo-pipes/tubo/graph"
+	"golang.org/x/sys/unix"
+)
+
+// reap waits for one child. It first waits without reaping (WNOWAIT) so
+// that /proc/PID/io can still be read, then reaps through os.Process.Wait
+// (a pidfd), which also returns the rusage.
+func (r *run) reap(i int, proc *os.Process, pgid int) {
+	defer r.wg.Done()
+	res := r.res.Procs[i]
+	var info unix.Siginfo
+	for {
+		err := unix.Waitid(unix.P_PID, proc.Pid, &info, unix.WEXITED|unix.WNOWAIT, nil)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	io := readProcIO(proc.Pid)
+	st, err := proc.Wait()
+	end := time.Now()
+	r.mu.Lock()
+	res.End = end
+	res.IO = io
+	if err != nil {
+		res.Err, res.Status = err, StatusFailure
+	} else {
+		ws := st.Sys().(syscall.WaitStatus)
+		if ru, ok := st.SysUsage().(*syscall.Rusage); ok {
+			res.Usage = ru
+		}
+		switch {
+		case ws.Signaled():
+			res.Signal = ws.Signal()
+			res.Status = SignalStatus(ws.Signal())
+		default:
+			res.Status = Status(ws.ExitStatus())
+		}
+	}
+	delete(r.live, proc.Pid)
+	if r.groups[pgid]--; r.groups[pgid] <= 0 {
+		// Every process tubo started in this group is reaped. Whatever is
+		// left in it was left behind by a stage (`cmd &`) and could hold a
+		// pipe open forever: it does not outlive the stage.
+		signalGroup(pgid, syscall.SIGKILL)
+		delete(r.groups, pgid)
+		guard.watch(pgid, false)
+	}
+	r.mu.Unlock()
+	r.trace("exit", res.Node.ID, proc.Pid, "%s", describe(res))
+	r.finish(i)
+}
+
+// describe says how a process ended, e.g. "exit 0" or "killed by SIGPIPE".
+func describe(res *ProcResult) string {
+	if res.Signal != 0 {
+		return fmt.Sprintf("killed by %s (status %d)", unix.SignalName(res.Signal), res.Status)
+	}
+	return fmt.Sprintf("exit %d", res.Status)
+}
+
+// finish records that Plan.Procs[i] is over, applies the failure policy,
+// and starts or skips the processes that were waiting on it.
+func (r *run) finish(i int) {
+	r.mu.Lock()
+	res := r.res.Procs[i]
+	r.done[i] = true
+	failed := r.isFailure(res)
+	first := failed && r.res.Failed == nil && !r.killing
+	if first {
+		r.res.Failed = res
+	}
+	killRest := first && r.p.Graph.OnFailure == graph.KillRest && len(r.p.Procs) > 1
+	var ready, skip []int
+	for j, pr := range r.p.Procs {
+		if r.done[j] || r.res.Procs[j].Pid != 0 || len(pr.After) == 0 || r.started(j) {
+			continue
+		}
+		ok, all := true, true
+		for _, d := range pr.After {
+			if !r.done[d] {
+				all = false
+			} else if r.res.Procs[d].Status != 0 {
+				ok = false
+			}
+		}
+		switch {
+		case !ok:
+			skip = append(skip, j)
+		case all:
+			ready = append(ready, j)
+		}
+	}
+	for _, j := range ready {
+		r.res.Procs[j].Start = time.Now() // marks it as started
+	}
+	r.nleft--
+	r.mu.Unlock()
+
+	for _, j := range skip {
+		r.mu.Lock()
+		if r.done[j] {
+			r.mu.Unlock()
+			continue
+		}
+		r.res.Procs[j].Skipped = true
+		r.res.Procs[j].Status = StatusFailure
+		r.mu.Unlock()
+		r.errorf("%s: not started: a stage it runs after failed", r.p.Procs[j].Node.ID)
+		r.release(j)
+		r.finish(j)
+	}
+	if killRest {
+		r.errorf("%s failed (%s); ending the other stages", res.Node.ID, describe(res))
+		r.killAll("failure policy kill-rest")
+	}
+	for _, j := range ready {
+		r.start(j)
+	}
+	r.mu.Lock()
+	if r.nleft == 0 {
+		r.stopOnce.Do(func() { close(r.stop) })
+	}
+	r.mu.Unlock()
+}
+
+func (r *run) started(j int) bool { return !r.res.Procs[j].Start.IsZero() }
+
+// isFailure says whether a finished process counts as a failure of its own.
+func (r *run) isFailure(res *ProcResult) bool {
+	// A stage tubo ended for its own timeout failed; one ended because of
+	// another's failure (or a cancel) did not.
+	if res.Status == 0 || (res.Killed && !res.TimedOut) || res.Skipped {
+		return false
+	}
+	if res.Signal == syscall.SIGPIPE && r.p.Graph.IgnoreSIGPIPE {
+		return false
+	}
+	return true
+}
+
+// status computes the run's status from its processes, as sh does for a
+// pipeline: the last one's, or with pipefail the last non-zero one.
+func (r *run) status() Status {
+	// Under kill-rest, the stages tubo ended died of its SIGTERM; the
+	// run's status is that of the failure that ended them.
+	if f := r.res.Failed; f != nil && r.p.Graph.OnFailure == graph.KillRest {
+		return f.Status
+	}
+	var st Status
+	procs := r.res.Procs
+	if len(procs) > 0 {
+		st = procs[len(procs)-1].Status
+	}
+	if r.p.Graph.Pipefail {
+		st = 0
+		for _, pr := range procs {
+			if pr.Status != 0 && !(pr.Signal == syscall.SIGPIPE && r.p.Graph.IgnoreSIGPIPE) {
+				st = pr.Status
+			}
+		}
+	}
+	if st == 0 {
+		for _, b := range r.res.Builtins {
+			switch {
+			case b.Err == nil:
+			case errors.Is(b.Err, syscall.EPIPE):
+				if !r.p.Graph.IgnoreSIGPIPE {
+					st = SignalStatus(syscall.SIGPIPE)
+				}
+			default:
+				st = StatusFailure
+			}
+		}
+	}
+	return st
+}
+
+func readProcIO(pid int) ProcIO {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	if err != nil {
+		return ProcIO{}
+	}
+	var io ProcIO
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, ": ")
+		if !ok {
+			continue
+		}
+		var n int64
+		fmt.Sscan(v, &n)
+		switch k {
+		case "rchar":
+			io.Rchar = n
+		case "wchar":
+			io.Wchar = n
+		case "read_bytes":
+			io.ReadBytes = n
+		case "write_bytes":
+			io.WriteBytes = n
+		}
+	}
+	io.Valid = true
+	return io
+}

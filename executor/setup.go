@@ -1,0 +1,121 @@
+package executor
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/tubo-pipes/tubo/plan"
+	"golang.org/x/sys/unix"
+)
+
+// setup creates the private directory, the FIFOs and the pipes. Nothing is
+// started yet, so a failure here leaves nothing behind.
+func (r *run) setup() error {
+	if r.p.TempDir != "" {
+		// Mkdir, not MkdirAll: the directory must be new, so no one else
+		// can have planted a FIFO or symlink in it.
+		if err := os.Mkdir(r.p.TempDir, 0o700); err != nil {
+			return fmt.Errorf("creating private FIFO directory: %w", err)
+		}
+		r.tmpDir = r.p.TempDir
+		guard.watchPath(r.tmpDir, true)
+	}
+	for _, f := range r.p.FIFOs {
+		if err := r.mkfifo(f); err != nil {
+			return err
+		}
+	}
+	for i, pp := range r.p.Pipes {
+		var fds [2]int
+		if err := unix.Pipe2(fds[:], unix.O_CLOEXEC); err != nil {
+			return fmt.Errorf("pipe: %w", err)
+		}
+		r.pipes[i] = [2]*os.File{os.NewFile(uintptr(fds[0]), "pipe-r"), os.NewFile(uintptr(fds[1]), "pipe-w")}
+		if pp.Size > 0 {
+			// Best effort: F_SETPIPE_SZ fails above pipe-max-size for
+			// unprivileged users; the default still works.
+			unix.FcntlInt(uintptr(fds[1]), unix.F_SETPIPE_SZ, pp.Size)
+		}
+		r.trace("pipe", "", 0, "pipe2(O_CLOEXEC) = [%d %d]  %s", fds[0], fds[1], pp.Why)
+	}
+	for i, pp := range r.p.Pipes {
+		if pp.Data != nil {
+			r.feed(i, pp.Data)
+		}
+	}
+	return nil
+}
+
+func (r *run) mkfifo(f plan.FIFO) error {
+	st, err := os.Lstat(f.Path)
+	switch {
+	case err == nil && st.Mode()&os.ModeNamedPipe != 0:
+		// An existing FIFO at a path the pipeline named is used as is.
+		r.trace("mkfifo", f.Node.ID, 0, "%s exists, used as is", f.Path)
+		return nil
+	case err == nil:
+		return fmt.Errorf("%s: fifo %s: %s exists and is not a FIFO; remove it or choose another path", f.Node.Pos, f.Node.ID, f.Path)
+	}
+	if err := unix.Mkfifo(f.Path, 0o600); err != nil {
+		return fmt.Errorf("%s: fifo %s: mkfifo %s: %w", f.Node.Pos, f.Node.ID, f.Path, err)
+	}
+	r.made = append(r.made, f.Path)
+	if f.Remove && !r.inTmpDir(f.Path) {
+		guard.watchPath(f.Path, true)
+	}
+	r.trace("mkfifo", f.Node.ID, 0, "mkfifo(%s, 0600)", f.Path)
+	return nil
+}
+
+// feed writes a here-document into its pipe. A body that fits in the pipe
+// is written at once; a larger one by a goroutine, so a reader that stops
+// early (EPIPE) just ends the feeding.
+func (r *run) feed(i int, data []byte) {
+	w := r.pipes[i][1]
+	r.pipes[i][1] = nil
+	if len(data) <= 4096 {
+		w.Write(data)
+		w.Close()
+		return
+	}
+	go func() {
+		w.Write(data)
+		w.Close()
+	}()
+}
+
+// inTmpDir reports whether path lies in the run's private directory, which
+// is removed (and watched by the guardian) as a whole.
+func (r *run) inTmpDir(path string) bool {
+	return r.tmpDir != "" && strings.HasPrefix(path, r.tmpDir+string(filepath.Separator))
+}
+
+// cleanup closes whatever tubo still holds and removes the FIFOs it made.
+func (r *run) cleanup() {
+	for i := range r.pipes {
+		closeFile(&r.pipes[i][0])
+		closeFile(&r.pipes[i][1])
+	}
+	for i := range r.files {
+		closeFile(&r.files[i])
+	}
+	for _, f := range r.p.FIFOs {
+		// Only what tubo made is removed: a FIFO that already existed at
+		// a path the pipeline named stays.
+		if f.Remove && slices.Contains(r.made, f.Path) {
+			if err := os.Remove(f.Path); err == nil {
+				r.trace("rmfifo", f.Node.ID, 0, "unlink(%s)", f.Path)
+				if !r.inTmpDir(f.Path) {
+					guard.watchPath(f.Path, false)
+				}
+			}
+		}
+	}
+	if r.tmpDir != "" {
+		os.RemoveAll(r.tmpDir)
+		guard.watchPath(r.tmpDir, false)
+	}
+}

@@ -1,0 +1,314 @@
+package executor
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/tubo-pipes/tubo/graph"
+	"github.com/tubo-pipes/tubo/plan"
+)
+
+// open opens Plan.Files[i] (once).
+func (r *run) open(i int) (*os.File, error) {
+	if f := r.files[i]; f != nil {
+		return f, nil
+	}
+	pf := r.p.Files[i]
+	path := pf.Path
+	if !filepath.IsAbs(path) && r.opt.Dir != "" {
+		path = filepath.Join(r.opt.Dir, path)
+	}
+	f, err := os.OpenFile(path, pf.Flag|syscall.O_CLOEXEC, pf.Perm)
+	if err != nil {
+		return nil, err
+	}
+	r.trace("open", "", 0, "open(%s) = %d", pf.Path, f.Fd())
+	r.files[i] = f
+	return f, nil
+}
+
+// start starts Plan.Procs[i], or records why it could not.
+func (r *run) start(i int) {
+	pr := r.p.Procs[i]
+	res := r.res.Procs[i]
+	env := mergeEnv(r.env, pr.Env)
+	dir := pr.Dir
+	if dir == "" {
+		dir = r.opt.Dir
+	} else if !filepath.IsAbs(dir) && r.opt.Dir != "" {
+		dir = filepath.Join(r.opt.Dir, dir)
+	}
+	fail := func(st Status, err error) {
+		res.Err, res.Status = err, st
+		r.errorf("%v", err)
+		r.release(i)
+		r.finish(i)
+	}
+	if len(pr.Argv) == 0 {
+		fail(StatusNotFound, &StartError{Name: "", Status: StatusNotFound, Err: os.ErrNotExist})
+		return
+	}
+	if dir != "" {
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			fail(StatusFailure, fmt.Errorf("%s: cannot change directory to %s", pr.Node.ID, dir))
+			return
+		}
+	}
+	path, err := LookPath(pr.Argv[0], getenv(env, "PATH"), dir)
+	if err != nil {
+		var se *StartError
+		errors.As(err, &se)
+		fail(se.Status, err)
+		return
+	}
+	res.Path = path
+	// Open this process's files in order, as sh would in the child. A FIFO
+	// may block until its other side opens, so those are opened without
+	// holding up the rest of the run.
+	if r.hasFIFO(pr) {
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			if err := r.openAll(pr); err != nil {
+				fail(StatusFailure, err)
+				return
+			}
+			r.exec(i, path, env, dir)
+		}()
+		return
+	}
+	if err := r.openAll(pr); err != nil {
+		fail(StatusFailure, err)
+		return
+	}
+	r.exec(i, path, env, dir)
+}
+
+func (r *run) hasFIFO(pr *plan.Proc) bool {
+	for _, fi := range pr.Files {
+		pf := r.p.Files[fi]
+		if pf.IsFIFO {
+			return true
+		}
+		if st, err := os.Stat(pf.Path); err == nil && st.Mode()&os.ModeNamedPipe != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *run) openAll(pr *plan.Proc) error {
+	for _, fi := range pr.Files {
+		// The run may have ended while an earlier FIFO open blocked (see
+		// unblockFIFOs): open nothing more.
+		r.mu.Lock()
+		killing := r.killing
+		r.mu.Unlock()
+		if killing {
+			return fmt.Errorf("%s: not started: the run was ended", pr.Node.ID)
+		}
+		if _, err := r.open(fi); err != nil {
+			var pe *os.PathError
+			if errors.As(err, &pe) {
+				return fmt.Errorf("%s: %s", r.p.Files[fi].Path, errText(pe.Err))
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// exec builds the child's fd table and starts it.
+func (r *run) exec(i int, path string, env []string, dir string) {
+	pr := r.p.Procs[i]
+	res := r.res.Procs[i]
+	max := 2
+	for _, fd := range pr.FDs {
+		max = maxInt(max, fd.Num)
+	}
+	for fd := range inherited {
+		max = maxInt(max, fd)
+	}
+	// files[n] becomes descriptor n in the child: os.StartProcess dup2s
+	// each entry onto its index; a nil entry is closed in the child.
+	files := make([]*os.File, max+1)
+	for fd := range inherited {
+		files[fd] = inheritedFiles[fd]
+	}
+	var devnull *os.File
+	for _, fd := range pr.FDs {
+		var f *os.File
+		switch fd.Src.Kind {
+		case plan.Inherit:
+			f = r.inheritedFile(fd.Src.FD)
+			if f == nil {
+				r.mu.Lock()
+				res.Err, res.Status = fmt.Errorf("%d: Bad file descriptor", fd.Src.FD), StatusFailure
+				r.mu.Unlock()
+				r.errorf("%v", res.Err)
+				r.release(i)
+				r.finish(i)
+				return
+			}
+		case plan.PipeRead:
+			f = r.pipes[fd.Src.Index][0]
+		case plan.PipeWrite:
+			f = r.pipes[fd.Src.Index][1]
+		case plan.OpenFile:
+			f = r.files[fd.Src.Index]
+		case plan.DevNull:
+			if devnull == nil {
+				devnull, _ = os.Open(os.DevNull)
+			}
+			f = devnull
+		case plan.Closed:
+			f = nil
+		}
+		files[fd.Num] = f
+	}
+	sys := &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	r.mu.Lock()
+	if !r.p.OwnGroups && r.pgid != 0 {
+		sys.Pgid = r.pgid
+	}
+	if r.opt.TTY != nil && !r.p.OwnGroups && r.pgid == 0 {
+		sys.Foreground = true
+		sys.Ctty = int(r.opt.TTY.Fd())
+	}
+	killing := r.killing
+	// Count the new member before it exists: a stage that joins the run's
+	// group must be counted before an earlier member is reaped, or the
+	// group would look empty and be swept (see reap).
+	if sys.Pgid != 0 {
+		r.groups[sys.Pgid]++
+	}
+	r.mu.Unlock()
+	unreserve := func() {
+		r.mu.Lock()
+		if r.groups[sys.Pgid]--; r.groups[sys.Pgid] <= 0 {
+			delete(r.groups, sys.Pgid)
+		}
+		r.mu.Unlock()
+	}
+	if killing {
+		if sys.Pgid != 0 {
+			unreserve()
+		}
+		res.Skipped = true
+		res.Status = SignalStatus(syscall.SIGTERM)
+		r.release(i)
+		r.finish(i)
+		return
+	}
+	argv := pr.Argv
+	res.Start = time.Now()
+	attr := &os.ProcAttr{Dir: dir, Env: env, Files: files, Sys: sys}
+	proc, err := spawn(path, argv, attr)
+	if errors.Is(err, syscall.ENOEXEC) {
+		// A file with no #! line is a shell script, as sh runs it.
+		path, argv = "/bin/sh", append([]string{"sh", path}, argv[1:]...)
+		proc, err = spawn(path, argv, attr)
+	}
+	if err != nil && sys.Pgid != 0 && errors.Is(err, syscall.EPERM) {
+		// The run's group has no member left to join: start a new one.
+		unreserve()
+		sys.Pgid = 0
+		proc, err = spawn(path, argv, attr)
+	}
+	if err != nil && sys.Pgid != 0 {
+		unreserve()
+	}
+	if devnull != nil {
+		devnull.Close()
+	}
+	if err != nil {
+		st := StatusNotExecutable
+		if errors.Is(err, syscall.ENOENT) {
+			st = StatusNotFound
+		}
+		res.Err, res.Status = &StartError{Name: argv[0], Status: st, Err: unwrapErrno(err)}, st
+		r.errorf("%v", res.Err)
+		r.release(i)
+		r.finish(i)
+		return
+	}
+	r.mu.Lock()
+	res.Pid = proc.Pid
+	pgid := sys.Pgid
+	if pgid == 0 {
+		pgid = proc.Pid
+		r.groups[pgid]++
+		if !r.p.OwnGroups && r.pgid == 0 {
+			r.pgid = pgid
+		}
+		guard.watch(pgid, true)
+	}
+	r.live[proc.Pid] = proc
+	r.mu.Unlock()
+	r.trace("start", pr.Node.ID, proc.Pid, "%s", graph.QuoteArgv(argv))
+	// The child has its copies now; tubo's must go, or the reader of a
+	// pipe would never see EOF (and the writer never get SIGPIPE).
+	r.release(i)
+	r.wg.Add(1)
+	go r.reap(i, proc, pgid)
+	if t := pr.Node.Timeout; t > 0 {
+		time.AfterFunc(t, func() { r.timeout(i, proc) })
+	}
+}
+
+func unwrapErrno(err error) error {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return errno
+	}
+	return err
+}
+
+// inheritedFile returns the file a child gets for one of tubo's own
+// descriptors: the run's stdio for 0–2, the descriptor itself above.
+func (r *run) inheritedFile(fd int) *os.File {
+	switch fd {
+	case 0:
+		return r.opt.Stdin
+	case 1:
+		return r.opt.Stdout
+	case 2:
+		return r.opt.Stderr
+	}
+	if f, ok := r.opt.ExtraFiles[fd]; ok {
+		return f
+	}
+	if inherited[fd] && fdOpen(fd) {
+		return inheritedFiles[fd]
+	}
+	return nil
+}
+
+// release closes tubo's copies of everything Plan.Procs[i] owned.
+func (r *run) release(i int) {
+	pr := r.p.Procs[i]
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, fd := range pr.FDs {
+		switch fd.Src.Kind {
+		case plan.PipeRead:
+			closeFile(&r.pipes[fd.Src.Index][0])
+		case plan.PipeWrite:
+			closeFile(&r.pipes[fd.Src.Index][1])
+		}
+	}
+	for _, fi := range pr.Files {
+		closeFile(&r.files[fi])
+	}
+}
+
+func closeFile(f **os.File) {
+	if *f != nil {
+		(*f).Close()
+		*f = nil
+	}
+}

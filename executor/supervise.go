@@ -1,0 +1,132 @@
+package executor
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+func (r *run) supervise(ctx context.Context) {
+	var timeout <-chan time.Time
+	if t := r.p.Graph.Timeout; t > 0 {
+		timer := time.NewTimer(t)
+		defer timer.Stop()
+		timeout = timer.C
+	}
+	for {
+		select {
+		case <-r.stop:
+			return
+		case sig := <-r.opt.Signals:
+			s, ok := sig.(syscall.Signal)
+			if !ok {
+				continue
+			}
+			r.res.Signal = s
+			r.signalAll(s)
+		case <-ctx.Done():
+			r.killAll("canceled")
+			ctx = context.Background()
+		case <-timeout:
+			r.res.TimedOut = true
+			r.errorf("run timed out after %s", r.p.Graph.Timeout)
+			r.killAll("run timeout")
+			timeout = nil
+		}
+	}
+}
+
+// signalAll forwards a signal to every live process group.
+func (r *run) signalAll(sig syscall.Signal) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for pgid := range r.groups {
+		signalGroup(pgid, sig)
+		r.trace("signal", "", pgid, "kill(-%d, %s)", pgid, unix.SignalName(sig))
+	}
+}
+
+// killAll ends the run: SIGTERM to every group, SIGKILL after the grace
+// period to whatever is left. Processes not yet started never start.
+func (r *run) killAll(why string) {
+	r.mu.Lock()
+	r.killing = true
+	for _, pr := range r.res.Procs {
+		if pr.Pid != 0 && pr.End.IsZero() {
+			pr.Killed = true
+		}
+	}
+	r.mu.Unlock()
+	r.trace("signal", "", 0, "ending the run: %s", why)
+	r.signalAll(syscall.SIGTERM)
+	time.AfterFunc(r.opt.Grace, func() { r.signalAll(syscall.SIGKILL) })
+	// A stage whose FIFO tubo is still opening for it (its other side
+	// never opened) has no process to signal: tubo's own open(2) blocks,
+	// and the run would wait forever after its timeout or a Ctrl-C.
+	// Unblock such opens until every process is finished; the stage is
+	// then skipped, since the run is ending.
+	go r.unblockFIFOs()
+}
+
+// unblockFIFOs opens each FIFO the plan opens for a stage with O_RDWR
+// (which never blocks on Linux and counts as a reader and a writer), and
+// closes it at once, so a pending open(2) in start returns; it repeats
+// until the run is over, for a stage that opens several FIFOs in turn.
+func (r *run) unblockFIFOs() {
+	for {
+		for _, pf := range r.p.Files {
+			path := pf.Path
+			if !filepath.IsAbs(path) && r.opt.Dir != "" {
+				path = filepath.Join(r.opt.Dir, path)
+			}
+			if st, err := os.Stat(path); err != nil || st.Mode()&os.ModeNamedPipe == 0 {
+				continue
+			}
+			if fd, err := unix.Open(path, unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC, 0); err == nil {
+				unix.Close(fd)
+			}
+		}
+		select {
+		case <-r.stop:
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// timeout ends a stage that ran past its limit.
+func (r *run) timeout(i int, proc *os.Process) {
+	r.mu.Lock()
+	res := r.res.Procs[i]
+	if !res.End.IsZero() {
+		r.mu.Unlock()
+		return
+	}
+	res.TimedOut, res.Killed = true, true
+	r.mu.Unlock()
+	r.errorf("%s: timed out after %s", res.Node.ID, res.Node.Timeout)
+	r.trace("signal", res.Node.ID, proc.Pid, "timeout: SIGTERM")
+	proc.Signal(syscall.SIGTERM)
+	time.AfterFunc(r.opt.Grace, func() {
+		r.mu.Lock()
+		ended := !res.End.IsZero()
+		r.mu.Unlock()
+		if !ended {
+			r.trace("signal", res.Node.ID, proc.Pid, "grace over: SIGKILL")
+			proc.Signal(syscall.SIGKILL)
+		}
+	})
+}
+
+// takeTerminal makes tubo's own process group the terminal's foreground
+// group again after a run that was given the terminal.
+func (r *run) takeTerminal() {
+	if r.opt.TTY == nil || r.p.OwnGroups {
+		return
+	}
+	reclaimTerminal(r.opt.TTY)
+}
