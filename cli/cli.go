@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/tubo-pipes/tubo/executor"
+	"github.com/tubo-pipes/tubo/progress"
 	"github.com/tubo-pipes/tubo/runner"
 )
 
@@ -157,6 +158,12 @@ func (a *app) shellSource(cmd *cobra.Command, args []string) (src, name string, 
 }
 
 func (a *app) runnerConfig() (runner.Config, error) {
+	if a.obs.progress == progress.Auto {
+		// A shell line may run an interactive program on the terminal
+		// (less, vi): a redrawn progress area would write over it. Ask
+		// for it with --progress=always.
+		a.obs.progress = progress.Never
+	}
 	if err := a.obs.start(a.stderr); err != nil {
 		return runner.Config{}, err
 	}

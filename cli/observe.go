@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -97,7 +100,7 @@ func (o *observe) after(g *graph.Graph, p *plan.Plan, res *executor.Result, star
 		report.Text(o.stderr, rep)
 	}
 	if o.json != nil {
-		if err := report.JSON(o.json, rep); err != nil {
+		if err := writeJSONLine(o.json, rep); err != nil {
 			fmt.Fprintf(o.stderr, "tubo: --report-json: %v\n", err)
 		}
 	}
@@ -106,6 +109,21 @@ func (o *observe) after(g *graph.Graph, p *plan.Plan, res *executor.Result, star
 	if rep.Failed() && !o.report && isGraphRun(g) {
 		report.Short(o.stderr, rep)
 	}
+}
+
+// writeJSONLine writes one report as one line (JSON Lines), so a shell
+// line with several pipelines gives one document per pipeline.
+func writeJSONLine(w io.Writer, rep *report.Report) error {
+	var doc, line bytes.Buffer
+	if err := report.JSON(&doc, rep); err != nil {
+		return err
+	}
+	if err := json.Compact(&line, doc.Bytes()); err != nil {
+		return err
+	}
+	line.WriteByte('\n')
+	_, err := w.Write(line.Bytes())
+	return err
 }
 
 // isGraphRun tells a YAML graph from a shell pipeline: a shell pipeline
