@@ -48,7 +48,14 @@ func exec(t *testing.T, g *graph.Graph, opt executor.Options) run {
 	defer errf.Close()
 	opt.Stdout, opt.Stderr = out, errf
 	if opt.Stdin == nil {
-		opt.Stdin, _ = os.Open(os.DevNull)
+		null, err := os.Open(os.DevNull)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Closed here, not by a finalizer at some later GC, or the next
+		// run's fd count would change under it.
+		defer null.Close()
+		opt.Stdin = null
 	}
 	before := openFDs(t)
 	res, err := executor.Run(context.Background(), p, opt)

@@ -18,13 +18,7 @@ import (
 func (r *run) reap(i int, proc *os.Process, pgid int) {
 	defer r.wg.Done()
 	res := r.res.Procs[i]
-	var info unix.Siginfo
-	for {
-		err := unix.Waitid(unix.P_PID, proc.Pid, &info, unix.WEXITED|unix.WNOWAIT, nil)
-		if err != unix.EINTR {
-			break
-		}
-	}
+	waitExited(proc.Pid)
 	io := readProcIO(proc.Pid)
 	st, err := proc.Wait()
 	end := time.Now()
