@@ -217,11 +217,13 @@ func (r *run) run(ctx context.Context) {
 	for i := range r.p.Builtins {
 		r.startBuiltin(i)
 	}
+	var ready []int
 	for i, pr := range r.p.Procs {
 		if len(pr.After) == 0 {
-			r.start(i)
+			ready = append(ready, i)
 		}
 	}
+	r.startAll(ready)
 	r.mu.Lock()
 	if r.nleft == 0 {
 		r.stopOnce.Do(func() { close(r.stop) })

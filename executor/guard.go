@@ -51,25 +51,29 @@ func (g *guardian) start() {
 		return
 	}
 	r, w := os.NewFile(uintptr(fds[0]), "guard-r"), os.NewFile(uintptr(fds[1]), "guard-w")
-	defer r.Close()
-	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
-	if err != nil {
-		w.Close()
-		return
-	}
-	defer null.Close()
-	// No Pdeathsig here: the guardian must outlive tubo. Its own process
-	// group keeps a signal sent to tubo's group (Ctrl-C) from ending it.
-	p, err := os.StartProcess(GuardPath, []string{"tubo", GuardArg}, &os.ProcAttr{
-		Files: []*os.File{r, null, null},
-		Sys:   &syscall.SysProcAttr{Setpgid: true},
-	})
-	if err != nil {
-		w.Close()
-		return
-	}
-	p.Release()
+	// tubo may write at once: the pipe holds the lines until the guardian
+	// reads them, and tubo keeps the read end open until it has started,
+	// so no write can fail. Starting it (a fork and exec of tubo) then
+	// overlaps with the stages' own starts.
 	g.w = w
+	go func() {
+		defer r.Close()
+		null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+		if err != nil {
+			return
+		}
+		defer null.Close()
+		// No Pdeathsig here: the guardian must outlive tubo. Its own
+		// process group keeps a signal sent to tubo's group (Ctrl-C) from
+		// ending it.
+		p, err := os.StartProcess(GuardPath, []string{"tubo", GuardArg}, &os.ProcAttr{
+			Files: []*os.File{r, null, null},
+			Sys:   &syscall.SysProcAttr{Setpgid: true},
+		})
+		if err == nil {
+			p.Release()
+		}
+	}()
 }
 
 // watch tells the guardian that a process group exists (add) or is gone.

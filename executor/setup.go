@@ -2,10 +2,13 @@ package executor
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/tubo-pipes/tubo/plan"
 	"golang.org/x/sys/unix"
@@ -28,16 +31,19 @@ func (r *run) setup() error {
 			return err
 		}
 	}
+	budget := pipeBudget()
 	for i, pp := range r.p.Pipes {
 		var fds [2]int
 		if err := unix.Pipe2(fds[:], unix.O_CLOEXEC); err != nil {
 			return fmt.Errorf("pipe: %w", err)
 		}
 		r.pipes[i] = [2]*os.File{os.NewFile(uintptr(fds[0]), "pipe-r"), os.NewFile(uintptr(fds[1]), "pipe-w")}
-		if pp.Size > 0 {
-			// Best effort: F_SETPIPE_SZ fails above pipe-max-size for
-			// unprivileged users; the default still works.
-			unix.FcntlInt(uintptr(fds[1]), unix.F_SETPIPE_SZ, pp.Size)
+		if size := min(pp.Size, pipeMaxSize()); size > 0 && size <= budget {
+			// Best effort: a pipe that keeps the kernel's 64 KiB works.
+			if got, err := unix.FcntlInt(uintptr(fds[1]), unix.F_SETPIPE_SZ, size); err == nil {
+				budget -= got
+				r.trace("pipe", "", 0, "fcntl(%d, F_SETPIPE_SZ, %d) = %d", fds[1], size, got)
+			}
 		}
 		r.trace("pipe", "", 0, "pipe2(O_CLOEXEC) = [%d %d]  %s", fds[0], fds[1], pp.Why)
 	}
@@ -118,4 +124,37 @@ func (r *run) cleanup() {
 		os.RemoveAll(r.tmpDir)
 		guard.watchPath(r.tmpDir, false)
 	}
+}
+
+// pipeMaxSize is the largest pipe buffer an unprivileged process may ask
+// for (/proc/sys/fs/pipe-max-size); F_SETPIPE_SZ fails above it.
+var pipeMaxSize = sync.OnceValue(func() int {
+	return readProcInt("/proc/sys/fs/pipe-max-size", 1<<20)
+})
+
+// pipeBudget is how many bytes of pipe buffer one run may ask for. Past
+// pipe-user-pages-soft (64 MiB by default) the kernel gives an
+// unprivileged user's new pipes 2 pages only, which would cripple a big
+// graph; tubo stays within half of it. Root is not limited.
+func pipeBudget() int {
+	if os.Geteuid() == 0 {
+		return math.MaxInt
+	}
+	pages := readProcInt("/proc/sys/fs/pipe-user-pages-soft", 16384)
+	if pages == 0 {
+		return math.MaxInt
+	}
+	return pages * os.Getpagesize() / 2
+}
+
+func readProcInt(path string, def int) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return def
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return def
+	}
+	return n
 }

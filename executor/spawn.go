@@ -13,7 +13,9 @@ import (
 // Children are started with Pdeathsig so that they die with tubo even when
 // tubo is SIGKILLed. The kernel sends that signal when the thread that
 // forked the child exits, not the process (go.dev/issue/27505), so every
-// fork happens on one OS thread that is locked and never released.
+// fork happens on one of a few OS threads that are locked and never
+// released. There are several so that starts can overlap: each
+// os.StartProcess waits until its child has exec'd.
 
 type spawnReq struct {
 	path string
@@ -30,6 +32,8 @@ type spawnResp struct {
 var (
 	spawnOnce sync.Once
 	spawnCh   chan spawnReq
+	// spawners is how many starts may be in flight at once.
+	spawners = max(2, runtime.GOMAXPROCS(0))
 )
 
 func spawner() {
@@ -46,7 +50,9 @@ func spawner() {
 func spawn(path string, argv []string, attr *os.ProcAttr) (*os.Process, error) {
 	spawnOnce.Do(func() {
 		spawnCh = make(chan spawnReq)
-		go spawner()
+		for range spawners {
+			go spawner()
+		}
 	})
 	done := make(chan spawnResp, 1)
 	spawnCh <- spawnReq{path, argv, attr, done}

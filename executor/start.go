@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -130,14 +131,17 @@ func (r *run) exec(i int, path string, env []string, dir string) {
 	for _, fd := range pr.FDs {
 		max = maxInt(max, fd.Num)
 	}
-	for fd := range inherited {
-		max = maxInt(max, fd)
-	}
 	// files[n] becomes descriptor n in the child: os.StartProcess dup2s
-	// each entry onto its index; a nil entry is closed in the child.
+	// each entry onto its index; a nil entry is closed in the child. The
+	// table stops at the highest declared descriptor: tubo's inherited
+	// descriptors above it are not close-on-exec and pass through by
+	// themselves, and listing them would cost the child a close(2) for
+	// every gap below them. Those inside the table are passed as is.
 	files := make([]*os.File, max+1)
 	for fd := range inherited {
-		files[fd] = inheritedFiles[fd]
+		if fd <= max {
+			files[fd] = inheritedFiles[fd]
+		}
 	}
 	var devnull *os.File
 	for _, fd := range pr.FDs {
@@ -311,4 +315,27 @@ func closeFile(f **os.File) {
 		(*f).Close()
 		*f = nil
 	}
+}
+
+// startAll starts processes: the first alone, so that a shared process
+// group has its leader before anyone joins it, then the others several at
+// a time. os.StartProcess returns only once the child has exec'd, so
+// starting one at a time would leave the other cores idle.
+func (r *run) startAll(procs []int) {
+	if len(procs) == 0 {
+		return
+	}
+	r.start(procs[0])
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, spawners)
+	for _, i := range procs[1:] {
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.start(i)
+			<-slots
+		}()
+	}
+	wg.Wait()
 }

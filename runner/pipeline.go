@@ -172,6 +172,10 @@ func (r *Runner) buildGraph(ctx context.Context, stages []stage) (*graph.Graph, 
 	return g, nil
 }
 
+// trivialBuiltins are the builtins whose only effect is their status; as a
+// pipeline stage each runs as the external program that does the same.
+var trivialBuiltins = map[string]string{"true": "true", ":": "true", "false": "false"}
+
 // stageNode makes the node of one stage: a program to exec, or a shell
 // stage — a builtin, group or subshell — that tubo runs as `tubo -c SRC`.
 func (r *Runner) stageNode(ctx context.Context, st stage) (*graph.Node, error) {
@@ -187,6 +191,16 @@ func (r *Runner) stageNode(ctx context.Context, st stage) (*graph.Node, error) {
 			st.call = &cl
 		}
 		argv := st.call.argv
+		if len(argv) > 0 {
+			if prog, ok := trivialBuiltins[argv[0]]; ok {
+				// Nothing but a status: the program of that name does the
+				// same without re-running tubo as a subshell. Arguments
+				// are dropped, since the builtins ignore them (and
+				// /bin/true --help would print).
+				n.Group, n.Argv = argv[0], []string{prog}
+				return n, nil
+			}
+		}
 		if len(argv) > 0 && !shell.Builtins[argv[0]] {
 			n.Group = filepath.Base(argv[0])
 			n.Argv = argv
