@@ -131,17 +131,18 @@ func (r *run) exec(i int, path string, env []string, dir string) {
 	for _, fd := range pr.FDs {
 		max = maxInt(max, fd.Num)
 	}
+	for fd := range inherited {
+		max = maxInt(max, fd)
+	}
 	// files[n] becomes descriptor n in the child: os.StartProcess dup2s
 	// each entry onto its index; a nil entry is closed in the child. The
-	// table stops at the highest declared descriptor: tubo's inherited
-	// descriptors above it are not close-on-exec and pass through by
-	// themselves, and listing them would cost the child a close(2) for
-	// every gap below them. Those inside the table are passed as is.
+	// table reaches past tubo's highest inherited descriptor, each passed
+	// as itself: the child's first dup pass parks descriptors at
+	// len(files) and up, and must not land on an inherited one. (The
+	// price is a close(2) in the child for every hole below it.)
 	files := make([]*os.File, max+1)
 	for fd := range inherited {
-		if fd <= max {
-			files[fd] = inheritedFiles[fd]
-		}
+		files[fd] = inheritedFiles[fd]
 	}
 	var devnull *os.File
 	for _, fd := range pr.FDs {

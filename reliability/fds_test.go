@@ -125,4 +125,14 @@ func TestShellStageFDs(t *testing.T) {
 		allowed := append([]int{0, 1, 2, 3}, leakedToChildren(t)...)
 		checkListing(t, out.String(), allowed)
 	}
+	// Inherited fds 3 and 4 (a make jobserver's pair) also survive a
+	// stage whose fd table moves a low descriptor up (2>&1: the child's
+	// dup pass parks it just above the table, which must not be where an
+	// inherited descriptor is).
+	cmd := exec.Command(tubo, `sh -c 'test -e /proc/self/fd/3 && test -e /proc/self/fd/4 && echo both' 2>&1`)
+	cmd.ExtraFiles = []*os.File{extra, extra}
+	out, err := cmd.CombinedOutput()
+	if err != nil || string(out) != "both\n" {
+		t.Errorf("inherited fds 3, 4 lost with 2>&1: %q %v", out, err)
+	}
 }
