@@ -1,0 +1,574 @@
+package main
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// sizes are the workloads; -quick shrinks them for a smoke run.
+type sizes struct {
+	catBytes   int64 // through cat | cat | wc -c
+	teeBytes   int64 // teed to three readers
+	textLines  int   // lines per sorted text file (8 files)
+	int32Recs  int   // records per sorted int32 file (8 files)
+	primesHi   int   // primes.yaml on [1, primesHi]
+	longStages int   // the long pipeline
+	fanIn      int   // the wide fan-in
+}
+
+var fullSizes = sizes{
+	catBytes: 2 << 30, teeBytes: 1 << 30,
+	textLines: 1_500_000, int32Recs: 1_000_000, primesHi: 10_000_000,
+	longStages: 1000, fanIn: 256,
+}
+
+var quickSizes = sizes{
+	catBytes: 64 << 20, teeBytes: 64 << 20,
+	textLines: 50_000, int32Recs: 50_000, primesHi: 500_000,
+	longStages: 1000, fanIn: 256,
+}
+
+// bench holds what every case needs.
+type bench struct {
+	root     string // repository root
+	tubo     string // bin/tubo
+	binDir   string // bin/
+	dir      string // private temp dir for data and generated YAML
+	onebyone string // the one-read-per-record baseline, built at start
+	n        int
+	sz       sizes
+}
+
+func (b *bench) path(name string) string { return filepath.Join(b.dir, name) }
+
+// writeFile writes a generated file into the temp dir and returns its path.
+func (b *bench) writeFile(name, text string) string {
+	p := b.path(name)
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		fatalf("%v", err)
+	}
+	return p
+}
+
+// pipeline joins n copies of stage with " | ".
+func pipeline(stage string, n int) string {
+	return strings.TrimSuffix(strings.Repeat(stage+" | ", n), " | ")
+}
+
+func sizeArg(n int64) string {
+	if n%(1<<30) == 0 {
+		return strconv.FormatInt(n>>30, 10) + "G"
+	}
+	if n%(1<<20) == 0 {
+		return strconv.FormatInt(n>>20, 10) + "M"
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+// --- start-up: 100 stages ---------------------------------------------
+
+func (b *bench) start100() *pair {
+	line := pipeline("/bin/true", 100)
+	return &pair{
+		name:   "start + reap 100-stage `/bin/true | … | /bin/true`",
+		tubo:   &command{label: "tubo", argv: []string{b.tubo, line}, check: wantOutput("")},
+		other:  &command{label: "dash", argv: []string{"dash", "-c", line}, check: wantOutput("")},
+		target: 1.0, goal: "≤ 1.0× dash's time",
+		runs: 4 * b.n,
+	}
+}
+
+// start100Inherited is start100 with descriptor 251 open in tubo's
+// environment without close-on-exec, as a jobserver or a wrapper can leave
+// it (informational: both sides get the same bash wrapper).
+func (b *bench) start100Inherited() *pair {
+	line := pipeline("/bin/true", 100)
+	wrap := func(argv ...string) []string {
+		return append([]string{"bash", "-c", `exec 251</dev/null && exec "$@"`, "bash"}, argv...)
+	}
+	return &pair{
+		name:  "start + reap 100-stage line, fd 251 inherited (both via `bash -c 'exec 251</dev/null; exec …'`)",
+		tubo:  &command{label: "tubo", argv: wrap(b.tubo, line), check: wantOutput("")},
+		other: &command{label: "dash", argv: wrap("dash", "-c", line), check: wantOutput("")},
+		goal:  "(informational)",
+		runs:  4 * b.n,
+	}
+}
+
+// --- 200 replicas -------------------------------------------------------
+
+func (b *bench) replicas200() *pair {
+	y := b.writeFile("replicas.yaml", `version: 1
+name: replicas
+stages:
+  t:
+    run: [/bin/true]
+    replicas: 200
+`)
+	argv := []string{"parallel", "true", ":::"}
+	for i := 1; i <= 200; i++ {
+		argv = append(argv, strconv.Itoa(i))
+	}
+	return &pair{
+		name:   "200 replicas of `/bin/true` (YAML)",
+		tubo:   &command{label: "tubo", argv: []string{b.tubo, "run", y}, check: wantOutput("")},
+		other:  &command{label: "parallel", argv: argv, check: wantOutput("")},
+		target: 5, goal: "≥ 5× `parallel true ::: $(seq 200)`",
+		runs: b.n,
+	}
+}
+
+// --- cat | cat | wc -c ----------------------------------------------------
+
+// catYAML is head | cat | cat | wc -c as a YAML graph whose three edges ask
+// for pipe buffers of size bytes (0: no pipe_size, the kernel default).
+func (b *bench) catYAML(size int) string {
+	edge := func(from, to string) string {
+		if size == 0 {
+			return fmt.Sprintf("  - %s -> %s\n", from, to)
+		}
+		return fmt.Sprintf("  - {from: %s, to: %s, pipe_size: %d}\n", from, to, size)
+	}
+	return b.writeFile(fmt.Sprintf("cat-%d.yaml", size), fmt.Sprintf(`version: 1
+name: cat%d
+stages:
+  gen: {run: [head, -c, %s, /dev/zero]}
+  cat1: {run: [cat]}
+  cat2: {run: [cat]}
+  count: {run: [wc, -c]}
+edges:
+%s%s%s`, size, sizeArg(b.sz.catBytes), edge("gen", "cat1"), edge("cat1", "cat2"), edge("cat2", "count")))
+}
+
+func (b *bench) catPairs() []*pair {
+	line := fmt.Sprintf("head -c %s /dev/zero | cat | cat | wc -c", sizeArg(b.sz.catBytes))
+	want := wantOutput(fmt.Sprintf("%d\n", b.sz.catBytes))
+	bash := func() *command {
+		return &command{label: "bash", argv: []string{"bash", "-c", line}, check: want}
+	}
+	name := fmt.Sprintf("%s through `cat | cat | wc -c`", sizeArg(b.sz.catBytes)+"iB")
+	ps := []*pair{{
+		name:   name + ", tubo line (64 KiB pipes)",
+		tubo:   &command{label: "tubo line", argv: []string{b.tubo, line}, check: want},
+		other:  bash(),
+		target: 1.0, goal: "≥ 1.0× bash throughput",
+		bytes: b.sz.catBytes, runs: b.n,
+	}}
+	for _, size := range []int{0, 256 << 10, 1 << 20} {
+		p := &pair{
+			tubo:  &command{label: "tubo yaml", argv: []string{b.tubo, "run", b.catYAML(size)}, check: want},
+			other: bash(),
+			bytes: b.sz.catBytes, runs: b.n,
+		}
+		switch size {
+		case 0:
+			p.name = name + ", YAML, default pipes"
+			p.goal = "(sizing reference)"
+		case 1 << 20:
+			p.name = name + ", YAML, `pipe_size: 1 MiB` edges"
+			p.target, p.goal = 1.1, "≥ 1.1× bash with pipe sizing"
+		default:
+			p.name = name + fmt.Sprintf(", YAML, `pipe_size: %d KiB` edges", size>>10)
+			p.goal = "(sizing reference)"
+		}
+		ps = append(ps, p)
+	}
+	return ps
+}
+
+// --- tee to three readers -------------------------------------------------
+
+func (b *bench) tee3() *pair {
+	sz := sizeArg(b.sz.teeBytes)
+	y := b.writeFile("tee.yaml", fmt.Sprintf(`version: 1
+name: tee3
+stages:
+  gen:
+    run: [head, -c, %s, /dev/zero]
+    stdout: [a, b, c]
+  a: {run: [wc, -c]}
+  b: {run: [wc, -c]}
+  c: {run: [wc, -c]}
+`, sz))
+	// bash's >(wc -c) readers write their counts into tee's stdout, so the
+	// last wc -c counts the data plus two 11-byte lines: one line of
+	// N+22. Both stdouts are pipes read by the harness, so bash's run ends
+	// only when its >(wc -c) readers have exited too (they hold the pipe).
+	n := strconv.FormatInt(b.sz.teeBytes, 10)
+	bashWant := wantOutput(strconv.FormatInt(b.sz.teeBytes+2*int64(len(n)+1), 10) + "\n")
+	return &pair{
+		name:   sz + "iB teed to 3 `wc -c` readers",
+		tubo:   &command{label: "tubo", argv: []string{b.tubo, "run", y}, check: wantLines(3, n)},
+		other:  &command{label: "bash tee", argv: []string{"bash", "-c", "head -c " + sz + " /dev/zero | tee >(wc -c) >(wc -c) | wc -c"}, check: bashWant},
+		target: 2, goal: "≥ 2× bash `tee >(…) >(…)`",
+		bytes: b.sz.teeBytes, runs: b.n,
+	}
+}
+
+// --- ordered merges -------------------------------------------------------
+
+// mergeYAML merges the files in as ordered records into {{out}}
+// (/dev/null unless set). The merge reads the files itself; a pipeline
+// needs one stage, so a no-op one is added.
+func (b *bench) mergeYAML(name string, in []string, spec string) string {
+	var files, from strings.Builder
+	for i, f := range in {
+		fmt.Fprintf(&files, "  in%d: %s\n", i, f)
+		if i > 0 {
+			from.WriteString(", ")
+		}
+		fmt.Fprintf(&from, "in%d", i)
+	}
+	return b.writeFile(name+".yaml", fmt.Sprintf(`version: 1
+name: %s
+params:
+  out: {type: string, default: /dev/null}
+files:
+%s  out: "{{out}}"
+stages:
+  nop: {run: [/bin/true]}
+merges:
+  m:
+    from: [%s]
+    mode: ordered
+%s    to: out
+`, name, files.String(), from.String(), spec))
+}
+
+// genText writes 8 files of sorted numbers: file i holds i, i+8, i+16, …
+func (b *bench) genText() []string {
+	var names []string
+	for i := range 8 {
+		p := b.path(fmt.Sprintf("text%d", i))
+		f, err := os.Create(p)
+		if err != nil {
+			fatalf("%v", err)
+		}
+		w := bufio.NewWriterSize(f, 1<<20)
+		var buf []byte
+		for k := range b.sz.textLines {
+			buf = strconv.AppendInt(buf[:0], int64(i+8*k), 10)
+			buf = append(buf, '\n')
+			w.Write(buf)
+		}
+		if err := w.Flush(); err != nil {
+			fatalf("%v", err)
+		}
+		f.Close()
+		names = append(names, p)
+	}
+	return names
+}
+
+// genInt32 writes 8 files of sorted host-order int32s, interleaved like
+// genText's numbers, so every record of the merge switches input.
+func (b *bench) genInt32() []string {
+	var names []string
+	for i := range 8 {
+		p := b.path(fmt.Sprintf("int32-%d", i))
+		buf := make([]byte, 4*b.sz.int32Recs)
+		for k := range b.sz.int32Recs {
+			binary.NativeEndian.PutUint32(buf[4*k:], uint32(int32(i+8*k)))
+		}
+		if err := os.WriteFile(p, buf, 0o644); err != nil {
+			fatalf("%v", err)
+		}
+		names = append(names, p)
+	}
+	return names
+}
+
+func (b *bench) textMerge() *pair {
+	in := b.genText()
+	y := b.mergeYAML("textmerge", in, "    record: lines\n    key: numeric\n")
+	sortArgv := append([]string{"env", "LC_ALL=C", "sort", "-m", "-n"}, in...)
+	return &pair{
+		name:   fmt.Sprintf("ordered merge, 8 sorted numeric text files × %d lines", b.sz.textLines),
+		tubo:   &command{label: "tubo", argv: []string{b.tubo, "run", y}, devnull: true},
+		other:  &command{label: "sort -m", argv: sortArgv, devnull: true},
+		target: 1.5, goal: "≥ 1.5× `sort -m -n`",
+		runs: b.n,
+		verify: func() error {
+			out := b.path("textmerge.out")
+			return sameOutput(
+				[]string{b.tubo, "run", y, "--set", "out=" + out}, out,
+				sortArgv, int64(8*b.sz.textLines))
+		},
+	}
+}
+
+func (b *bench) int32Merge() *pair {
+	in := b.genInt32()
+	y := b.mergeYAML("int32merge", in, "    record: int32\n    order: host\n    output: binary\n")
+	base := append([]string{b.onebyone}, in...)
+	return &pair{
+		name:   fmt.Sprintf("ordered merge, 8 sorted int32 files × %d records", b.sz.int32Recs),
+		tubo:   &command{label: "tubo", argv: []string{b.tubo, "run", y}, devnull: true},
+		other:  &command{label: "onebyone", argv: base, devnull: true},
+		target: 5, goal: "≥ 5× one 4-byte read(2) per record",
+		bytes: int64(32 * b.sz.int32Recs), runs: b.n,
+		verify: func() error {
+			out := b.path("int32merge.out")
+			return sameOutput([]string{b.tubo, "run", y, "--set", "out=" + out}, out, base, -1)
+		},
+	}
+}
+
+// sameOutput runs a (whose result lands in file aOut, or on stdout when
+// aOut is "") and b (stdout), and checks the two outputs are the same and,
+// when lines ≥ 0, have that many lines.
+func sameOutput(a []string, aOut string, b []string, lines int64) error {
+	type res struct {
+		sum   [32]byte
+		lines int64
+	}
+	runTo := func(argv []string, file string) (res, error) {
+		var r res
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Stderr = os.Stderr
+		h := sha256.New()
+		cw := &lineCounter{w: h}
+		if file == "" {
+			cmd.Stdout = cw
+		}
+		if err := cmd.Run(); err != nil {
+			return r, fmt.Errorf("%s: %w", argv[0], err)
+		}
+		if file != "" {
+			f, err := os.Open(file)
+			if err != nil {
+				return r, err
+			}
+			_, err = io.Copy(cw, f)
+			f.Close()
+			os.Remove(file)
+			if err != nil {
+				return r, err
+			}
+		}
+		copy(r.sum[:], h.Sum(nil))
+		r.lines = cw.lines
+		return r, nil
+	}
+	ra, err := runTo(a, aOut)
+	if err != nil {
+		return err
+	}
+	rb, err := runTo(b, "")
+	if err != nil {
+		return err
+	}
+	if ra.sum != rb.sum {
+		return fmt.Errorf("outputs differ: %s (%d lines) vs %s (%d lines)", filepath.Base(a[0]), ra.lines, filepath.Base(b[0]), rb.lines)
+	}
+	if lines >= 0 && ra.lines != lines {
+		return fmt.Errorf("%d lines, want %d", ra.lines, lines)
+	}
+	return nil
+}
+
+type lineCounter struct {
+	w     io.Writer
+	lines int64
+}
+
+func (c *lineCounter) Write(p []byte) (int, error) {
+	for _, x := range p {
+		if x == '\n' {
+			c.lines++
+		}
+	}
+	return c.w.Write(p)
+}
+
+// --- primes ---------------------------------------------------------------
+
+func (b *bench) primesArgv(workers int) []string {
+	return []string{b.tubo, "run", filepath.Join(b.root, "pipelines", "primes.yaml"),
+		"--set", "lo=1", "--set", "hi=" + strconv.Itoa(b.sz.primesHi), "--set", "workers=" + strconv.Itoa(workers)}
+}
+
+func (b *bench) primesPairs() []*pair {
+	hi := strconv.Itoa(b.sz.primesHi)
+	maestro := []string{filepath.Join(b.binDir, "maestro"), "-sequential", "1", hi, "2"}
+	return []*pair{{
+		name:   "primes.yaml on [1, " + hi + "], workers=2",
+		tubo:   &command{label: "tubo w=2", argv: b.primesArgv(2), devnull: true},
+		other:  &command{label: "maestro -sequential", argv: maestro, devnull: true},
+		target: 1.4, goal: "≥ 1.4× `maestro -sequential … 2`",
+		runs: b.n,
+		verify: func() error {
+			return sameOutput(b.primesArgv(2), "", maestro, -1)
+		},
+	}, {
+		name:   "primes.yaml on [1, " + hi + "], workers=8 vs workers=1",
+		tubo:   &command{label: "tubo w=8", argv: b.primesArgv(8), devnull: true},
+		other:  &command{label: "tubo w=1", argv: b.primesArgv(1), devnull: true},
+		target: 1.85, goal: "≥ 1.85× workers=1",
+		runs: b.n,
+		verify: func() error {
+			return sameOutput(b.primesArgv(8), "", b.primesArgv(1), -1)
+		},
+	}}
+}
+
+// --- peak RSS -------------------------------------------------------------
+
+type rssResult struct {
+	maxrss, hwm []int64 // KiB per run, measured by the small probe process
+	probeHWM    int64   // the probe's own peak RSS (KiB)
+	direct      int64   // ru_maxrss when this (large) harness starts tubo itself
+	err         error
+}
+
+// rssProbeArg makes the harness act as the RSS probe (see rssProbe).
+const rssProbeArg = "-rss-probe"
+
+// rss100 measures tubo's peak RSS on the 100-stage line. ru_maxrss from
+// wait4 is max(tubo's own peak, its reaped children's, and the RSS of the
+// address space its exec replaced); a child of a vfork shares its parent's
+// address space until exec, so tubo started by this harness would report
+// the harness's own RSS (tens of MiB once the test data are made). So the
+// runs are made by a fresh copy of the harness (a few MiB, less than tubo),
+// and VmHWM (tubo's own address space only) is polled alongside.
+func (b *bench) rss100(runs int) rssResult {
+	var r rssResult
+	self, err := os.Executable()
+	if err != nil {
+		r.err = err
+		return r
+	}
+	out, err := exec.Command(self, rssProbeArg, strconv.Itoa(runs), b.tubo).Output()
+	if err != nil {
+		r.err = fmt.Errorf("rss probe: %w", err)
+		return r
+	}
+	for line := range strings.SplitSeq(strings.TrimSpace(string(out)), "\n") {
+		var a, c int64
+		if _, err := fmt.Sscan(line, &a, &c); err != nil {
+			r.err = fmt.Errorf("rss probe output %q: %v", line, err)
+			return r
+		}
+		if a < 0 {
+			r.probeHWM = c
+			continue
+		}
+		r.maxrss = append(r.maxrss, a)
+		r.hwm = append(r.hwm, c)
+	}
+	c := &command{label: "tubo", argv: []string{b.tubo, pipeline("/bin/true", 100)}}
+	if s, err := c.run(); err == nil {
+		r.direct = s.maxrss
+	}
+	return r
+}
+
+// rssProbe is the probe's whole life: runs × the 100-stage line, printing
+// "ru_maxrss VmHWM" per run and "-1 own-VmHWM" at the end.
+func rssProbe(args []string) {
+	if len(args) != 2 {
+		fatalf("usage: bench %s RUNS TUBO", rssProbeArg)
+	}
+	runs, err := strconv.Atoi(args[0])
+	if err != nil {
+		fatalf("%v", err)
+	}
+	c := &command{label: "tubo", argv: []string{args[1], pipeline("/bin/true", 100)}, poll: 200 * time.Microsecond}
+	for range runs {
+		s, err := c.run()
+		if err != nil {
+			fatalf("%v", err)
+		}
+		fmt.Println(s.maxrss, s.hwm)
+	}
+	b, _ := os.ReadFile("/proc/self/status")
+	own, _ := statusField(b, "VmHWM:")
+	fmt.Println(-1, own)
+}
+
+// --- scale: long pipeline, wide fan-in, RLIMIT_NOFILE -------------------
+
+// lowNofile is the soft RLIMIT_NOFILE the scale runs start tubo with: far
+// below the descriptors they need at once, so they only work if tubo raises
+// its own soft limit, and the stages report what they see.
+const lowNofile = 256
+
+// underLimit wraps argv so it starts with soft RLIMIT_NOFILE lowNofile.
+func underLimit(argv []string) []string {
+	return append([]string{"sh", "-c", fmt.Sprintf(`ulimit -Sn %d && exec "$@"`, lowNofile), "sh"}, argv...)
+}
+
+type scaleCase struct {
+	name string
+	cmd  *command
+	runs []sample
+	err  error
+}
+
+func (b *bench) scaleCases() []*scaleCase {
+	// The first stage reports the soft limit it was started with; 999 cats
+	// carry that line to the end.
+	long := "sh -c 'ulimit -n' | " + pipeline("cat", b.sz.longStages-1)
+	lim := strconv.Itoa(lowNofile)
+	k := b.sz.fanIn
+	n := 100 * k
+	y := b.writeFile("fanin.yaml", fmt.Sprintf(`version: 1
+name: fanin
+stages:
+  gen:
+    run: [seq, "{{replica}}", "%d", "%d"]
+    replicas: %d
+    stdout: m
+  check:
+    run: [awk, '$1 != NR-1 { bad++ } END { print NR, bad+0 }']
+    stdin: m
+  limit:
+    run: [sh, -c, 'ulimit -n']
+merges:
+  m:
+    mode: ordered
+    record: lines
+    key: numeric
+`, k, n-1, k))
+	fanCheck := func(out []byte) error {
+		got := strings.Fields(strings.ReplaceAll(string(out), " ", "_"))
+		slices.Sort(got)
+		want := []string{lim, fmt.Sprintf("%d_0", n)}
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			return fmt.Errorf("stdout %q, want lines %q (records, out of order; child's ulimit -n)", trunc(out), want)
+		}
+		return nil
+	}
+	return []*scaleCase{{
+		name: fmt.Sprintf("%d-stage line `sh -c 'ulimit -n' | cat | … | cat`, soft nofile %d", b.sz.longStages, lowNofile),
+		cmd:  &command{label: "tubo", argv: underLimit([]string{b.tubo, long}), check: wantOutput(lim + "\n"), poll: pairPoll},
+	}, {
+		name: fmt.Sprintf("%d-way ordered fan-in (YAML, %d lines), soft nofile %d", k, n, lowNofile),
+		cmd:  &command{label: "tubo", argv: underLimit([]string{b.tubo, "run", y}), check: fanCheck, poll: pairPoll},
+	}}
+}
+
+func (b *bench) runScale(c *scaleCase, runs int) {
+	for i := range runs {
+		s, err := c.cmd.run()
+		if err == nil && i == 0 && c.cmd.check != nil {
+			err = c.cmd.check(s.out)
+		}
+		if err != nil {
+			c.err = err
+			return
+		}
+		c.runs = append(c.runs, s)
+	}
+}
