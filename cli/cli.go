@@ -78,7 +78,9 @@ kernel pipes, and every child is waited on, reaped and reported.
   tubo check FILE               validate a YAML pipeline without running it
   tubo graph FILE               draw the expanded graph (DOT or Mermaid)
 
-With no arguments and a non-terminal stdin, tubo reads lines from stdin.`,
+With no arguments tubo reads lines from stdin; on a terminal it prompts
+for them, keeps variables and the directory from line to line, and gives
+each pipeline the terminal while it runs.`,
 		Version:       Version,
 		SilenceErrors: true,
 		SilenceUsage:  true,
@@ -100,6 +102,18 @@ With no arguments and a non-terminal stdin, tubo reads lines from stdin.`,
 
 // runShell runs a shell line, a script file, or lines from stdin.
 func (a *app) runShell(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 && a.command == "" && !cmd.Flags().Changed("command") && a.file == "" && term.IsTerminal(int(a.stdin.Fd())) {
+		cfg, err := a.runnerConfig()
+		if err != nil {
+			return err
+		}
+		a.signals.stop() // each line catches its own (see interactive)
+		if cfg.Pipefail, cfg.Errexit, err = a.shellOptions(); err != nil {
+			return err
+		}
+		defer a.obs.close()
+		return a.interactive(cfg)
+	}
 	src, name, params, err := a.shellSource(cmd, args)
 	if err != nil {
 		return err
@@ -110,21 +124,28 @@ func (a *app) runShell(cmd *cobra.Command, args []string) error {
 	}
 	cfg.Name = name
 	cfg.Args = params
-	for _, o := range a.options {
-		switch o {
-		case "pipefail":
-			cfg.Pipefail = true
-		case "errexit":
-			cfg.Errexit = true
-		default:
-			return usagef("-o %s: unknown option (known: pipefail, errexit)", o)
-		}
+	if cfg.Pipefail, cfg.Errexit, err = a.shellOptions(); err != nil {
+		return err
 	}
-	cfg.Errexit = cfg.Errexit || a.errexit
 	defer a.signals.stop()
 	defer a.obs.close()
 	err = runner.New(cfg).Run(a.signals.ctx, src)
 	return a.signals.override(err)
+}
+
+// shellOptions reads -o and -e.
+func (a *app) shellOptions() (pipefail, errexit bool, err error) {
+	for _, o := range a.options {
+		switch o {
+		case "pipefail":
+			pipefail = true
+		case "errexit":
+			errexit = true
+		default:
+			return false, false, usagef("-o %s: unknown option (known: pipefail, errexit)", o)
+		}
+	}
+	return pipefail, errexit || a.errexit, nil
 }
 
 // shellSource finds the lines to run and their name for error positions.
@@ -146,9 +167,6 @@ func (a *app) shellSource(cmd *cobra.Command, args []string) (src, name string, 
 		return args[0], "", nil, nil
 	case len(args) > 1:
 		return "", "", nil, usagef("too many arguments: quote the whole line, as in tubo 'ls | sort', or use -c LINE ARGS…")
-	}
-	if term.IsTerminal(int(a.stdin.Fd())) {
-		return "", "", nil, usagef("no line to run: try tubo 'ls | sort' or tubo --help")
 	}
 	b, err := io.ReadAll(a.stdin)
 	if err != nil {

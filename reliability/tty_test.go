@@ -171,3 +171,29 @@ func TestTerminalHandBack(t *testing.T) {
 		t.Errorf("exit status %d, want 0; terminal: %q", st, s.output())
 	}
 }
+
+// TestInteractive runs tubo with no arguments on a terminal: it prompts,
+// runs each complete statement (asking for more after a trailing |),
+// keeps variables and the directory from line to line, gives Ctrl-C to
+// the running pipeline (status 130, tubo goes on) and ends at exit N.
+func TestInteractive(t *testing.T) {
+	s := startOnTTY(t)
+	s.expect(t, "tubo$ ", 1)
+	s.master.Write([]byte("echo hi | tr a-z A-Z\n"))
+	s.expect(t, "HI", 1)
+	s.master.Write([]byte("cd /tmp; X=five\n"))
+	s.expect(t, "tubo$ ", 3)
+	s.master.Write([]byte("echo \"$X $PWD\" |\n"))
+	s.expect(t, "> ", 1)
+	s.master.Write([]byte("cat\n"))
+	s.expect(t, "five /tmp", 1)
+	s.master.Write([]byte("sleep 300\n"))
+	time.Sleep(300 * time.Millisecond)
+	s.master.Write([]byte{3}) // Ctrl-C
+	s.master.Write([]byte("echo status=$?\n"))
+	s.expect(t, "status=130", 1)
+	s.master.Write([]byte("exit 3\n"))
+	if st := s.wait(t); st != 3 {
+		t.Errorf("exit status %d, want 3; terminal: %q", st, s.output())
+	}
+}

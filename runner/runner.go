@@ -278,6 +278,14 @@ func (r *Runner) group(ctx context.Context, s *syntax.Stmt) (status int, leaf bo
 	return r.status, false
 }
 
+// SetSignals replaces the channel of caught signals that running stages
+// are sent (Config.Signals), for a caller that catches them per line.
+func (r *Runner) SetSignals(ch <-chan os.Signal) { r.cfg.Signals = ch }
+
+// Exited reports whether the last Run ended with the exit builtin (or a
+// signal, or set -e), so an interactive caller knows to stop reading.
+func (r *Runner) Exited() bool { return r.exiting }
+
 // exit ends the script (or the subshell) with status st.
 func (r *Runner) exit(st int) {
 	r.exiting = true

@@ -90,3 +90,11 @@ func langFeature(feature string) string {
 	}
 	return feature + " is not supported"
 }
+
+// Incomplete reports whether src ends in the middle of a construct (an open
+// quote, a here-document, a trailing | or &&), so that an interactive
+// reader should ask for another line before running it.
+func Incomplete(src string) bool {
+	_, err := syntax.NewParser(syntax.Variant(Lang)).Parse(strings.NewReader(src), "")
+	return err != nil && syntax.IsIncomplete(err)
+}

@@ -1,0 +1,111 @@
+package cli
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/tubo-pipes/tubo/executor"
+	"github.com/tubo-pipes/tubo/parser/shell"
+	"github.com/tubo-pipes/tubo/runner"
+)
+
+// interactive reads lines from a terminal and runs each as it is
+// complete, keeping the shell's state (variables, directory, options)
+// from one line to the next. Each pipeline gets the terminal's foreground
+// while it runs, so Ctrl-C reaches its stages and not tubo; at the prompt
+// Ctrl-C gives a fresh prompt, as in sh. It ends at EOF (Ctrl-D) or exit.
+func (a *app) interactive(cfg runner.Config) error {
+	// While a line runs, signals go to it (catchSignals in runLine). At
+	// the prompt, tubo itself is the terminal's foreground: SIGINT just
+	// redraws the prompt, SIGTERM is ignored (as by an interactive sh)
+	// and SIGHUP ends the session.
+	var running atomic.Bool
+	hup := make(chan struct{})
+	prompt := make(chan os.Signal, 4)
+	signal.Notify(prompt, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(prompt)
+	go func() {
+		for sig := range prompt {
+			switch {
+			case sig == syscall.SIGHUP:
+				close(hup)
+				return
+			case sig == syscall.SIGINT && !running.Load():
+				fmt.Fprint(a.stderr, "\n"+ps1)
+			}
+		}
+	}()
+
+	r := runner.New(cfg)
+	in := bufio.NewReader(a.stdin)
+	var status error
+	for {
+		select {
+		case <-hup:
+			return &executor.ExitError{Status: executor.SignalStatus(syscall.SIGHUP)}
+		default:
+		}
+		src, err := readStatement(in, a.stderr)
+		if err == io.EOF {
+			fmt.Fprintln(a.stderr)
+			return status
+		}
+		if err != nil {
+			return err
+		}
+		running.Store(true)
+		status = a.runLine(r, src)
+		running.Store(false)
+		var ee *executor.ExitError
+		if errors.As(status, &ee) && ee.Status == executor.SignalStatus(syscall.SIGINT) {
+			// The terminal echoed ^C where the output stopped: start the
+			// prompt on a line of its own, as sh does.
+			fmt.Fprintln(a.stderr)
+		}
+		if r.Exited() {
+			return status
+		}
+	}
+}
+
+const ps1, ps2 = "tubo$ ", "> "
+
+// readStatement reads lines until they make a complete statement.
+func readStatement(in *bufio.Reader, prompt io.Writer) (string, error) {
+	var src string
+	fmt.Fprint(prompt, ps1)
+	for {
+		line, err := in.ReadString('\n')
+		src += line
+		if err != nil {
+			if src != "" && err == io.EOF {
+				return src, nil
+			}
+			return "", err
+		}
+		if !shell.Incomplete(src) {
+			return src, nil
+		}
+		fmt.Fprint(prompt, ps2)
+	}
+}
+
+// runLine runs one statement with its own signal handling and prints its
+// error, as sh prints a failed command's message and goes on.
+func (a *app) runLine(r *runner.Runner, src string) error {
+	sig := catchSignals()
+	defer sig.stop()
+	r.SetSignals(sig.forward)
+	err := sig.override(r.Run(sig.ctx, src))
+	var ee *executor.ExitError
+	if errors.As(err, &ee) && ee.Err != nil {
+		a.printErr(ee.Err)
+	}
+	return err
+}
