@@ -294,3 +294,19 @@ func (g *Graph) Outputs(id string) []*Edge {
 	}
 	return out
 }
+
+// Error is a problem at a place in a pipeline's source, from any phase
+// (parsing, validation, planning). It prints as FILE:LINE:COL: message,
+// LINE:COL: message for a command line, or just the message when the
+// place is unknown.
+type Error struct {
+	Pos Pos
+	Msg string
+}
+
+func (e *Error) Error() string {
+	if e.Pos.IsValid() {
+		return e.Pos.String() + ": " + e.Msg
+	}
+	return e.Msg
+}

@@ -354,14 +354,4 @@ func appendOnce(s []int, v int) []int {
 }
 
 // Error is a planning error at a place in the source.
-type Error struct {
-	Pos graph.Pos
-	Msg string
-}
-
-func (e *Error) Error() string {
-	if e.Pos.IsValid() {
-		return e.Pos.String() + ": " + e.Msg
-	}
-	return e.Msg
-}
+type Error = graph.Error

@@ -10,17 +10,7 @@ import (
 
 // Error is one problem at a place in a pipeline's source. It prints as
 // FILE:LINE:COL: message, or just the message when the place is unknown.
-type Error struct {
-	Pos graph.Pos
-	Msg string
-}
-
-func (e *Error) Error() string {
-	if e.Pos.IsValid() {
-		return e.Pos.String() + ": " + e.Msg
-	}
-	return e.Msg
-}
+type Error = graph.Error
 
 // ErrorList is several errors found in one pass, sorted by position. A
 // front end collects as many as it can so one run of `tubo check` shows

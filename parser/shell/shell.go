@@ -21,17 +21,7 @@ const Lang = syntax.LangBash
 // Error is a problem at a place in the source: a parse error or an
 // unsupported construct. It prints as FILE:LINE:COL: MSG, or LINE:COL: MSG
 // for a line given on the command line.
-type Error struct {
-	Pos graph.Pos
-	Msg string
-}
-
-func (e *Error) Error() string {
-	if e.Pos.IsValid() {
-		return e.Pos.String() + ": " + e.Msg
-	}
-	return e.Msg
-}
+type Error = graph.Error
 
 // Pos converts a syntax position into a graph position in file name ("" for
 // a line given on the command line).
