@@ -94,7 +94,10 @@ type BuiltinResult struct {
 	Node     *graph.Node
 	BytesIn  int64
 	BytesOut int64
-	Err      error
+	// PerInput and PerOutput count the bytes of each input and output,
+	// in the order of the node's edges; nil when not known.
+	PerInput, PerOutput []int64
+	Err                 error
 }
 
 // Result is what a whole run did.

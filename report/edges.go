@@ -12,7 +12,7 @@ type Basis string
 // The bases of an edge's byte count, from best to worst.
 const (
 	// Exact: counted by tubo itself, because a builtin (tee, merge) is at
-	// one end and has a single input or output there, or because the
+	// one end and counts each of its inputs and outputs, or because the
 	// writer never started and so wrote nothing.
 	Exact Basis = "exact"
 	// WriterWchar: the writer is a process whose only output edge this is
@@ -22,8 +22,7 @@ const (
 	// otherwise.
 	WriterWchar Basis = "writer_wchar"
 	// Unknown: the kernel keeps no per-pipe count, and the writer has
-	// other outputs, or is a tee with several, or its counters could not
-	// be read. Bytes is -1.
+	// other outputs, or its counters could not be read. Bytes is -1.
 	Unknown Basis = "unknown"
 )
 
@@ -35,6 +34,20 @@ type Edge struct {
 	Via   string
 	Bytes int64 // -1 when unknown
 	Basis Basis
+}
+
+// edgeCount finds e among a builtin's edges and returns the count the
+// builtin kept for it, or -1 when it kept none.
+func edgeCount(counts []int64, edges []*graph.Edge, e *graph.Edge) int64 {
+	if len(counts) != len(edges) {
+		return -1
+	}
+	for i, x := range edges {
+		if x == e {
+			return counts[i]
+		}
+	}
+	return -1
 }
 
 // edges accounts for the bytes along every edge of g.
@@ -58,8 +71,12 @@ func edges(g *graph.Graph, r *Report) []*Edge {
 		switch {
 		case builtins[from.ID] != nil && len(g.Outputs(from.ID)) == 1:
 			re.Bytes, re.Basis = builtins[from.ID].BytesOut, Exact
+		case builtins[from.ID] != nil && edgeCount(builtins[from.ID].perOut, g.Outputs(from.ID), e) >= 0:
+			re.Bytes, re.Basis = edgeCount(builtins[from.ID].perOut, g.Outputs(from.ID), e), Exact
 		case builtins[to.ID] != nil && len(g.Inputs(to.ID)) == 1:
 			re.Bytes, re.Basis = builtins[to.ID].BytesIn, Exact
+		case builtins[to.ID] != nil && edgeCount(builtins[to.ID].perIn, g.Inputs(to.ID), e) >= 0:
+			re.Bytes, re.Basis = edgeCount(builtins[to.ID].perIn, g.Inputs(to.ID), e), Exact
 		case from.Kind == graph.Process && stages[from.ID] != nil:
 			re.Bytes, re.Basis = writerBytes(g, from, stages[from.ID])
 		}

@@ -2,7 +2,6 @@ package report_test
 
 import (
 	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"github.com/tubo-pipes/tubo/graph"
 	"github.com/tubo-pipes/tubo/plan"
 	"github.com/tubo-pipes/tubo/report"
+	"github.com/tubo-pipes/tubo/stream"
 )
 
 // proc is a process node.
@@ -49,22 +49,6 @@ func run(t *testing.T, g *graph.Graph) *report.Report {
 	return report.New(res, start, time.Now(), report.WithGraph(g))
 }
 
-// The executor runs tee nodes through a runner its caller supplies; this
-// one copies its single input to every output.
-func init() {
-	executor.Builtins = func(n *graph.Node, in, out []*os.File) executor.BuiltinResult {
-		res := executor.BuiltinResult{Node: n}
-		defer func() {
-			for _, f := range append(in, out...) {
-				f.Close()
-			}
-		}()
-		ws := make([]io.Writer, len(out))
-		for i, f := range out {
-			ws[i] = f
-		}
-		nIn, err := io.Copy(io.MultiWriter(ws...), in[0])
-		res.BytesIn, res.BytesOut, res.Err = nIn, nIn*int64(len(out)), err
-		return res
-	}
-}
+// The executor runs tee and merge nodes through the stream package, as
+// the CLI sets it up.
+func init() { executor.Builtins = stream.RunNode }

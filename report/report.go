@@ -100,6 +100,9 @@ type Builtin struct {
 	BytesIn  int64  // all inputs added up
 	BytesOut int64  // all outputs added up (a tee counts each copy)
 	Err      string // "" if it succeeded
+	// perIn and perOut are the bytes of each input and output edge in
+	// edge order, when the builtin counted them.
+	perIn, perOut []int64
 }
 
 // New builds the report of a run from its result and the wall-clock times
@@ -141,7 +144,7 @@ func New(res *executor.Result, start, end time.Time, opts ...Option) *Report {
 		if b == nil || b.Node == nil {
 			continue
 		}
-		rb := &Builtin{Node: b.Node.ID, Kind: b.Node.Kind.String(), BytesIn: b.BytesIn, BytesOut: b.BytesOut}
+		rb := &Builtin{Node: b.Node.ID, Kind: b.Node.Kind.String(), BytesIn: b.BytesIn, BytesOut: b.BytesOut, perIn: b.PerInput, perOut: b.PerOutput}
 		if b.Err != nil {
 			rb.Err = b.Err.Error()
 		}

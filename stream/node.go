@@ -17,12 +17,14 @@ func RunNode(n *graph.Node, in, out []*os.File) executor.BuiltinResult {
 	case n.Kind == graph.Tee && len(in) == 1:
 		r := Tee(in[0], out, TeeOptions{FailOnReaderExit: n.FailOnReaderExit})
 		res.BytesIn, res.Err = r.BytesIn, r.Err
+		res.PerInput, res.PerOutput = []int64{r.BytesIn}, r.BytesOut
 		for _, b := range r.BytesOut {
 			res.BytesOut += b
 		}
 	case n.Kind == graph.Merge && len(out) == 1:
 		r := Merge(in, out[0], n.Merge)
 		res.BytesOut, res.Err = r.BytesOut, r.Err
+		res.PerInput, res.PerOutput = r.BytesIn, []int64{r.BytesOut}
 		for _, b := range r.BytesIn {
 			res.BytesIn += b
 		}
