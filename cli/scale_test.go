@@ -64,3 +64,39 @@ merges:
 		}
 	}
 }
+
+// TestDiamondSpills runs a tee whose two branches meet again at an
+// ordered merge. One branch is sort, which writes nothing until it has
+// read everything, so the merge waits on it while the other branch's pipes
+// fill and the tee blocks on them: a deadlock with bounded pipes (checked
+// by hand: it hangs with the tee's spilling turned off). tubo lets such a
+// tee spill (buffer the backlog of a full output, then a temp file), so the
+// run ends with every line twice, in order. Told spill: false, tubo refuses
+// the graph instead.
+func TestDiamondSpills(t *testing.T) {
+	dir := t.TempDir()
+	yaml := filepath.Join(dir, "diamond.yaml")
+	text := `version: 1
+tees:
+  t: {from: gen%s}
+merges:
+  m: {mode: ordered, key: numeric}
+stages:
+  gen: {run: [seq, "3000000"]}
+  cat: {run: [cat], stdin: t, stdout: m}
+  sort: {run: [sort, -n], stdin: t, stdout: m}
+`
+	os.WriteFile(yaml, []byte(fmt.Sprintf(text, "")), 0o600)
+	out, code := runCLI(t, "run", yaml)
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) != 6000000 || lines[0] != "1" || lines[1] != "1" || lines[5999999] != "3000000" {
+		t.Fatalf("%d lines, first %q, last %q", len(lines), lines[0], lines[len(lines)-1])
+	}
+	os.WriteFile(yaml, []byte(fmt.Sprintf(text, ", spill: false")), 0o600)
+	if _, code := runCLI(t, "run", yaml); code != 2 {
+		t.Errorf("spill: false: exit %d, want 2 (a refused diamond)", code)
+	}
+}

@@ -115,6 +115,11 @@ type Node struct {
 	// FailOnReaderExit makes a reader that exits early fail the run; false
 	// drops that reader and keeps feeding the others.
 	FailOnReaderExit bool
+	// Spill lets a tee run ahead of a slow reader: that reader's backlog is
+	// buffered in memory, then in a temporary file, so a full pipe never
+	// holds back the other readers. A tee whose branches meet again (a
+	// diamond) needs it; false keeps the zero-copy path.
+	Spill bool
 }
 
 // Name is the node's group name, or its ID if it has none.

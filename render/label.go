@@ -38,6 +38,9 @@ func lines(g *graph.Graph, n *graph.Node) []string {
 		}
 		return l
 	case graph.Tee:
+		if n.Spill {
+			return []string{"tee " + n.ID, "(spills)"}
+		}
 		return []string{"tee " + n.ID}
 	case graph.Merge:
 		m := n.Merge

@@ -15,7 +15,7 @@ func RunNode(n *graph.Node, in, out []*os.File) executor.BuiltinResult {
 	res := executor.BuiltinResult{Node: n}
 	switch {
 	case n.Kind == graph.Tee && len(in) == 1:
-		r := Tee(in[0], out, TeeOptions{FailOnReaderExit: n.FailOnReaderExit})
+		r := Tee(in[0], out, TeeOptions{FailOnReaderExit: n.FailOnReaderExit, Spill: n.Spill})
 		res.BytesIn, res.Err = r.BytesIn, r.Err
 		res.PerInput, res.PerOutput = []int64{r.BytesIn}, r.BytesOut
 		for _, b := range r.BytesOut {

@@ -179,39 +179,84 @@ func (c *checker) isJoin(n *graph.Node) bool {
 
 // diamonds refuses a fork (a tee, or a stage writing on several fds) whose
 // branches meet again at a join: with bounded pipes the join waits on one
-// branch while the fork is blocked writing into the other's full pipe.
+// branch while the fork is blocked writing into the other's full pipe. A
+// tee that spills is no such fork: it is never blocked by a full pipe.
 func (c *checker) diamonds() {
 	for _, f := range c.g.Nodes {
-		var outs []*graph.Edge
-		for _, e := range c.out[f.ID] {
-			if c.isStream(e) {
-				outs = append(outs, e)
-			}
-		}
-		if len(outs) < 2 {
+		if f.Kind == graph.Tee && f.Spill {
 			continue
 		}
-		reach := make([]map[string]bool, len(outs))
-		for i, e := range outs {
-			reach[i] = c.reach(e.To.Node)
+		for _, m := range c.meetings(f) {
+			fork := fmt.Sprintf("%s feeds %s and %s, which meet again at %s", describe(f), m.a, m.b, describe(m.join))
+			if m.a == m.b {
+				fork = fmt.Sprintf("%s writes into %s on two descriptors", describe(f), describe(m.join))
+			}
+			fix := "Use an interleave or concat merge, or send one branch through a file"
+			if f.Kind == graph.Tee {
+				fix = "Let the tee spill (spill: true), use an interleave or concat merge, or send one branch through a file"
+			}
+			c.errs.Add(f.Pos, "diamond: %s; with bounded pipes %s waits on one branch while %s blocks writing the other (deadlock). %s",
+				fork, m.join.ID, f.ID, fix)
 		}
-		done := map[string]bool{}
-		for i := range outs {
-			for j := i + 1; j < len(outs); j++ {
-				for _, n := range c.g.Nodes {
-					if done[n.ID] || !reach[i][n.ID] || !reach[j][n.ID] || !c.isJoin(n) {
-						continue
-					}
-					done[n.ID] = true
-					a, b := outs[i].To.Node, outs[j].To.Node
-					fork := fmt.Sprintf("%s feeds %s and %s, which meet again at %s", describe(f), a, b, describe(n))
-					if a == b {
-						fork = fmt.Sprintf("%s writes into %s on two descriptors", describe(f), describe(n))
-					}
-					c.errs.Add(f.Pos, "diamond: %s; with bounded pipes %s waits on one branch while %s blocks writing the other (deadlock). Use an interleave or concat merge, or send one branch through a file",
-						fork, n.ID, f.ID)
+	}
+}
+
+// meeting is two branches of a fork that meet again at a join.
+type meeting struct {
+	a, b string // the first nodes of the two branches
+	join *graph.Node
+}
+
+// meetings lists the joins that two of f's stream outputs both reach.
+func (c *checker) meetings(f *graph.Node) []meeting {
+	var outs []*graph.Edge
+	for _, e := range c.out[f.ID] {
+		if c.isStream(e) {
+			outs = append(outs, e)
+		}
+	}
+	if len(outs) < 2 {
+		return nil
+	}
+	reach := make([]map[string]bool, len(outs))
+	for i, e := range outs {
+		reach[i] = c.reach(e.To.Node)
+	}
+	var found []meeting
+	done := map[string]bool{}
+	for i := range outs {
+		for j := i + 1; j < len(outs); j++ {
+			for _, n := range c.g.Nodes {
+				if done[n.ID] || !reach[i][n.ID] || !reach[j][n.ID] || !c.isJoin(n) {
+					continue
 				}
+				done[n.ID] = true
+				found = append(found, meeting{outs[i].To.Node, outs[j].To.Node, n})
 			}
 		}
 	}
+	return found
+}
+
+// Diamonds returns the tees of g whose branches meet again at a join, so
+// that a front end can let them spill (graph.Node.Spill) instead of having
+// the graph refused.
+func Diamonds(g *graph.Graph) []*graph.Node {
+	c := &checker{g: g, byID: map[string]*graph.Node{}, errs: &ErrorList{}}
+	for _, n := range g.Nodes {
+		c.byID[n.ID] = n
+	}
+	for _, e := range g.Edges {
+		if c.byID[e.From.Node] == nil || c.byID[e.To.Node] == nil {
+			return nil // dangling: Graph reports it
+		}
+	}
+	c.index()
+	var tees []*graph.Node
+	for _, n := range g.Nodes {
+		if n.Kind == graph.Tee && len(c.meetings(n)) > 0 {
+			tees = append(tees, n)
+		}
+	}
+	return tees
 }

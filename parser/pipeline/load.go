@@ -164,6 +164,7 @@ func (l *loader) load(data []byte) *graph.Graph {
 		return nil
 	}
 	l.implicitTees()
+	l.spillDiamonds()
 	l.finishProcs()
 	l.checkSplitWidths()
 	if l.errs.n() > 0 {

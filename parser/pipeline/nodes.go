@@ -7,6 +7,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/tubo-pipes/tubo/graph"
+	"github.com/tubo-pipes/tubo/validate"
 )
 
 // fifoDecl is a named pipe from fifos:.
@@ -27,12 +28,15 @@ type fileDecl struct {
 type builtinDecl struct {
 	name string
 	node *graph.Node
+	// spillSet records that the file chose spill: true or false for this
+	// tee; otherwise tubo decides (see spillDiamonds).
+	spillSet bool
 }
 
 var (
 	fifoKeys  = []string{"path", "keep", "description"}
 	fileKeys  = []string{"path", "append", "description"}
-	teeKeys   = []string{"from", "to", "fail_on_reader_exit", "description"}
+	teeKeys   = []string{"from", "to", "fail_on_reader_exit", "spill", "description"}
 	mergeKeys = []string{"from", "to", "mode", "record", "order", "key", "output", "description"}
 )
 
@@ -178,9 +182,14 @@ func (l *loader) declareBuiltins(n *yaml.Node, kind graph.Kind) {
 		if it.val != nil && !(it.val.Kind == yaml.ScalarNode && it.val.ShortTag() == "!!null") {
 			ff, _ = l.mapping(it.val, what, keys)
 		}
+		spillSet := false
 		if kind == graph.Tee {
 			if v := ff.get("fail_on_reader_exit"); v != nil {
 				node.FailOnReaderExit, _ = l.boolean(v, what+": fail_on_reader_exit")
+			}
+			if v := ff.get("spill"); v != nil {
+				node.Spill, _ = l.boolean(v, what+": spill")
+				spillSet = true
 			}
 		} else {
 			node.Merge = l.mergeSpec(ff, what)
@@ -197,7 +206,7 @@ func (l *loader) declareBuiltins(n *yaml.Node, kind graph.Kind) {
 				l.edges = append(l.edges, edgeSpec{from: refSpec{text: it.name, node: ff.key("to"), implicit: true}, to: ref(r)})
 			}
 		}
-		l.builts[it.name] = &builtinDecl{name: it.name, node: l.g.Add(node)}
+		l.builts[it.name] = &builtinDecl{name: it.name, node: l.g.Add(node), spillSet: spillSet}
 	}
 }
 
@@ -267,4 +276,16 @@ func joinOr(list []string) string {
 		s += x
 	}
 	return s + " or " + list[len(list)-1]
+}
+
+// spillDiamonds lets every tee whose branches meet again spill, unless the
+// file said spill: false: such a tee would otherwise deadlock against the
+// join (validation then refuses it with an explanation).
+func (l *loader) spillDiamonds() {
+	for _, n := range validate.Diamonds(l.g) {
+		if d := l.builts[n.ID]; d != nil && d.spillSet {
+			continue
+		}
+		n.Spill = true
+	}
 }
