@@ -12,7 +12,7 @@ FUZZTIME ?= 10s
 
 # build puts tubo and the example programs into bin/.
 build:
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/tubo ./cmd/tubo
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/tubo ./cmd/tubo
 	$(GO) build -trimpath -o $(BIN)/ $(addprefix ./examples/,$(EXAMPLES))
 
 # run is the main job: the primes of 1000–2000 found by esclavo workers,

@@ -189,13 +189,14 @@ func (a *app) runnerConfig() (runner.Config, error) {
 	a.signals = sig
 	return runner.Config{
 		Stdin: a.stdin, Stdout: a.stdout, Stderr: a.stderr,
-		Signals:   sig.forward,
-		TTY:       controllingTTY(a.stdin),
-		Trace:     a.obs.event,
-		PipeSize:  a.obs.pipeSize,
-		Grace:     a.obs.grace,
-		BeforeRun: a.obs.before,
-		AfterRun:  a.obs.after,
+		Signals:    sig.forward,
+		TTY:        controllingTTY(a.stdin),
+		Trace:      a.obs.event,
+		PipeSize:   a.obs.pipeSize,
+		Grace:      a.obs.grace,
+		SkipProcIO: !a.obs.wantsIO(),
+		BeforeRun:  a.obs.before,
+		AfterRun:   a.obs.after,
 	}, nil
 }
 

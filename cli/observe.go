@@ -50,6 +50,12 @@ func (o *observe) flags(c *cobra.Command) {
 	f.DurationVar(&o.grace, "grace", 2*time.Second, "time between SIGTERM and SIGKILL when tubo ends a stage")
 }
 
+// wantsIO says whether anything will show per-stage byte counts, which
+// the executor reads from /proc/PID/io only when asked.
+func (o *observe) wantsIO() bool {
+	return o.report || o.reportJSON != "" || o.progress != progress.Never
+}
+
 // start opens what the flags need; call once before the first pipeline.
 func (o *observe) start(stderr *os.File) error {
 	o.stderr = stderr

@@ -152,6 +152,7 @@ func (a *app) execGraph(g *graph.Graph, stdout *os.File) (*plan.Plan, *executor.
 	opt := executor.Options{
 		Stdin: a.stdin, Stdout: stdout, Stderr: a.stderr,
 		Signals: sig.forward, Grace: a.obs.grace, Trace: a.obs.event,
+		SkipProcIO: !a.obs.wantsIO(),
 	}
 	a.obs.before(p)
 	start := time.Now()

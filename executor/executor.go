@@ -41,6 +41,10 @@ type Options struct {
 	// TTY, when non-nil, is the controlling terminal: the run's process
 	// group becomes its foreground group, and tubo takes it back after.
 	TTY *os.File
+	// SkipProcIO leaves ProcResult.IO empty instead of reading each
+	// child's /proc/PID/io: one open and read less per stage, for runs
+	// that report no byte counts.
+	SkipProcIO bool
 	// Trace, when non-nil, is called for every step as it happens.
 	Trace func(Event)
 	// Errorf prefix: messages about processes that could not start are

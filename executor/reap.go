@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -19,7 +20,10 @@ func (r *run) reap(i int, proc *os.Process, pgid int) {
 	defer r.wg.Done()
 	res := r.res.Procs[i]
 	waitExited(proc.Pid)
-	io := readProcIO(proc.Pid)
+	var io ProcIO
+	if !r.opt.SkipProcIO {
+		io = readProcIO(proc.Pid)
+	}
 	st, err := proc.Wait()
 	end := time.Now()
 	r.mu.Lock()
@@ -180,18 +184,17 @@ func (r *run) status() Status {
 }
 
 func readProcIO(pid int) ProcIO {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/io")
 	if err != nil {
 		return ProcIO{}
 	}
 	var io ProcIO
-	for _, line := range strings.Split(string(b), "\n") {
+	for line := range strings.SplitSeq(string(b), "\n") {
 		k, v, ok := strings.Cut(line, ": ")
 		if !ok {
 			continue
 		}
-		var n int64
-		fmt.Sscan(v, &n)
+		n, _ := strconv.ParseInt(v, 10, 64)
 		switch k {
 		case "rchar":
 			io.Rchar = n

@@ -239,6 +239,7 @@ func (r *Runner) runGraph(ctx context.Context, g *graph.Graph) int {
 	start := time.Now()
 	res, err := executor.Run(ctx, p, executor.Options{
 		Grace:      r.cfg.Grace,
+		SkipProcIO: r.cfg.SkipProcIO,
 		Stdin:      r.fds[0],
 		Stdout:     r.fds[1],
 		Stderr:     r.fds[2],

@@ -51,6 +51,9 @@ type Config struct {
 	// Grace is the time between SIGTERM and SIGKILL when tubo ends a
 	// stage; 0 means the executor's default.
 	Grace time.Duration
+	// SkipProcIO is passed to the executor: no /proc/PID/io reads when
+	// nothing reports byte counts.
+	SkipProcIO bool
 	// BeforeRun and AfterRun, when non-nil, see every pipeline: its plan
 	// before it starts, and its result after (for reports and progress).
 	BeforeRun func(p *plan.Plan)
