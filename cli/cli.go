@@ -100,37 +100,30 @@ each pipeline the terminal while it runs.`,
 	return root
 }
 
-// runShell runs a shell line, a script file, or lines from stdin.
+// runShell runs a shell line, a script file, lines from stdin, or, on a
+// terminal with nothing else to run, an interactive session.
 func (a *app) runShell(cmd *cobra.Command, args []string) error {
-	if len(args) == 0 && a.command == "" && !cmd.Flags().Changed("command") && a.file == "" && term.IsTerminal(int(a.stdin.Fd())) {
-		cfg, err := a.runnerConfig()
-		if err != nil {
-			return err
-		}
-		a.signals.stop() // each line catches its own (see interactive)
-		if cfg.Pipefail, cfg.Errexit, err = a.shellOptions(); err != nil {
-			return err
-		}
-		defer a.obs.close()
-		return a.interactive(cfg)
-	}
-	src, name, params, err := a.shellSource(cmd, args)
-	if err != nil {
-		return err
-	}
+	interactive := len(args) == 0 && !cmd.Flags().Changed("command") && a.file == "" && term.IsTerminal(int(a.stdin.Fd()))
+	var src string
 	cfg, err := a.runnerConfig()
 	if err != nil {
 		return err
 	}
-	cfg.Name = name
-	cfg.Args = params
+	defer a.obs.close()
 	if cfg.Pipefail, cfg.Errexit, err = a.shellOptions(); err != nil {
 		return err
 	}
-	defer a.signals.stop()
-	defer a.obs.close()
-	err = runner.New(cfg).Run(a.signals.ctx, src)
-	return a.signals.override(err)
+	if interactive {
+		return a.interactive(cfg)
+	}
+	if src, cfg.Name, cfg.Args, err = a.shellSource(cmd, args); err != nil {
+		return err
+	}
+	sig := catchSignals()
+	a.signals = sig
+	defer sig.stop()
+	cfg.Signals = sig.forward
+	return sig.override(runner.New(cfg).Run(sig.ctx, src))
 }
 
 // shellOptions reads -o and -e.
@@ -175,6 +168,8 @@ func (a *app) shellSource(cmd *cobra.Command, args []string) (src, name string, 
 	return string(b), "", nil, nil
 }
 
+// runnerConfig sets up a runner from the flags; the caller adds the
+// source's name, arguments and signal handling.
 func (a *app) runnerConfig() (runner.Config, error) {
 	if a.obs.progress == progress.Auto {
 		// A shell line may run an interactive program on the terminal
@@ -185,11 +180,8 @@ func (a *app) runnerConfig() (runner.Config, error) {
 	if err := a.obs.start(a.stderr); err != nil {
 		return runner.Config{}, err
 	}
-	sig := catchSignals()
-	a.signals = sig
 	return runner.Config{
 		Stdin: a.stdin, Stdout: a.stdout, Stderr: a.stderr,
-		Signals:    sig.forward,
 		TTY:        controllingTTY(a.stdin),
 		Trace:      a.obs.event,
 		PipeSize:   a.obs.pipeSize,
