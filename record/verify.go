@@ -200,62 +200,62 @@ func compareParams(old, now map[string]string) []Change {
 
 func compareFiles(kind string, old, now []*File, verb string) []Change {
 	var cs []Change
-	byPath := map[string]*File{}
-	for _, f := range now {
-		byPath[f.Path] = f
-	}
-	for _, o := range old {
-		n, ok := byPath[o.Path]
-		if !ok {
-			cs = append(cs, Change{kind, o.Path, "no longer used by the pipeline"})
-			continue
-		}
-		delete(byPath, o.Path)
-		if c, ok := fileChange(kind, o, n, verb); ok {
-			cs = append(cs, c)
-		}
-	}
-	for _, n := range now {
-		if _, ok := byPath[n.Path]; ok {
-			cs = append(cs, Change{kind, n.Path, "new: not in the record"})
-		}
-	}
+	matchUp(old, now, func(f *File) string { return f.Path },
+		func(o, n *File) {
+			if c, ok := fileChange(kind, o, n, verb); ok {
+				cs = append(cs, c)
+			}
+		},
+		func(o *File) { cs = append(cs, Change{kind, o.Path, "no longer used by the pipeline"}) },
+		func(n *File) { cs = append(cs, Change{kind, n.Path, "new: not in the record"}) })
 	return cs
 }
 
 func compareProcesses(old, now []*Process) []Change {
 	var cs []Change
-	byNode := map[string]*Process{}
-	for _, p := range now {
-		byNode[p.Node] = p
+	matchUp(old, now, func(p *Process) string { return p.Node },
+		func(o, n *Process) {
+			switch {
+			case !slices.Equal(o.Argv, n.Argv):
+				cs = append(cs, Change{KindProcess, o.Node, fmt.Sprintf("argv %q → %q", o.Argv, n.Argv)})
+			case !slices.Equal(o.Env, n.Env):
+				cs = append(cs, Change{KindProcess, o.Node, fmt.Sprintf("env %q → %q", o.Env, n.Env)})
+			case o.Executable != n.Executable:
+				cs = append(cs, Change{KindExecutable, o.Node, fmt.Sprintf("%s now resolves to %s", orNone(o.Executable), orNone(n.Executable))})
+			case o.SHA256 != n.SHA256:
+				cs = append(cs, exeChange(o, &File{SHA256: n.SHA256, Missing: n.SHA256 == ""}))
+			}
+			if ended(o) != ended(n) {
+				cs = append(cs, Change{KindProcess, o.Node + " status", fmt.Sprintf("%s → %s", ended(o), ended(n))})
+			}
+		},
+		func(o *Process) { cs = append(cs, Change{KindProcess, o.Node, "no longer in the pipeline"}) },
+		func(n *Process) { cs = append(cs, Change{KindProcess, n.Node, "new: not in the record"}) })
+	return cs
+}
+
+// matchUp pairs the entries of a record with those of a re-run by key, in
+// the record's order: both is called for a key in both, gone for one only
+// in the record, added (after all others) for one only in the re-run.
+func matchUp[T any](old, now []T, key func(T) string, both func(o, n T), gone, added func(T)) {
+	byKey := map[string]T{}
+	for _, n := range now {
+		byKey[key(n)] = n
 	}
 	for _, o := range old {
-		n, ok := byNode[o.Node]
+		n, ok := byKey[key(o)]
 		if !ok {
-			cs = append(cs, Change{KindProcess, o.Node, "no longer in the pipeline"})
+			gone(o)
 			continue
 		}
-		delete(byNode, o.Node)
-		switch {
-		case !slices.Equal(o.Argv, n.Argv):
-			cs = append(cs, Change{KindProcess, o.Node, fmt.Sprintf("argv %q → %q", o.Argv, n.Argv)})
-		case !slices.Equal(o.Env, n.Env):
-			cs = append(cs, Change{KindProcess, o.Node, fmt.Sprintf("env %q → %q", o.Env, n.Env)})
-		case o.Executable != n.Executable:
-			cs = append(cs, Change{KindExecutable, o.Node, fmt.Sprintf("%s now resolves to %s", orNone(o.Executable), orNone(n.Executable))})
-		case o.SHA256 != n.SHA256:
-			cs = append(cs, exeChange(o, &File{SHA256: n.SHA256, Missing: n.SHA256 == ""}))
-		}
-		if ended(o) != ended(n) {
-			cs = append(cs, Change{KindProcess, o.Node + " status", fmt.Sprintf("%s → %s", ended(o), ended(n))})
-		}
+		delete(byKey, key(o))
+		both(o, n)
 	}
 	for _, n := range now {
-		if _, ok := byNode[n.Node]; ok {
-			cs = append(cs, Change{KindProcess, n.Node, "new: not in the record"})
+		if _, ok := byKey[key(n)]; ok {
+			added(n)
 		}
 	}
-	return cs
 }
 
 // fileChange describes how a file differs from its record, if it does.
