@@ -163,6 +163,7 @@ type run struct {
 	groups   map[int]int // live process groups → live members
 	live     map[int]*os.Process
 	done     []bool // per Procs: finished (exited, failed to start, skipped)
+	claimed  []bool // per Procs: chosen to start or to skip; never twice
 	killing  bool   // tubo is ending the run; later failures are not "first"
 	wg       sync.WaitGroup
 	stop     chan struct{} // closed when every process has finished
@@ -192,14 +193,15 @@ func newRun(p *plan.Plan, opt Options) *run {
 	}
 	r := &run{
 		p: p, opt: opt, env: env,
-		res:    &Result{},
-		pipes:  make([][2]*os.File, len(p.Pipes)),
-		files:  make([]*os.File, len(p.Files)),
-		groups: map[int]int{},
-		live:   map[int]*os.Process{},
-		done:   make([]bool, len(p.Procs)),
-		stop:   make(chan struct{}),
-		nleft:  len(p.Procs),
+		res:     &Result{},
+		pipes:   make([][2]*os.File, len(p.Pipes)),
+		files:   make([]*os.File, len(p.Files)),
+		groups:  map[int]int{},
+		live:    map[int]*os.Process{},
+		done:    make([]bool, len(p.Procs)),
+		claimed: make([]bool, len(p.Procs)),
+		stop:    make(chan struct{}),
+		nleft:   len(p.Procs),
 	}
 	for _, pr := range p.Procs {
 		r.res.Procs = append(r.res.Procs, &ProcResult{Node: pr.Node, Argv: pr.Argv})
@@ -225,11 +227,14 @@ func (r *run) run(ctx context.Context) {
 		r.startBuiltin(i)
 	}
 	var ready []int
+	r.mu.Lock()
 	for i, pr := range r.p.Procs {
 		if len(pr.After) == 0 {
 			ready = append(ready, i)
+			r.claimed[i] = true
 		}
 	}
+	r.mu.Unlock()
 	r.startAll(ready)
 	r.mu.Lock()
 	if r.nleft == 0 {

@@ -359,3 +359,26 @@ func TestLookPath(t *testing.T) {
 		}
 	}
 }
+
+// TestAfterSkippedOnce has two stages fail at the same moment while a
+// third waits on both: it must be skipped exactly once, and the run must
+// still wait for everything (a double skip used to end the count early).
+func TestAfterSkippedOnce(t *testing.T) {
+	for range 30 {
+		g := &graph.Graph{}
+		g.Add(&graph.Node{ID: "a", Argv: []string{"false"}})
+		g.Add(&graph.Node{ID: "b", Argv: []string{"false"}})
+		g.Add(&graph.Node{ID: "slow", Argv: []string{"sleep", "0.05"}})
+		g.Add(&graph.Node{ID: "c", Argv: []string{"true"}, After: []string{"a", "b"}})
+		r := exec(t, g, executor.Options{})
+		if c := r.res.Procs[3]; !c.Skipped || c.Pid != 0 {
+			t.Fatalf("c: skipped %v, pid %d", c.Skipped, c.Pid)
+		}
+		if n := strings.Count(r.stderr, "c: not started"); n != 1 {
+			t.Fatalf("c reported as not started %d times:\n%s", n, r.stderr)
+		}
+		if r.res.Procs[2].End.IsZero() {
+			t.Fatal("the run returned before slow was reaped")
+		}
+	}
+}

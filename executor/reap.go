@@ -80,7 +80,7 @@ func (r *run) finish(i int) {
 	killRest := first && r.p.Graph.OnFailure == graph.KillRest && len(r.p.Procs) > 1
 	var ready, skip []int
 	for j, pr := range r.p.Procs {
-		if r.done[j] || r.res.Procs[j].Pid != 0 || len(pr.After) == 0 || r.started(j) {
+		if r.claimed[j] || len(pr.After) == 0 {
 			continue
 		}
 		ok, all := true, true
@@ -98,21 +98,19 @@ func (r *run) finish(i int) {
 			ready = append(ready, j)
 		}
 	}
-	for _, j := range ready {
-		r.res.Procs[j].Start = time.Now() // marks it as started
+	// Claimed under the lock, so that two stages finishing at once cannot
+	// both start (or skip) the one that waited on them.
+	for _, j := range append(ready, skip...) {
+		r.claimed[j] = true
+	}
+	for _, j := range skip {
+		r.res.Procs[j].Skipped = true
+		r.res.Procs[j].Status = StatusFailure
 	}
 	r.nleft--
 	r.mu.Unlock()
 
 	for _, j := range skip {
-		r.mu.Lock()
-		if r.done[j] {
-			r.mu.Unlock()
-			continue
-		}
-		r.res.Procs[j].Skipped = true
-		r.res.Procs[j].Status = StatusFailure
-		r.mu.Unlock()
 		r.errorf("%s: not started: a stage it runs after failed", r.p.Procs[j].Node.ID)
 		r.release(j)
 		r.finish(j)
@@ -130,8 +128,6 @@ func (r *run) finish(i int) {
 	}
 	r.mu.Unlock()
 }
-
-func (r *run) started(j int) bool { return !r.res.Procs[j].Start.IsZero() }
 
 // isFailure says whether a finished process counts as a failure of its own.
 func (r *run) isFailure(res *ProcResult) bool {
