@@ -16,10 +16,13 @@ import (
 // reap waits for one child. It first waits without reaping (WNOWAIT) so
 // that /proc/PID/io can still be read, then reaps through os.Process.Wait
 // (a pidfd), which also returns the rusage.
-func (r *run) reap(i int, proc *os.Process, pgid int) {
+func (r *run) reap(i int, proc *os.Process, pgid int, timer *time.Timer) {
 	defer r.wg.Done()
 	res := r.res.Procs[i]
 	waitExited(proc.Pid)
+	if timer != nil {
+		timer.Stop()
+	}
 	var io ProcIO
 	if !r.opt.SkipProcIO {
 		io = readProcIO(proc.Pid)

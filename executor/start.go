@@ -258,11 +258,14 @@ func (r *run) exec(i int, path string, env []string, dir string) {
 	// The child has its copies now; tubo's must go, or the reader of a
 	// pipe would never see EOF (and the writer never get SIGPIPE).
 	r.release(i)
-	r.wg.Add(1)
-	go r.reap(i, proc, pgid)
+	// The timer is stopped when the stage is reaped, so a long timeout
+	// does not outlive its stage in a long-lived tubo.
+	var timer *time.Timer
 	if t := pr.Node.Timeout; t > 0 {
-		time.AfterFunc(t, func() { r.timeout(i, proc) })
+		timer = time.AfterFunc(t, func() { r.timeout(i, proc) })
 	}
+	r.wg.Add(1)
+	go r.reap(i, proc, pgid, timer)
 }
 
 func unwrapErrno(err error) error {
