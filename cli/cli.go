@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -21,15 +22,21 @@ import (
 // Version is set at build time with -ldflags "-X …/cli.Version=…".
 var Version = "0.1.0-dev"
 
+// setGuardPath tells the executor once where tubo is, to start its
+// guardian; Main may run many times in one process (the tests do).
+var setGuardPath sync.Once
+
 // Main runs tubo with the given arguments (without the program name) and
 // returns the exit status.
 func Main(args []string, stdin, stdout, stderr *os.File) int {
 	if len(args) > 0 && args[0] == executor.GuardArg {
 		return executor.GuardMain()
 	}
-	if exe, err := os.Executable(); err == nil {
-		executor.GuardPath = exe
-	}
+	setGuardPath.Do(func() {
+		if exe, err := os.Executable(); err == nil {
+			executor.GuardPath = exe
+		}
+	})
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := a.rootCmd()
 	root.SetArgs(args)

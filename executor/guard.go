@@ -43,7 +43,8 @@ type guardian struct {
 var guard guardian
 
 func (g *guardian) start() {
-	if GuardPath == "" {
+	path := GuardPath
+	if path == "" {
 		return
 	}
 	var fds [2]int
@@ -66,7 +67,7 @@ func (g *guardian) start() {
 		// No Pdeathsig here: the guardian must outlive tubo. Its own
 		// process group keeps a signal sent to tubo's group (Ctrl-C) from
 		// ending it.
-		p, err := os.StartProcess(GuardPath, []string{"tubo", GuardArg}, &os.ProcAttr{
+		p, err := os.StartProcess(path, []string{"tubo", GuardArg}, &os.ProcAttr{
 			Files: []*os.File{r, null, null},
 			Sys:   &syscall.SysProcAttr{Setpgid: true},
 		})
