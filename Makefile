@@ -8,7 +8,7 @@ LDFLAGS  := -s -w -X github.com/tubo-pipes/tubo/cli.Version=$(VERSION)
 EXAMPLES := esclavo maestro fifo-producer fifo-consumer pipe-message lssort-dup lssort-dup2
 FUZZTIME ?= 10s
 
-.PHONY: build run test test-long fuzz bench lint clean
+.PHONY: build run test test-race test-long fuzz bench lint clean
 
 # build puts tubo and the example programs into bin/.
 build:
@@ -23,6 +23,10 @@ run: build
 # test runs every test, with real processes and pipes.
 test: build
 	$(GO) test -count=1 ./...
+
+# test-race runs every test again under the race detector.
+test-race: build
+	$(GO) test -race -count=1 ./...
 
 # test-long adds the soak test at full size.
 test-long: build
