@@ -27,9 +27,20 @@ import (
 	"time"
 )
 
+// scratch is the temporary directory to remove on every way out, "" for
+// none (or -keep); os.Exit skips deferred calls, so exit removes it.
+var scratch string
+
+func exit(code int) {
+	if scratch != "" {
+		os.RemoveAll(scratch)
+	}
+	os.Exit(code)
+}
+
 func fatalf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
-	os.Exit(1)
+	exit(1)
 }
 
 func main() {
@@ -83,6 +94,7 @@ func main() {
 	if *keep {
 		fmt.Fprintf(os.Stderr, "bench: keeping %s\n", dir)
 	} else {
+		scratch = dir
 		defer os.RemoveAll(dir)
 	}
 	b.onebyone = filepath.Join(dir, "onebyone")
@@ -157,7 +169,7 @@ func main() {
 	report(os.Stdout, b, info, outs, rss, scale, time.Since(began))
 	failed := slices.ContainsFunc(outs, func(o outcome) bool { return o.err != nil })
 	if failed || (rss != nil && rss.err != nil) || slices.ContainsFunc(scale, func(c *scaleCase) bool { return c.err != nil }) {
-		os.Exit(1)
+		exit(1)
 	}
 }
 
