@@ -45,7 +45,9 @@ type Options struct {
 	// child's /proc/PID/io: one open and read less per stage, for runs
 	// that report no byte counts.
 	SkipProcIO bool
-	// Trace, when non-nil, is called for every step as it happens.
+	// Trace, when non-nil, is called for every step as it happens, one
+	// call at a time (steps happen on several goroutines; the executor
+	// serializes the calls).
 	Trace func(Event)
 	// Errorf prefix: messages about processes that could not start are
 	// written to Stderr as "PREFIX: message"; "" means "tubo".
@@ -156,7 +158,8 @@ type run struct {
 	tmpDir string   // created by tubo; removed after
 	made   []string // FIFOs tubo created (and so may remove)
 
-	mu sync.Mutex
+	mu      sync.Mutex
+	traceMu sync.Mutex // serializes Options.Trace calls
 	// pgid is the run's shared process group (plan.OwnGroups false); 0
 	// until the first process starts.
 	pgid     int
@@ -213,7 +216,10 @@ func (r *run) trace(kind, node string, pid int, format string, args ...any) {
 	if r.opt.Trace == nil {
 		return
 	}
-	r.opt.Trace(Event{Time: time.Now(), Kind: kind, Node: node, Pid: pid, Detail: fmt.Sprintf(format, args...)})
+	e := Event{Time: time.Now(), Kind: kind, Node: node, Pid: pid, Detail: fmt.Sprintf(format, args...)}
+	r.traceMu.Lock()
+	defer r.traceMu.Unlock()
+	r.opt.Trace(e)
 }
 
 func (r *run) errorf(format string, args ...any) {
