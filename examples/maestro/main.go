@@ -66,7 +66,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/tubo-pipes/tubo/examples/split"
+	"github.com/tubo-pipes/tubo/split"
 	"golang.org/x/sys/unix"
 )
 

@@ -3,7 +3,7 @@ package pipeline
 import (
 	"math"
 
-	"github.com/tubo-pipes/tubo/examples/split"
+	"github.com/tubo-pipes/tubo/split"
 	"github.com/tubo-pipes/tubo/graph"
 )
 

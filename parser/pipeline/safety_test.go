@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tubo-pipes/tubo/examples/split"
+	"github.com/tubo-pipes/tubo/split"
 )
 
 // Hostile inputs are refused quickly and without much memory.
