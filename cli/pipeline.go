@@ -239,7 +239,7 @@ func pipelineFile(arg string) (bool, error) {
 			hint = "; did you mean " + filepath.Join(dir, s) + "?"
 		}
 	}
-	return true, usagef("%s: no such pipeline file%s", arg, hint)
+	return true, usagef("%s: no such file or directory%s", arg, hint)
 }
 
 func exactArgs(n int, hint string) cobra.PositionalArgs {

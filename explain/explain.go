@@ -72,11 +72,7 @@ func Text(w io.Writer, p *plan.Plan) error {
 		}
 		head := "fork + exec " + pr.Node.ID
 		if len(pr.After) > 0 {
-			var deps []string
-			for _, d := range pr.After {
-				deps = append(deps, p.Procs[d].Node.ID)
-			}
-			head += " (once " + strings.Join(deps, ", ") + " exited 0)"
+			head += " (once " + afterText(p, pr) + ")"
 		}
 		say("%s", head)
 		for _, fd := range pr.FDs {
@@ -90,6 +86,9 @@ func Text(w io.Writer, p *plan.Plan) error {
 			fmt.Fprintf(&b, "      env %s\n", e)
 		}
 		fmt.Fprintf(&b, "      execve(%s)\n", argvString(pr.Argv))
+		for _, line := range failureText(pr.Node) {
+			fmt.Fprintf(&b, "      %s\n", line)
+		}
 		if owned := owned(pr, n); len(owned) > 0 {
 			say("close(%s) in tubo: the child has its own copies now", joinInts(owned))
 		}

@@ -270,8 +270,9 @@ func (l *loader) buildEdges() {
 			continue
 		}
 		var ids []string
+		var when map[string]graph.Outcome
 		for _, a := range d.decl.After {
-			r := refOf(a)
+			r := refOf(a.Ref)
 			eps, ok := l.resolveRef(r, true)
 			if !ok {
 				continue
@@ -286,10 +287,17 @@ func (l *loader) buildEdges() {
 					continue
 				}
 				ids = append(ids, ep.Node)
+				if a.When != graph.Success {
+					if when == nil {
+						when = map[string]graph.Outcome{}
+					}
+					when[ep.Node] = a.When
+				}
 			}
 		}
 		for _, n := range d.nodes {
 			n.After = append([]string(nil), ids...)
+			n.AfterOutcome = when
 		}
 	}
 }
