@@ -2,6 +2,7 @@ package reliability
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -206,3 +207,36 @@ func writeFile(t *testing.T, dir, name, text string) string {
 	}
 	return path
 }
+
+// runBounded runs cmd in a process group of its own and waits at most d.
+// Past d it kills the whole group and fails: a hang is an error, never a
+// stuck test. WaitDelay bounds the wait for output pipes that a leftover
+// descendant may still hold. The status is 128+N for a signal.
+func runBounded(cmd *exec.Cmd, d time.Duration) (int, error) {
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Setpgid = true
+	cmd.WaitDelay = 2 * time.Second
+	if err := cmd.Start(); err != nil {
+		return 0, err
+	}
+	timer := time.AfterFunc(d, func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+	err := cmd.Wait()
+	if !timer.Stop() {
+		return 0, fmt.Errorf("still running after %s (a hang): killed", d)
+	}
+	if cmd.ProcessState == nil {
+		return 0, err
+	}
+	ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if ws.Signaled() {
+		return 128 + int(ws.Signal()), nil
+	}
+	if errors.Is(err, exec.ErrWaitDelay) {
+		return ws.ExitStatus(), fmt.Errorf("exited %d, but its output stayed open %s longer (a survivor holds it)", ws.ExitStatus(), cmd.WaitDelay)
+	}
+	return ws.ExitStatus(), nil
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
