@@ -150,13 +150,23 @@ type proc struct {
 // /dev/null and output captured. env entries are added to the environment.
 func start(t *testing.T, dir string, env []string, args ...string) *proc {
 	t.Helper()
-	p := &proc{cmd: exec.Command(tubo, args...)}
 	if dir == "" {
 		dir = t.TempDir()
 	}
+	return startCmd(t, dir, env, tubo, args...)
+}
+
+// startCmd is start for any program.
+func startCmd(t *testing.T, dir string, env []string, prog string, args ...string) *proc {
+	t.Helper()
+	p := &proc{cmd: exec.Command(prog, args...)}
 	p.cmd.Dir = dir
 	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
+	// Wait returns at most this long after the process exits, even if a
+	// survivor still holds its stdout or stderr: a test that checks for
+	// survivors must not hang on one.
+	p.cmd.WaitDelay = 3 * time.Second
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +180,9 @@ func start(t *testing.T, dir string, env []string, args ...string) *proc {
 }
 
 // wait waits for tubo to exit, failing the test (instead of hanging) if it
-// takes more than d, and returns its exit status (128+N for a signal).
+// takes more than d, and returns its exit status (128+N for a signal). A
+// survivor holding tubo's output makes it return WaitDelay after tubo's
+// exit, not never.
 func (p *proc) wait(t *testing.T, d time.Duration) int {
 	t.Helper()
 	done := make(chan error, 1)
