@@ -128,7 +128,7 @@ func (w *Watchdog) Event(e executor.Event) {
 	w.moved, w.reported, w.stalled = e.Time, false, nil
 	switch e.Kind {
 	case "start":
-		s.pid, s.start = e.Pid, e.Time
+		s.pid, s.start, s.pgid = e.Pid, e.Time, e.Pgid
 	case "exit":
 		s.ended, s.end, s.exit = true, e.Time, e.Detail
 	}
