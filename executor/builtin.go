@@ -18,7 +18,7 @@ func (r *run) startBuiltin(i int) {
 	take := func(srcs []plan.Source) []*os.File {
 		var fs []*os.File
 		for _, s := range srcs {
-			f, err := r.take(s)
+			f, err := r.take(s, b.Node.ID)
 			if err != nil {
 				res.Err = err
 				continue
@@ -46,7 +46,7 @@ func (r *run) startBuiltin(i int) {
 
 // take transfers ownership of one planned source to a builtin: the builtin
 // closes it, tubo forgets it.
-func (r *run) take(s plan.Source) (*os.File, error) {
+func (r *run) take(s plan.Source, node string) (*os.File, error) {
 	switch s.Kind {
 	case plan.PipeRead:
 		f := r.pipes[s.Index][0]
@@ -57,7 +57,7 @@ func (r *run) take(s plan.Source) (*os.File, error) {
 		r.pipes[s.Index][1] = nil
 		return f, nil
 	case plan.OpenFile:
-		f, err := r.open(s.Index)
+		f, err := r.open(s.Index, node)
 		r.files[s.Index] = nil
 		return f, err
 	case plan.Inherit:
