@@ -49,8 +49,8 @@ var straceCases = []straceCase{
 	// The lab's exercises.
 	yamlCase("fifo"), // 1: producers and a consumer over a FIFO
 	{name: "heredoc", args: []string{"cat <<EOF\nthe first message sent through a pipe!!\nEOF"}}, // 2
-	{name: "ls-sort", args: []string{"ls | sort"}},                                             // 3 and 4
-	yamlCase("primes"),                                                                         // 5: a merge
+	{name: "ls-sort", args: []string{"ls | sort"}},                                               // 3 and 4
+	yamlCase("primes"), // 5: a merge
 	yamlCase("lssort"),
 	// Fan-in on descriptors 3 and 4, a tee to three readers and a file,
 	// an ordered text merge.
