@@ -18,7 +18,7 @@ func (r *run) startBuiltin(i int) {
 	take := func(srcs []plan.Source) []*os.File {
 		var fs []*os.File
 		for _, s := range srcs {
-			f, err := r.take(s)
+			f, err := r.take(s, b.Node.ID)
 			if err != nil {
 				res.Err = err
 				continue
@@ -46,14 +46,14 @@ func (r *run) startBuiltin(i int) {
 
 // take transfers ownership of one planned source to a builtin: the builtin
 // closes it, tubo forgets it.
-func (r *run) take(s plan.Source) (*os.File, error) {
+func (r *run) take(s plan.Source, node string) (*os.File, error) {
 	switch s.Kind {
 	case plan.PipeRead:
 		return r.takeEnd(s.Index, 0)
 	case plan.PipeWrite:
 		return r.takeEnd(s.Index, 1)
 	case plan.OpenFile:
-		f, err := r.open(s.Index)
+		f, err := r.open(s.Index, node)
 		r.files[s.Index] = nil
 		return f, err
 	case plan.Inherit:

@@ -264,6 +264,9 @@ func (r *run) emit(e Event) {
 	}
 	r.traceMu.Lock()
 	defer r.traceMu.Unlock()
+	// Stamped under the lock, so that events are printed in the order of
+	// their times: each is emitted once its step has happened.
+	e.Time = time.Now()
 	r.opt.Trace(e)
 }
 

@@ -38,6 +38,7 @@ func (r *run) setup() error {
 			return fmt.Errorf("pipe: %w", err)
 		}
 		r.pipes[i] = [2]*os.File{os.NewFile(uintptr(fds[0]), "pipe-r"), os.NewFile(uintptr(fds[1]), "pipe-w")}
+		r.trace("pipe", "", 0, "pipe2(O_CLOEXEC) = [%d %d]  %s", fds[0], fds[1], pp.Why)
 		if size := min(pp.Size, pipeMaxSize()); size > 0 && size <= budget {
 			// Best effort: a pipe that keeps the kernel's 64 KiB works.
 			if got, err := unix.FcntlInt(uintptr(fds[1]), unix.F_SETPIPE_SZ, size); err == nil {
@@ -45,7 +46,6 @@ func (r *run) setup() error {
 				r.trace("pipe", "", 0, "fcntl(%d, F_SETPIPE_SZ, %d) = %d", fds[1], size, got)
 			}
 		}
-		r.trace("pipe", "", 0, "pipe2(O_CLOEXEC) = [%d %d]  %s", fds[0], fds[1], pp.Why)
 	}
 	// An end that no process holds after its redirections (`echo hi
 	// >/dev/null | wc -l`) must not stay open in tubo: the reader would

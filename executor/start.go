@@ -14,8 +14,8 @@ import (
 	"github.com/tubo-pipes/tubo/plan"
 )
 
-// open opens Plan.Files[i] (once).
-func (r *run) open(i int) (*os.File, error) {
+// open opens Plan.Files[i] (once) for node.
+func (r *run) open(i int, node string) (*os.File, error) {
 	if f := r.files[i]; f != nil {
 		return f, nil
 	}
@@ -28,7 +28,7 @@ func (r *run) open(i int) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.trace("open", "", 0, "open(%s) = %d", pf.Path, f.Fd())
+	r.trace("open", node, 0, "open(%s) = %d", pf.Path, f.Fd())
 	r.files[i] = f
 	return f, nil
 }
@@ -115,7 +115,7 @@ func (r *run) openAll(pr *plan.Proc) error {
 		if killing {
 			return fmt.Errorf("%s: not started: the run was ended", pr.Node.ID)
 		}
-		if _, err := r.open(fi); err != nil {
+		if _, err := r.open(fi, pr.Node.ID); err != nil {
 			var pe *os.PathError
 			if errors.As(err, &pe) {
 				return fmt.Errorf("%s: %s", r.p.Files[fi].Path, errText(pe.Err))
