@@ -65,10 +65,14 @@ func (r *run) reap(i int, proc *os.Process, pgid int, timer *time.Timer) {
 
 // describe says how a process ended, e.g. "exit 0" or "killed by SIGPIPE".
 func describe(res *ProcResult) string {
+	how := fmt.Sprintf("exit %d", res.Status)
 	if res.Signal != 0 {
-		return fmt.Sprintf("killed by %s (status %d)", unix.SignalName(res.Signal), res.Status)
+		how = fmt.Sprintf("killed by %s (status %d)", unix.SignalName(res.Signal), res.Status)
 	}
-	return fmt.Sprintf("exit %d", res.Status)
+	if res.TimedOut {
+		how = "timed out, " + how
+	}
+	return how
 }
 
 // finish records that Plan.Procs[i] is over, applies the failure policy,
@@ -143,9 +147,13 @@ func (r *run) finish(i int) {
 
 // isFailure says whether a finished process counts as a failure of its own.
 func (r *run) isFailure(res *ProcResult) bool {
-	// A stage tubo ended for its own timeout failed; one ended because of
+	// A stage tubo ended for its own timeout failed, whatever it exited
+	// with (unless its failures are ignored); one ended because of
 	// another's failure (or a cancel) did not.
-	if res.Skipped || (res.Killed && !res.TimedOut) {
+	if res.TimedOut {
+		return !r.ignored(res)
+	}
+	if res.Killed || res.Skipped {
 		return false
 	}
 	return !r.accepted(res) && !r.ignored(res)
@@ -154,10 +162,29 @@ func (r *run) isFailure(res *ProcResult) bool {
 // status computes the run's status from its processes, as sh does for a
 // pipeline: the last one's, or with pipefail the last non-zero one.
 func (r *run) status() Status {
+	st := r.procStatus()
+	if st == 0 && r.res.TimedOut {
+		// The run's own timeout ended it: never a success, even when
+		// every stage exited 0 on SIGTERM.
+		st = StatusTimedOut
+	}
+	return st
+}
+
+// effective is a process's status as the run counts it: a stage that
+// timed out failed even if it exited 0 on tubo's SIGTERM.
+func effective(pr *ProcResult) Status {
+	if pr.TimedOut && pr.Status == 0 {
+		return StatusTimedOut
+	}
+	return pr.Status
+}
+
+func (r *run) procStatus() Status {
 	// Under kill-rest, the stages tubo ended died of its SIGTERM; the
 	// run's status is that of the failure that ended them.
 	if f := r.res.Failed; f != nil && r.policy(f.Node) == graph.KillRest {
-		return f.Status
+		return effective(f)
 	}
 	var st Status
 	procs := r.res.Procs

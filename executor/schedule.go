@@ -70,7 +70,7 @@ func (r *run) runStatus(res *ProcResult) Status {
 	if r.accepted(res) || r.ignored(res) {
 		return 0
 	}
-	return res.Status
+	return effective(res)
 }
 
 // verdict is what to do with a stage that waits on others.
@@ -130,6 +130,15 @@ func (r *run) retry(i int) bool {
 		r.mu.Unlock()
 		return false
 	}
+	if len(procEnds(r.p.Procs[i])) > 0 {
+		// Validation refuses retries on a stage with pipes: their ends
+		// are gone once it started, and cannot be handed out again.
+		r.mu.Unlock()
+		return false
+	}
+	// The next start opens the stage's files again (truncating what it
+	// writes) and releases them again once the child has them.
+	r.released[i] = false
 	res.Attempts = append(res.Attempts, Attempt{
 		Pid: res.Pid, Status: res.Status, Signal: res.Signal, TimedOut: res.TimedOut,
 		Start: res.Start, End: res.End, Usage: res.Usage,
