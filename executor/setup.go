@@ -82,14 +82,18 @@ func (r *run) mkfifo(f plan.FIFO) error {
 func (r *run) feed(i int, data []byte) {
 	w := r.pipes[i][1]
 	r.pipes[i][1] = nil
+	fd := w.Fd()
+	to := r.p.Label(r.p.Pipes[i].To)
 	if len(data) <= 4096 {
-		w.Write(data)
+		n, _ := w.Write(data)
 		w.Close()
+		r.trace("write", "", 0, "write(%d, …, %d) = %d, close(%d)  here-document → %s", fd, len(data), n, fd, to)
 		return
 	}
 	go func() {
-		w.Write(data)
+		n, _ := w.Write(data)
 		w.Close()
+		r.trace("write", "", 0, "write(%d, …, %d) = %d, close(%d)  here-document → %s", fd, len(data), n, fd, to)
 	}()
 }
 
