@@ -49,9 +49,7 @@ var tools = []string{
 // pending lists the pages (or "page:line" commands) not yet made runnable
 // as written, each with the reason; the test skips them. The list only
 // shrinks.
-var pending = map[string]string{
-	"examples/README.md":          "its commands are a transcript of several terminals; to be rewritten as runnable steps",
-}
+var pending = map[string]string{}
 
 type command struct {
 	line      int // where the command is, for messages
