@@ -49,13 +49,9 @@ func (r *run) startBuiltin(i int) {
 func (r *run) take(s plan.Source, node string) (*os.File, error) {
 	switch s.Kind {
 	case plan.PipeRead:
-		f := r.pipes[s.Index][0]
-		r.pipes[s.Index][0] = nil
-		return f, nil
+		return r.takeEnd(s.Index, 0)
 	case plan.PipeWrite:
-		f := r.pipes[s.Index][1]
-		r.pipes[s.Index][1] = nil
-		return f, nil
+		return r.takeEnd(s.Index, 1)
 	case plan.OpenFile:
 		f, err := r.open(s.Index, node)
 		r.files[s.Index] = nil
@@ -74,4 +70,24 @@ func (r *run) take(s plan.Source, node string) (*os.File, error) {
 		return os.NewFile(uintptr(fd), f.Name()), nil
 	}
 	return nil, fmt.Errorf("builtin source kind %d not supported", s.Kind)
+}
+
+// takeEnd gives one holder its own copy of an end of Plan.Pipes[pipe]:
+// tubo's, when it is the last holder, else a close-on-exec duplicate.
+func (r *run) takeEnd(pipe, end int) (*os.File, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f := r.pipes[pipe][end]
+	if f == nil {
+		return nil, fmt.Errorf("pipe %d: end %d already given away", pipe, end)
+	}
+	if r.holders[pipe][end]--; r.holders[pipe][end] <= 0 {
+		r.pipes[pipe][end] = nil
+		return f, nil
+	}
+	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 3)
+	if err != nil {
+		return nil, fmt.Errorf("dup: %w", err)
+	}
+	return os.NewFile(uintptr(fd), f.Name()), nil
 }

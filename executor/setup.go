@@ -47,6 +47,17 @@ func (r *run) setup() error {
 			}
 		}
 	}
+	// An end that no process holds after its redirections (`echo hi
+	// >/dev/null | wc -l`) must not stay open in tubo: the reader would
+	// never see EOF, the writer never get SIGPIPE.
+	for i := range r.p.Pipes {
+		for end := range 2 {
+			if r.holders[i][end] == 0 && r.pipes[i][end] != nil {
+				r.trace("close", "", 0, "close(%d)  no stage holds it: %s", r.pipes[i][end].Fd(), r.p.Pipes[i].Why)
+				closeFile(&r.pipes[i][end])
+			}
+		}
+	}
 	for i, pp := range r.p.Pipes {
 		if pp.Data != nil {
 			r.feed(i, pp.Data)
@@ -80,8 +91,10 @@ func (r *run) mkfifo(f plan.FIFO) error {
 // is written at once; a larger one by a goroutine, so a reader that stops
 // early (EPIPE) just ends the feeding.
 func (r *run) feed(i int, data []byte) {
-	w := r.pipes[i][1]
-	r.pipes[i][1] = nil
+	w, err := r.takeEnd(i, 1)
+	if err != nil {
+		return
+	}
 	fd := w.Fd()
 	to := r.p.Label(r.p.Pipes[i].To)
 	if len(data) <= 4096 {
