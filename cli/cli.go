@@ -193,6 +193,7 @@ func (a *app) runnerConfig() (runner.Config, error) {
 		// for it with --progress=always.
 		a.obs.progress = progress.Never
 	}
+	a.obs.stdout = a.stdout
 	if err := a.obs.start(a.stderr); err != nil {
 		return runner.Config{}, err
 	}
