@@ -63,6 +63,7 @@ type jsonStage struct {
 	OK            bool       `json:"ok"`
 	NotNeeded     bool       `json:"not_needed"`
 	Attempts      []jsonTry  `json:"attempts"`
+	Item          *string    `json:"item"`
 }
 
 // jsonTry is one earlier, failed run of a retried stage.
@@ -132,6 +133,7 @@ func toJSON(r *Report) jsonReport {
 			OK:            s.OK,
 			NotNeeded:     s.NotNeeded,
 			Attempts:      []jsonTry{},
+			Item:          strPtr(s.Item),
 		}
 		for _, a := range s.Attempts {
 			js.Attempts = append(js.Attempts, jsonTry{Pid: a.Pid, Status: a.Status, Signal: strPtr(SignalName(a.Signal)), TimedOut: a.TimedOut, Start: timePtr(a.Start), End: timePtr(a.End), WallSeconds: a.Wall.Seconds()})

@@ -104,6 +104,8 @@ type Stage struct {
 	// Attempts are the earlier, failed runs of a retried stage, in order;
 	// the fields above are its last run.
 	Attempts []Attempt
+	// Item is the foreach item the stage's copy was made for; "" if none.
+	Item string
 }
 
 // Attempt is one earlier run of a retried stage.
@@ -203,6 +205,7 @@ func newStage(pr *executor.ProcResult) *Stage {
 		KilledByTubo: pr.Killed,
 		OK:           pr.OK,
 		NotNeeded:    pr.NotNeeded,
+		Item:         pr.Node.Item,
 	}
 	if pr.OK && pr.Status != 0 && pr.Signal == 0 && !pr.Skipped {
 		s.Accepted = "failure ignored"

@@ -40,6 +40,7 @@ func Check(g *graph.Graph, opt Options) error {
 		c.fds()
 		c.paths()
 		c.retries()
+		c.maxParallel()
 		if c.errs.Len() == 0 {
 			c.afterWaits()
 			c.diamonds()

@@ -31,7 +31,7 @@ func (p *param) text() string {
 }
 
 // reserved names are placeholders of their own (or their prefixes).
-var reserved = []string{"replica", "replicas", "part", "fifo", "file", "fds", "pipeline", "env"}
+var reserved = []string{"replica", "replicas", "part", "fifo", "file", "fds", "pipeline", "env", "item"}
 
 // params takes the declared parameters, then applies the --set overrides.
 func (l *loader) params(decls []*ast.Param) {
