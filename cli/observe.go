@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,6 +16,7 @@ import (
 	"github.com/tubo-pipes/tubo/plan"
 	"github.com/tubo-pipes/tubo/progress"
 	"github.com/tubo-pipes/tubo/report"
+	"github.com/tubo-pipes/tubo/stall"
 )
 
 // DefaultPipeSize is the pipe buffer tubo asks for on every edge. make
@@ -32,12 +34,21 @@ type observe struct {
 	reportJSON string
 	pipeSize   int
 	grace      time.Duration
+	stallAfter stallAfter
+	onStall    onStall
 
 	stderr *os.File
 	tracer *tracer
 	prog   *progress.Progress
 	json   *os.File
 	nruns  int
+	// sig is the running command's signal handling, which a stall under
+	// --on-stall fail ends the run through.
+	sig *signals
+
+	mu   sync.Mutex
+	dog  *stall.Watchdog // the watchdog of the pipeline running now
+	dogs map[*stall.Watchdog]bool
 }
 
 func (o *observe) flags(c *cobra.Command) {
@@ -48,6 +59,9 @@ func (o *observe) flags(c *cobra.Command) {
 	f.StringVar(&o.reportJSON, "report-json", "", "write the run report as JSON to `FILE` (docs/report.schema.json; one document per pipeline, one per line)")
 	f.IntVar(&o.pipeSize, "pipe-size", DefaultPipeSize, "pipe buffer size in `BYTES` for every edge (F_SETPIPE_SZ, capped by /proc/sys/fs/pipe-max-size); 0 keeps the kernel's 64 KiB")
 	f.DurationVar(&o.grace, "grace", 2*time.Second, "time between SIGTERM and SIGKILL when tubo ends a stage")
+	o.stallAfter.d = stall.DefaultAfter
+	f.Var(&o.stallAfter, "stall-after", "report a stall (who waits on what) when no stage has used CPU or moved a byte for `DURATION`; 0 turns it off (default 10s, or the file's stall_after:)")
+	f.Var(&o.onStall, "on-stall", "what a stall does: warn (print the diagnosis and go on, the default) or fail (print it and end the run with status 124)")
 }
 
 // wantsIO says whether anything will show per-stage byte counts, which
@@ -87,6 +101,14 @@ func (o *observe) close() {
 func (o *observe) before(p *plan.Plan) {
 	o.prog = progress.New(o.stderr, o.progress)
 	o.prog.Plan(p)
+	dog := o.startWatchdog(p)
+	o.mu.Lock()
+	if o.dogs == nil {
+		o.dogs = map[*stall.Watchdog]bool{}
+	}
+	o.dog = dog
+	o.dogs[dog] = true
+	o.mu.Unlock()
 }
 
 // event is the executor's Trace callback.
@@ -97,10 +119,24 @@ func (o *observe) event(e executor.Event) {
 	if o.prog != nil {
 		o.prog.Event(e)
 	}
+	o.mu.Lock()
+	dog := o.dog
+	o.mu.Unlock()
+	if dog != nil {
+		dog.Event(e)
+	}
 }
 
 // after is called with each pipeline's result.
 func (o *observe) after(g *graph.Graph, p *plan.Plan, res *executor.Result, start, end time.Time) {
+	o.mu.Lock()
+	dog := o.dog
+	o.dog = nil
+	delete(o.dogs, dog)
+	o.mu.Unlock()
+	if dog != nil {
+		dog.Stop()
+	}
 	if o.prog != nil {
 		o.prog.Finish(res)
 		o.prog = nil
