@@ -56,6 +56,7 @@ type app struct {
 	errexit bool   // -e
 	options []string
 	obs     observe
+	hostf   hostFlags
 	signals *signals
 }
 

@@ -23,7 +23,7 @@ func (a *app) runCmd() *cobra.Command {
 		Short: "Run a YAML pipeline file",
 		Args:  exactArgs(1, "run needs one pipeline file: tubo run pipelines/primes.yaml"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			g, err := loadPipeline(args[0], sets)
+			g, err := a.loadPipeline(args[0], sets)
 			if err != nil {
 				return err
 			}
@@ -44,6 +44,7 @@ func (a *app) runCmd() *cobra.Command {
 		},
 	}
 	c.Flags().StringArrayVar(&sets, "set", nil, "override a parameter: `NAME=VALUE` (repeatable)")
+	a.hostf.register(c)
 	c.Flags().StringVar(&recordFile, "record", "", "write a manifest of the run to `FILE` (hashes of the pipeline, executables, inputs and outputs) for tubo verify")
 	return c
 }
@@ -62,7 +63,7 @@ func (a *app) checkCmd() *cobra.Command {
 				fmt.Fprintln(a.stdout, "ok")
 				return nil
 			}
-			g, err := loadPipeline(args[0], sets)
+			g, err := a.loadPipeline(args[0], sets)
 			if err != nil {
 				return err
 			}
@@ -72,6 +73,7 @@ func (a *app) checkCmd() *cobra.Command {
 		},
 	}
 	c.Flags().StringArrayVar(&sets, "set", nil, "override a parameter: `NAME=VALUE` (repeatable)")
+	a.hostf.register(c)
 	return c
 }
 
@@ -105,13 +107,14 @@ func (a *app) graphCmd() *cobra.Command {
 	}
 	c.Flags().StringVar(&format, "format", "dot", "output `FORMAT`: dot or mermaid")
 	c.Flags().StringArrayVar(&sets, "set", nil, "override a parameter: `NAME=VALUE` (repeatable)")
+	a.hostf.register(c)
 	return c
 }
 
 // graphsOf loads a pipeline file, or plans a shell line's pipelines.
 func (a *app) graphsOf(arg string, sets []string) ([]*graph.Graph, error) {
 	if isFile(arg) {
-		g, err := loadPipeline(arg, sets)
+		g, err := a.loadPipeline(arg, sets)
 		if err != nil {
 			return nil, err
 		}
@@ -124,9 +127,23 @@ func (a *app) graphsOf(arg string, sets []string) ([]*graph.Graph, error) {
 	return gs, nil
 }
 
+// loadPipeline reads a YAML pipeline with the command line's hosts; any
+// error in it is bad input (2).
+func (a *app) loadPipeline(path string, sets []string) (*graph.Graph, error) {
+	hosts, err := a.hostf.hosts()
+	if err != nil {
+		return nil, err
+	}
+	return loadPipelineWith(path, pipeline.Options{Set: sets, Hosts: hosts})
+}
+
 // loadPipeline reads a YAML pipeline; any error in it is bad input (2).
 func loadPipeline(path string, sets []string) (*graph.Graph, error) {
-	g, err := pipeline.Load(path, pipeline.Options{Set: sets})
+	return loadPipelineWith(path, pipeline.Options{Set: sets})
+}
+
+func loadPipelineWith(path string, opt pipeline.Options) (*graph.Graph, error) {
+	g, err := pipeline.Load(path, opt)
 	if err != nil {
 		return nil, &executor.ExitError{Status: executor.StatusUsage, Err: err}
 	}
@@ -135,7 +152,12 @@ func loadPipeline(path string, sets []string) (*graph.Graph, error) {
 
 // execGraph plans and runs a graph with the observers the flags asked for.
 func (a *app) execGraph(g *graph.Graph, stdout *os.File) (*plan.Plan, *executor.Result, error) {
-	p, err := plan.Build(g, plan.Options{PipeSize: a.obs.pipeSize})
+	sess := a.session(g)
+	popt := plan.Options{PipeSize: a.obs.pipeSize}
+	if sess != nil {
+		popt.Remote = sess
+	}
+	p, err := plan.Build(g, popt)
 	if err != nil {
 		return nil, nil, &executor.ExitError{Status: executor.StatusUsage, Err: err}
 	}
@@ -156,13 +178,26 @@ func (a *app) execGraph(g *graph.Graph, stdout *os.File) (*plan.Plan, *executor.
 		Signals: sig.forward, Grace: a.obs.grace, Trace: a.obs.event,
 		SkipProcIO: !a.obs.wantsIO(),
 	}
+	if sess != nil {
+		// Every host answers (in parallel) before any stage starts.
+		if err := sess.Connect(sig.ctx); err != nil {
+			return nil, nil, connectError(err)
+		}
+		defer sess.Close()
+		opt.Remote = sess
+	}
 	a.obs.before(p)
 	start := time.Now()
 	res, err := executor.Run(sig.ctx, p, opt)
 	if err != nil {
 		return nil, nil, err
 	}
-	a.obs.after(g, p, res, start, time.Now())
+	end := time.Now()
+	if sess != nil {
+		// The hosts clean up (and say so) before the report is written.
+		sess.Close()
+	}
+	a.obs.after(g, p, res, start, end)
 	return p, res, nil
 }
 

@@ -19,7 +19,7 @@ import (
 type conn struct {
 	s     *Session
 	host  *graph.Host
-	index int    // among the host's connections
+	id    int    // among the run's connections
 	ctl   string // the control socket
 
 	proc *os.Process

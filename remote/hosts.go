@@ -248,3 +248,7 @@ func slots(h *graph.Host) int {
 	}
 	return h.Slots
 }
+
+// StatusUnreachable is tubo's exit status when a host cannot be reached
+// or refuses tubo before the run: ssh's own status for that, 255.
+const StatusUnreachable = 255

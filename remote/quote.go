@@ -4,9 +4,12 @@ import "strings"
 
 // Quote makes s one word for a POSIX shell, whatever it holds: it is put
 // between single quotes, inside which nothing is special, and each single
-// quote in it is written as '\'' (close the quotes, an escaped quote, open
-// them again). The empty string becomes ''. A word of only safe characters
-// is left as it is, so command lines stay readable.
+// quote in it is closed, escaped and reopened:
+//
+//	it's  →  'it'\''s'
+//
+// The empty string becomes a pair of quotes. A word of only safe
+// characters is left as it is, so command lines stay readable.
 func Quote(s string) string {
 	if s != "" && strings.IndexFunc(s, unsafe) < 0 {
 		return s

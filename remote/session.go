@@ -75,6 +75,7 @@ type Session struct {
 	// every Sessions-1 of its stages (one session is the agent's).
 	conns  map[string][]*conn
 	all    []*conn
+	closed sync.Once
 	placed map[string]int // host → stages given a connection so far
 	stages map[string]*conn
 }
@@ -103,7 +104,7 @@ func New(g *graph.Graph) *Session {
 	for _, h := range s.hosts {
 		per := perConn(h)
 		for i := 0; i < (count[h.Name]+per-1)/per; i++ {
-			c := &conn{s: s, host: h, index: i, ctl: filepath.Join(s.Dir, strconv.Itoa(len(s.all)))}
+			c := &conn{s: s, host: h, id: len(s.all), ctl: filepath.Join(s.Dir, strconv.Itoa(len(s.all)))}
 			s.conns[h.Name] = append(s.conns[h.Name], c)
 			s.all = append(s.all, c)
 		}
@@ -208,8 +209,10 @@ func (c *conn) agentLine() string {
 	return "exec sh -c " + Quote(stripComments(script)) + " tubo-agent " + c.token()
 }
 
-// token names the connection's directory on its host.
-func (c *conn) token() string { return c.s.Token + "-" + strconv.Itoa(c.index) }
+// token names the connection's directory on its host. It is unique in
+// the run, not only on the host: two hosts may share a /tmp (two names
+// for one machine, or network namespaces of one).
+func (c *conn) token() string { return c.s.Token + "-" + strconv.Itoa(c.id) }
 
 // stripComments drops the lines that are only a comment, to keep the
 // command line that crosses to every host short.
@@ -302,7 +305,9 @@ func (s *Session) Ended(p *plan.Proc, res *executor.ProcResult) {
 // whatever is still registered and removes the run's directory on its
 // host; each master then exits, and the control directory is removed.
 // It waits for all of that, a few seconds at most.
-func (s *Session) Close() {
+func (s *Session) Close() { s.closed.Do(s.close) }
+
+func (s *Session) close() {
 	var wg sync.WaitGroup
 	for _, c := range s.all {
 		wg.Add(1)

@@ -38,28 +38,38 @@ type jsonReport struct {
 }
 
 type jsonStage struct {
-	Node          string     `json:"node"`
-	Group         string     `json:"group"`
-	Argv          []string   `json:"argv"`
-	Path          *string    `json:"path"`
-	Pid           *int       `json:"pid"`
-	State         State      `json:"state"`
-	Status        int        `json:"status"`
-	Signal        *string    `json:"signal"`
-	Reason        *string    `json:"reason"`
-	Start         *time.Time `json:"start"`
-	End           *time.Time `json:"end"`
-	WallSeconds   float64    `json:"wall_seconds"`
-	UserSeconds   float64    `json:"user_seconds"`
-	SystemSeconds float64    `json:"system_seconds"`
-	MaxRSSBytes   *int64     `json:"max_rss_bytes"`
-	ReadBytes     *int64     `json:"read_bytes"`
-	WrittenBytes  *int64     `json:"written_bytes"`
-	TimedOut      bool       `json:"timed_out"`
-	KilledByTubo  bool       `json:"killed_by_tubo"`
-	Skipped       bool       `json:"skipped"`
-	NotStarted    bool       `json:"not_started"`
-	FirstFailure  bool       `json:"first_failure"`
+	Node          string      `json:"node"`
+	Group         string      `json:"group"`
+	Argv          []string    `json:"argv"`
+	Path          *string     `json:"path"`
+	Pid           *int        `json:"pid"`
+	State         State       `json:"state"`
+	Status        int         `json:"status"`
+	Signal        *string     `json:"signal"`
+	Reason        *string     `json:"reason"`
+	Start         *time.Time  `json:"start"`
+	End           *time.Time  `json:"end"`
+	WallSeconds   float64     `json:"wall_seconds"`
+	UserSeconds   float64     `json:"user_seconds"`
+	SystemSeconds float64     `json:"system_seconds"`
+	MaxRSSBytes   *int64      `json:"max_rss_bytes"`
+	ReadBytes     *int64      `json:"read_bytes"`
+	WrittenBytes  *int64      `json:"written_bytes"`
+	TimedOut      bool        `json:"timed_out"`
+	KilledByTubo  bool        `json:"killed_by_tubo"`
+	Skipped       bool        `json:"skipped"`
+	NotStarted    bool        `json:"not_started"`
+	FirstFailure  bool        `json:"first_failure"`
+	Host          string      `json:"host"`
+	Remote        *jsonRemote `json:"remote"`
+}
+
+// jsonRemote is what a remote stage's host said about it.
+type jsonRemote struct {
+	Known           bool     `json:"known"`
+	Status          *int     `json:"status"`
+	WallStepSeconds *float64 `json:"wall_step_seconds"`
+	ConnectionLost  bool     `json:"connection_lost"`
 }
 
 type jsonBuiltin struct {
@@ -118,6 +128,15 @@ func toJSON(r *Report) jsonReport {
 		}
 		if js.Argv == nil {
 			js.Argv = []string{}
+		}
+		js.Host = s.HostName()
+		if rm := s.Remote; rm != nil {
+			jr := &jsonRemote{Known: rm.Known, ConnectionLost: rm.Lost}
+			if rm.Known {
+				st, step := rm.Status, rm.WallStep.Seconds()
+				jr.Status, jr.WallStepSeconds = &st, &step
+			}
+			js.Remote = jr
 		}
 		if s.Pid != 0 {
 			js.Pid = &s.Pid

@@ -203,7 +203,12 @@ func start(opt Options, dir string) (*Env, error) {
 			return e, err
 		}
 		fields := strings.Fields(string(hostPub))
-		fmt.Fprintf(&known, "[%s]:%d %s %s\n", s.Addr, s.Port, fields[0], fields[1])
+		// known_hosts writes a host on port 22 bare, any other bracketed.
+		name := fmt.Sprintf("[%s]:%d", s.Addr, s.Port)
+		if s.Port == 22 {
+			name = s.Addr
+		}
+		fmt.Fprintf(&known, "%s %s %s\n", name, fields[0], fields[1])
 	}
 	knownHosts := filepath.Join(dir, "known_hosts")
 	if err := os.WriteFile(knownHosts, []byte(known.String()), 0o600); err != nil {
