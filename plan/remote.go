@@ -27,4 +27,3 @@ func (b *builder) remote(n *graph.Node, pr *Proc) error {
 	pr.Argv, pr.Dir, pr.Env, pr.Host = argv, "", nil, n.Host
 	return nil
 }
-

@@ -17,10 +17,10 @@ import (
 
 // conn is one host's master connection, whose session is the agent.
 type conn struct {
-	s     *Session
-	host  *graph.Host
-	id    int    // among the run's connections
-	ctl   string // the control socket
+	s    *Session
+	host *graph.Host
+	id   int    // among the run's connections
+	ctl  string // the control socket
 
 	proc *os.Process
 	// reqs queues requests for the agent; a goroutine writes them to its
