@@ -113,6 +113,11 @@ type Proc struct {
 	Files []int
 	// After holds indexes into Plan.Procs that must exit 0 first.
 	After []int
+	// Owned lists every pipe end and file tubo opens for this process,
+	// whether or not a redirection later replaced it in FDs (`echo hi
+	// >/dev/null | wc -l` never uses its pipe's write end): tubo closes its
+	// copies of all of them once the process has started, or failed to.
+	Owned []Source
 	// Host is the remote host the process runs on (Node.Host); "" means
 	// here. For a remote process Argv is the local ssh client's, whose
 	// stdin, stdout and stderr carry the remote program's fds 0–2, and
@@ -297,6 +302,7 @@ func (b *builder) proc(n *graph.Node) error {
 			// An endpoint may appear on several edges only for merges and
 			// tees; a process endpoint has exactly one (validation checks).
 			table[side.FD] = FD{Num: side.FD, Src: refs[0].src, Why: refs[0].why}
+			pr.Owned = append(pr.Owned, refs[0].src)
 			if refs[0].src.Kind == OpenFile {
 				pr.Files = appendOnce(pr.Files, refs[0].src.Index)
 			}
@@ -309,6 +315,7 @@ func (b *builder) proc(n *graph.Node) error {
 			fi := len(b.p.Files) - 1
 			pr.Files = append(pr.Files, fi)
 			table[r.FD] = FD{Num: r.FD, Src: Source{Kind: OpenFile, Index: fi}, Why: r.String()}
+			pr.Owned = append(pr.Owned, Source{Kind: OpenFile, Index: fi})
 		case graph.Dup:
 			src, ok := table[r.Src]
 			if !ok {
@@ -326,6 +333,7 @@ func (b *builder) proc(n *graph.Node) error {
 			b.p.Pipes = append(b.p.Pipes, Pipe{Why: fmt.Sprintf("here-document → %s:%d", n.ID, r.FD), Data: r.Data,
 				To: graph.Endpoint{Node: n.ID, FD: r.FD}})
 			table[r.FD] = FD{Num: r.FD, Src: Source{Kind: PipeRead, Index: len(b.p.Pipes) - 1}, Why: r.String()}
+			pr.Owned = append(pr.Owned, Source{Kind: PipeRead, Index: len(b.p.Pipes) - 1})
 		}
 	}
 	for _, fd := range table {

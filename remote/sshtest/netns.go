@@ -8,26 +8,31 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 )
 
-// Namespaces are named tubo-t<PID>-<N> and their veth ends tt<PID>h<N>
-// (this side) and tt<PID>n<N> (theirs): unique per test process, and
-// recognisable as stale once that process is gone.
-func nsName(i int) string { return fmt.Sprintf("tubo-t%d-%d", os.Getpid(), i) }
+// Namespaces are named tubo-t<PID>-<K> and their veth ends tt<PID>h<K>
+// (this side) and tt<PID>n<K> (theirs), K counting every namespace this
+// process makes: unique, and recognisable as stale once that process is
+// gone.
+var nsSeq atomic.Int32
 
-func vethNames(i int) (here, there string) {
-	// Interface names are at most 15 bytes: tt + 7 digits + h + 2 digits.
-	p := os.Getpid() % 10000000
-	return fmt.Sprintf("tt%dh%d", p, i), fmt.Sprintf("tt%dn%d", p, i)
+func nsName(k int) string { return fmt.Sprintf("tubo-t%d-%d", os.Getpid(), k) }
+
+func vethNames(k int) (here, there string) {
+	// Interface names are at most 15 bytes: tt + 6 digits + h + 4 digits.
+	p := os.Getpid() % 1000000
+	return fmt.Sprintf("tt%dh%d", p, k%10000), fmt.Sprintf("tt%dn%d", p, k%10000)
 }
 
-// newNamespace makes namespace i with a veth pair to this namespace, on a
+// newNamespace makes a namespace for host hI with a veth pair to this namespace, on a
 // /30 of its own in 10.0.0.0/8 not already in use here, and returns the
 // server to run in it (not started yet).
 func newNamespace(i int) (*Server, error) {
-	ns := nsName(i)
-	here, there := vethNames(i)
+	k := int(nsSeq.Add(1))
+	ns := nsName(k)
+	here, there := vethNames(k)
 	subnet, err := freeSubnet()
 	if err != nil {
 		return nil, err
