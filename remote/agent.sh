@@ -3,7 +3,8 @@
 #
 # It makes the run's private directory, writes the stage wrapper into it,
 # says "ready", and then reads tubo's requests on stdin, one a line:
-#   signal TOKEN SIG   send SIG to the process group of stage TOKEN
+#   signal TOKEN SIG N send SIG to the process group of stage TOKEN; N is
+#                      its number if it ends the stage, else 0
 #   end TOKEN          answer "end TOKEN STATUS CLOCK START END USER SYS
 #                      USER0 SYS0" with what the stage's wrapper recorded
 #                      (its children's times at the end and at the
@@ -20,9 +21,13 @@ cat >"$d/run" <<'TUBO_WRAPPER_END'
 TUBO_WRAPPER_END
 : >"$d/alive"
 echo "ready $d"
-while read -r op t s; do
+while read -r op t s n; do
 	case $op in
 	signal)
+		# A signal that ends a stage (n > 0) is also left for a wrapper
+		# that has not registered yet; each side writes, then looks for
+		# the other's file, so one of them always sees both.
+		[ "${n:-0}" -gt 0 ] && echo "$n" >"$d/$t.sig"
 		if [ -f "$d/$t.pid" ] && read -r pg <"$d/$t.pid"; then
 			kill -s "$s" -- "-$pg" 2>/dev/null
 			# After KILL the group is gone: forget it, so that its number
@@ -37,7 +42,7 @@ while read -r op t s; do
 		else
 			echo "end $t none"
 		fi
-		rm -f -- "$d/$t.end" "$d/$t.t"
+		rm -f -- "$d/$t.end" "$d/$t.t" "$d/$t.sig"
 		;;
 	esac
 done

@@ -186,3 +186,20 @@ func freeClosedPort(t *testing.T) int {
 	t.Fatal("no closed port")
 	return 0
 }
+
+// A signal that arrives before the remote wrapper has registered its
+// process group (here a timeout of 1ms, while the session is still
+// starting) still ends the stage, and the program never runs.
+func TestSignalBeforeTheStageRegistered(t *testing.T) {
+	env := sshtest.Start(t, sshtest.Options{})
+	m := marker()
+	g := &graph.Graph{Hosts: []*graph.Host{env.Servers[0].Host("n1")}}
+	g.Add(&graph.Node{ID: "early", Kind: graph.Process, Argv: []string{"sh", "-c", "sleep 1000", m},
+		Host: "n1", StdinNull: true, Timeout: time.Millisecond})
+	res, _, errs := runGraph(t, env, g, "")
+	pr := res.Procs[0]
+	if !pr.TimedOut || pr.Status != 143 || pr.Remote == nil || !pr.Remote.Known || pr.Remote.Status != 143 {
+		t.Fatalf("stage %+v remote %+v err %q", pr, pr.Remote, errs)
+	}
+	waitGone(t, env, env.Servers[0], m)
+}

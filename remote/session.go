@@ -283,7 +283,13 @@ func (s *Session) Signal(p *plan.Proc, sig syscall.Signal) bool {
 	if name == "" {
 		return false
 	}
-	return c.send("signal " + p.Token + " " + name)
+	ends := 0
+	switch sig {
+	case syscall.SIGHUP, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGKILL,
+		syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGALRM, syscall.SIGPIPE:
+		ends = int(sig)
+	}
+	return c.send(fmt.Sprintf("signal %s %s %d", p.Token, name, ends))
 }
 
 // Ended asks p's host how its program ended (see executor.Remote).

@@ -25,6 +25,8 @@ trap 'q=142' ALRM
 if [ ! -f "$d/alive" ]; then echo "tubo: $h: the run's agent is gone" >&2; exit 125; fi
 echo "$$" >"$d/$t.pid"
 if [ ! -f "$d/alive" ]; then rm -f -- "$d/$t.pid"; exit 125; fi
+# A signal that tubo sent before the group was registered.
+if [ -f "$d/$t.sig" ] && read -r x <"$d/$t.sig"; then q=$((128 + x)); fi
 s=
 if [ -n "$c" ] && ! cd -- "$c" 2>/dev/null; then
 	echo "tubo: $h: cannot change directory to $c" >&2

@@ -25,6 +25,9 @@ func lines(g *graph.Graph, n *graph.Node) []string {
 		if n.Shell == "" {
 			cmd = graph.QuoteArgv(n.Argv)
 		}
+		if n.Host != "" {
+			return []string{n.ID + " on " + n.Host, truncate(cmd)}
+		}
 		return []string{n.ID, truncate(cmd)}
 	case graph.FIFO:
 		if g.TempDir != "" && strings.HasPrefix(n.Path, g.TempDir+"/") {
