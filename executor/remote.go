@@ -77,7 +77,7 @@ func (r *run) signalRemote(sig syscall.Signal) map[int]bool {
 	covered := map[int]bool{}
 	for i, pr := range r.p.Procs {
 		res := r.res.Procs[i]
-		if pr.Host == "" || res.Pid == 0 || !res.End.IsZero() {
+		if pr.Host == "" || res.Pid == 0 || !res.End.IsZero() || sig == syscall.SIGKILL && r.spared[res.Pid] {
 			continue
 		}
 		if r.opt.Remote.Signal(pr, sig) {

@@ -49,6 +49,9 @@ func (r *run) signalAll(sig syscall.Signal) {
 		if remote[pgid] {
 			continue
 		}
+		if sig == syscall.SIGKILL && r.spared[pgid] {
+			continue // a cleanup stage started after the end began
+		}
 		signalGroup(pgid, sig)
 		r.trace("signal", "", pgid, "kill(-%d, %s)", pgid, unix.SignalName(sig))
 	}

@@ -40,6 +40,7 @@ func Check(g *graph.Graph, opt Options) error {
 		c.fds()
 		c.paths()
 		c.remote()
+		c.retries()
 		if c.errs.Len() == 0 {
 			c.afterWaits()
 			c.diamonds()
