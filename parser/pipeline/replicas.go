@@ -3,8 +3,8 @@ package pipeline
 import (
 	"math"
 
-	"github.com/tubo-pipes/tubo/split"
 	"github.com/tubo-pipes/tubo/graph"
+	"github.com/tubo-pipes/tubo/split"
 )
 
 // MaxReplicas bounds replicas: so that a typo in --set cannot fork a
