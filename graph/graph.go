@@ -249,11 +249,19 @@ type Graph struct {
 	OnFailure Policy
 	// Timeout bounds the whole run; 0 means no limit.
 	Timeout time.Duration
+	// Params are the pipeline's parameters as resolved for this run (the
+	// --set values and the defaults of the others), in the order they are
+	// declared; nil for a shell line or a pipeline without params.
+	Params []Param
 	// TempDir is a fresh path that the executor creates with mode 0700 to
 	// hold FIFOs that have no path of their own, and removes afterwards;
 	// "" when no FIFO needs it.
 	TempDir string
 }
+
+// Param is one resolved parameter: its value as one string (an int in
+// decimal, a bool as true or false, a list joined with commas).
+type Param struct{ Name, Value string }
 
 // Node returns the node with the given ID, or nil.
 func (g *Graph) Node(id string) *Node {

@@ -149,6 +149,9 @@ func (l *loader) load(data []byte) *graph.Graph {
 		// Everything below substitutes params; stop before a cascade.
 		return nil
 	}
+	for _, name := range l.paramOrder {
+		g.Params = append(g.Params, graph.Param{Name: name, Value: l.param[name].text()})
+	}
 	l.options(top)
 	l.declareFIFOs(top.get("fifos"))
 	l.declareFiles(top.get("files"))
