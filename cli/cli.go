@@ -128,7 +128,9 @@ func (a *app) runShell(cmd *cobra.Command, args []string) error {
 	}
 	sig := catchSignals()
 	a.signals = sig
+	a.obs.sig = sig
 	defer sig.stop()
+	defer catchInfo(a.obs.picture)()
 	cfg.Signals = sig.forward
 	return sig.override(runner.New(cfg).Run(sig.ctx, src))
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,6 +17,7 @@ import (
 	"github.com/tubo-pipes/tubo/plan"
 	"github.com/tubo-pipes/tubo/progress"
 	"github.com/tubo-pipes/tubo/report"
+	"github.com/tubo-pipes/tubo/stall"
 )
 
 // DefaultPipeSize is the pipe buffer tubo asks for on every edge. make
@@ -36,6 +38,8 @@ type observe struct {
 	ui         string        // --ui: the address to serve the live view on; "" for none
 	uiLinger   time.Duration // --ui-linger
 	reportHTML string        // --report-html FILE
+	stallAfter stallAfter
+	onStall    onStall
 
 	stderr *os.File
 	tracer *tracer
@@ -44,6 +48,13 @@ type observe struct {
 	live   *live.Server
 	html   htmlReports
 	nruns  int
+	// sig is the running command's signal handling, which a stall under
+	// --on-stall fail ends the run through.
+	sig *signals
+
+	mu   sync.Mutex
+	dog  *stall.Watchdog // the watchdog of the pipeline running now
+	dogs map[*stall.Watchdog]bool
 }
 
 func (o *observe) flags(c *cobra.Command) {
@@ -58,6 +69,9 @@ func (o *observe) flags(c *cobra.Command) {
 	f.Lookup("ui").NoOptDefVal = live.DefaultAddr
 	f.DurationVar(&o.uiLinger, "ui-linger", 0, "keep the live view up for `DURATION` after the run ends (implies --ui; ^C ends it sooner)")
 	f.StringVar(&o.reportHTML, "report-html", "", "write the run report as one self-contained HTML page to `FILE` (graph, stages, edges, timeline, parameters)")
+	o.stallAfter.d = stall.DefaultAfter
+	f.Var(&o.stallAfter, "stall-after", "report a stall (who waits on what) when no stage has used CPU or moved a byte for `DURATION`; 0 turns it off (default 10s, or the file's stall_after:)")
+	f.Var(&o.onStall, "on-stall", "what a stall does: warn (print the diagnosis and go on, the default) or fail (print it and end the run with status 124)")
 }
 
 // wantsIO says whether anything will show per-stage byte counts, which
@@ -128,8 +142,16 @@ func (o *observe) close() {
 func (o *observe) before(p *plan.Plan) {
 	o.prog = progress.New(o.stderr, o.progress)
 	o.prog.Plan(p)
+	dog := o.startWatchdog(p)
+	o.mu.Lock()
+	if o.dogs == nil {
+		o.dogs = map[*stall.Watchdog]bool{}
+	}
+	o.dog = dog
+	o.dogs[dog] = true
+	o.mu.Unlock()
 	if o.live != nil {
-		o.live.Begin(p.Graph)
+		o.live.Begin(p.Graph, dog.Live)
 	}
 }
 
@@ -144,10 +166,24 @@ func (o *observe) event(e executor.Event) {
 	if o.live != nil {
 		o.live.Event(e)
 	}
+	o.mu.Lock()
+	dog := o.dog
+	o.mu.Unlock()
+	if dog != nil {
+		dog.Event(e)
+	}
 }
 
 // after is called with each pipeline's result.
 func (o *observe) after(g *graph.Graph, p *plan.Plan, res *executor.Result, start, end time.Time) {
+	o.mu.Lock()
+	dog := o.dog
+	o.dog = nil
+	delete(o.dogs, dog)
+	o.mu.Unlock()
+	if dog != nil {
+		dog.Stop()
+	}
 	if o.prog != nil {
 		o.prog.Finish(res)
 		o.prog = nil

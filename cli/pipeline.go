@@ -148,7 +148,9 @@ func (a *app) execGraph(g *graph.Graph, stdout *os.File) (*plan.Plan, *executor.
 	defer a.obs.close()
 	sig := catchSignals()
 	a.signals = sig
+	a.obs.sig = sig
 	defer sig.stop()
+	defer catchInfo(a.obs.picture)()
 	opt := executor.Options{
 		Stdin: a.stdin, Stdout: stdout, Stderr: a.stderr,
 		Signals: sig.forward, Grace: a.obs.grace, Trace: a.obs.event,

@@ -26,6 +26,8 @@ type signals struct {
 
 	mu   sync.Mutex
 	last syscall.Signal
+	// stalled is set when the watchdog ended the run (--on-stall fail).
+	stalled bool
 }
 
 func catchSignals() *signals {
@@ -71,12 +73,24 @@ func (s *signals) override(err error) error {
 		return err
 	}
 	s.mu.Lock()
-	sig := s.last
+	sig, stalled := s.last, s.stalled
 	s.mu.Unlock()
+	if stalled {
+		return &executor.ExitError{Status: StatusStalled}
+	}
 	if sig == 0 {
 		return err
 	}
 	return &executor.ExitError{Status: executor.SignalStatus(sig)}
+}
+
+// endStalled ends the run because it stalled (--on-stall fail): the
+// stages are ended as on a cancel, and tubo exits StatusStalled.
+func (s *signals) endStalled() {
+	s.mu.Lock()
+	s.stalled = true
+	s.mu.Unlock()
+	s.cancel()
 }
 
 // isForeground reports whether tubo's process group owns the terminal.

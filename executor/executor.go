@@ -54,12 +54,15 @@ type Options struct {
 	Prefix string
 }
 
-// Event is one step of a run, for --trace.
+// Event is one step of a run, for --trace and live views. A process's
+// "start" event comes before its "exit" event, and both carry its Pid and
+// Pgid; Handle.Procs gives the same state on demand.
 type Event struct {
 	Time   time.Time
 	Kind   string // pipe, mkfifo, open, start, exit, signal, rmfifo, error
 	Node   string
 	Pid    int
+	Pgid   int // start, exit: the process's group
 	Detail string
 }
 
@@ -69,6 +72,7 @@ type ProcResult struct {
 	Argv []string
 	Path string // the resolved executable
 	Pid  int    // 0 if it never started
+	Pgid int    // its process group; 0 if it never started
 	// Err says why the process did not start; nil if it did.
 	Err error
 	// Status is the sh-style status: exit code, 128+N, 126, 127.
@@ -134,13 +138,37 @@ var Builtins BuiltinRunner
 // The error is non-nil only when the run could not be set up at all, in
 // which case nothing was started.
 func Run(ctx context.Context, p *plan.Plan, opt Options) (*Result, error) {
-	r := newRun(p, opt)
-	defer r.cleanup()
-	if err := r.setup(); err != nil {
+	h, err := Start(ctx, p, opt)
+	if err != nil {
 		return nil, err
 	}
-	r.run(ctx)
-	return r.res, nil
+	return h.Wait()
+}
+
+// Start sets a plan up and starts it: when it returns, every process that
+// waits on nothing has been started (or has failed to start) and the
+// builtins run; the rest of the run (processes that run after others,
+// timeouts, signals, reaping, cleanup) goes on in the background until
+// Wait. The error is non-nil only when the run could not be set up at all,
+// in which case nothing was started. Canceling ctx ends the run as a
+// failure policy would (SIGTERM, then SIGKILL after the grace period).
+func Start(ctx context.Context, p *plan.Plan, opt Options) (*Handle, error) {
+	r := newRun(p, opt)
+	if err := r.setup(); err != nil {
+		r.cleanup()
+		return nil, err
+	}
+	r.begin()
+	h := &Handle{r: r, done: make(chan struct{})}
+	go func() {
+		defer close(h.done)
+		defer r.cleanup()
+		r.supervise(ctx)
+		r.wg.Wait()
+		r.takeTerminal()
+		r.res.Status = r.status()
+	}()
+	return h, nil
 }
 
 type run struct {
@@ -216,7 +244,14 @@ func (r *run) trace(kind, node string, pid int, format string, args ...any) {
 	if r.opt.Trace == nil {
 		return
 	}
-	e := Event{Time: time.Now(), Kind: kind, Node: node, Pid: pid, Detail: fmt.Sprintf(format, args...)}
+	r.emit(Event{Time: time.Now(), Kind: kind, Node: node, Pid: pid, Detail: fmt.Sprintf(format, args...)})
+}
+
+// emit passes one event to Options.Trace, one call at a time.
+func (r *run) emit(e Event) {
+	if r.opt.Trace == nil {
+		return
+	}
 	r.traceMu.Lock()
 	defer r.traceMu.Unlock()
 	r.opt.Trace(e)
@@ -226,9 +261,8 @@ func (r *run) errorf(format string, args ...any) {
 	fmt.Fprintf(r.opt.Stderr, "%s: %s\n", r.opt.Prefix, fmt.Sprintf(format, args...))
 }
 
-// run starts the builtins and every process that waits on nothing, then
-// supervises until every process has finished.
-func (r *run) run(ctx context.Context) {
+// begin starts the builtins and every process that waits on nothing.
+func (r *run) begin() {
 	for i := range r.p.Builtins {
 		r.startBuiltin(i)
 	}
@@ -247,8 +281,4 @@ func (r *run) run(ctx context.Context) {
 		r.stopOnce.Do(func() { close(r.stop) })
 	}
 	r.mu.Unlock()
-	r.supervise(ctx)
-	r.wg.Wait()
-	r.takeTerminal()
-	r.res.Status = r.status()
 }

@@ -382,3 +382,60 @@ func TestAfterSkippedOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestStartAndSignal runs a pipeline in the background through Start, as
+// a shell's `cmd &` does: Start returns with the stages running, Procs
+// shows their pids and shared group, Signal reaches them, and Wait gives
+// the result.
+func TestStartAndSignal(t *testing.T) {
+	g := line([]string{"sleep", "30"}, []string{"cat"})
+	g.Add(&graph.Node{ID: "later", Argv: []string{"true"}, After: []string{"s0"}})
+	p, err := plan.Build(g, plan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	null, _ := os.Open(os.DevNull)
+	defer null.Close()
+	h, err := executor.Start(context.Background(), p, executor.Options{Stdin: null, Stdout: null, Stderr: null})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-h.Done():
+		t.Fatal("Start waited for the run to end")
+	default:
+	}
+	pgid := h.Pgid()
+	if pgid == 0 {
+		t.Fatal("no process group after Start")
+	}
+	procs := h.Procs()
+	for _, ps := range procs[:2] {
+		if ps.State != executor.Running || ps.Pid == 0 || ps.Pgid != pgid || ps.Start.IsZero() {
+			t.Errorf("%s: %+v, want running in group %d", ps.Node.ID, ps, pgid)
+		}
+	}
+	if ps := procs[2]; ps.State != executor.Waiting || ps.Pid != 0 {
+		t.Errorf("later: %+v, want waiting", ps)
+	}
+	if err := h.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	res, err := h.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Procs[0].Signal != syscall.SIGTERM || res.Procs[1].Signal != syscall.SIGTERM {
+		t.Errorf("signals %v %v, want SIGTERM for both", res.Procs[0].Signal, res.Procs[1].Signal)
+	}
+	procs = h.Procs()
+	if procs[0].State != executor.Exited || procs[2].State != executor.NotRun || procs[0].End.IsZero() {
+		t.Errorf("after Wait: %v %v, want exited and not run", procs[0].State, procs[2].State)
+	}
+	if err := h.Signal(syscall.SIGTERM); err != executor.ErrFinished {
+		t.Errorf("Signal after the end: %v, want ErrFinished", err)
+	}
+	if again, _ := h.Wait(); again != res {
+		t.Error("a second Wait gave another result")
+	}
+}

@@ -57,7 +57,9 @@ func (r *run) reap(i int, proc *os.Process, pgid int, timer *time.Timer) {
 		guard.watch(pgid, false)
 	}
 	r.mu.Unlock()
-	r.trace("exit", res.Node.ID, proc.Pid, "%s", describe(res))
+	if r.opt.Trace != nil {
+		r.emit(Event{Time: end, Kind: "exit", Node: res.Node.ID, Pid: proc.Pid, Pgid: pgid, Detail: describe(res)})
+	}
 	r.finish(i)
 }
 

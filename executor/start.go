@@ -44,7 +44,9 @@ func (r *run) start(i int) {
 		dir = filepath.Join(r.opt.Dir, dir)
 	}
 	fail := func(st Status, err error) {
+		r.mu.Lock()
 		res.Err, res.Status = err, st
+		r.mu.Unlock()
 		r.errorf("%v", err)
 		r.release(i)
 		r.finish(i)
@@ -203,14 +205,16 @@ func (r *run) exec(i int, path string, env []string, dir string) {
 		if sys.Pgid != 0 {
 			unreserve()
 		}
+		r.mu.Lock()
 		res.Skipped = true
 		res.Status = SignalStatus(syscall.SIGTERM)
+		r.mu.Unlock()
 		r.release(i)
 		r.finish(i)
 		return
 	}
 	argv := pr.Argv
-	res.Start = time.Now()
+	start := time.Now()
 	attr := &os.ProcAttr{Dir: dir, Env: env, Files: files, Sys: sys}
 	proc, err := spawn(path, argv, attr)
 	if errors.Is(err, syscall.ENOEXEC) {
@@ -235,14 +239,16 @@ func (r *run) exec(i int, path string, env []string, dir string) {
 		if errors.Is(err, syscall.ENOENT) {
 			st = StatusNotFound
 		}
+		r.mu.Lock()
 		res.Err, res.Status = &StartError{Name: argv[0], Status: st, Err: unwrapErrno(err)}, st
+		r.mu.Unlock()
 		r.errorf("%v", res.Err)
 		r.release(i)
 		r.finish(i)
 		return
 	}
 	r.mu.Lock()
-	res.Pid = proc.Pid
+	res.Pid, res.Start = proc.Pid, start
 	pgid := sys.Pgid
 	if pgid == 0 {
 		pgid = proc.Pid
@@ -252,9 +258,12 @@ func (r *run) exec(i int, path string, env []string, dir string) {
 		}
 		guard.watch(pgid, true)
 	}
+	res.Pgid = pgid
 	r.live[proc.Pid] = proc
 	r.mu.Unlock()
-	r.trace("start", pr.Node.ID, proc.Pid, "%s", graph.QuoteArgv(argv))
+	if r.opt.Trace != nil {
+		r.emit(Event{Time: start, Kind: "start", Node: pr.Node.ID, Pid: proc.Pid, Pgid: pgid, Detail: graph.QuoteArgv(argv)})
+	}
 	// The child has its copies now; tubo's must go, or the reader of a
 	// pipe would never see EOF (and the writer never get SIGPIPE).
 	r.release(i)

@@ -3,13 +3,9 @@ package executor
 import (
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"strings"
 	"syscall"
 
-	"golang.org/x/sys/unix"
+	"github.com/tubo-pipes/tubo/lookup"
 )
 
 // Status is an exit status as a POSIX shell reports it: 0–125 from the
@@ -54,91 +50,30 @@ type StartError struct {
 	Err    error
 }
 
-func (e *StartError) Error() string {
-	switch {
-	case e.Status == StatusNotFound && errors.Is(e.Err, fs.ErrNotExist) && !strings.Contains(e.Name, "/"):
-		return e.Name + ": command not found"
-	case errors.Is(e.Err, fs.ErrNotExist):
-		return e.Name + ": No such file or directory"
-	}
-	return e.Name + ": " + errText(e.Err)
-}
+func (e *StartError) Error() string { return lookup.Message(e.Name, e.Err) }
 
 func (e *StartError) Unwrap() error { return e.Err }
 
 // errText gives the C library's wording of an errno, as sh prints it.
-func errText(err error) string {
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		msg := errno.Error()
-		return strings.ToUpper(msg[:1]) + msg[1:]
-	}
-	return err.Error()
-}
+func errText(err error) string { return lookup.ErrText(err) }
 
-// LookPath finds the program a command names, as sh does: a name with a
-// slash is taken as a path (relative to dir); any other is searched on
-// path, where an empty entry means the current directory. A found file that
-// is not executable is reported with status 126, nothing found with 127.
+// programs caches program lookups for every run of this process.
+var programs lookup.Cache
+
+// LookPath finds the program a command names, as sh does (see
+// lookup.Program); the error is a *StartError with status 126 or 127.
 func LookPath(name, path, dir string) (string, error) {
-	if name == "" {
-		return "", &StartError{Name: name, Status: StatusNotFound, Err: fs.ErrNotExist}
-	}
-	if strings.Contains(name, "/") {
-		full := name
-		if !filepath.IsAbs(full) && dir != "" {
-			full = filepath.Join(dir, full)
-		}
-		if err := checkExecutable(full); err != nil {
+	found, err := programs.Program(name, path, dir)
+	if err != nil {
+		var le *lookup.Error
+		if errors.As(err, &le) {
 			st := StatusNotExecutable
-			if errors.Is(err, fs.ErrNotExist) {
+			if le.NotFound() {
 				st = StatusNotFound
 			}
-			return "", &StartError{Name: name, Status: st, Err: err}
+			return "", &StartError{Name: name, Status: st, Err: le.Err}
 		}
-		return name, nil
+		return "", err
 	}
-	var denied error
-	for _, d := range filepath.SplitList(path) {
-		if d == "" {
-			d = "."
-		}
-		full := filepath.Join(d, name)
-		if !filepath.IsAbs(full) && dir != "" {
-			full = filepath.Join(dir, full)
-		}
-		err := checkExecutable(full)
-		if err == nil {
-			if !filepath.IsAbs(d) {
-				// Keep a relative entry relative: the child runs in dir.
-				return filepath.Join(d, name), nil
-			}
-			return full, nil
-		}
-		if denied == nil && !errors.Is(err, fs.ErrNotExist) {
-			denied = err
-		}
-	}
-	if denied != nil {
-		return "", &StartError{Name: name, Status: StatusNotExecutable, Err: denied}
-	}
-	return "", &StartError{Name: name, Status: StatusNotFound, Err: fs.ErrNotExist}
-}
-
-func checkExecutable(path string) error {
-	fi, err := os.Stat(path)
-	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			return pe.Err
-		}
-		return err
-	}
-	if fi.IsDir() {
-		return syscall.EISDIR
-	}
-	if err := unix.Access(path, unix.X_OK); err != nil {
-		return err
-	}
-	return nil
+	return found, nil
 }

@@ -253,6 +253,13 @@ type Graph struct {
 	// --set values and the defaults of the others), in the order they are
 	// declared; nil for a shell line or a pipeline without params.
 	Params []Param
+	// StallAfter is how long no stage may use CPU or move a byte before
+	// tubo reports a stall (stall_after:); 0 means tubo's default (10s),
+	// a negative value turns the watchdog off.
+	StallAfter time.Duration
+	// FailOnStall ends a stalled run with the diagnosis and a non-zero
+	// status (on_stall: fail); false only reports the stall.
+	FailOnStall bool
 	// TempDir is a fresh path that the executor creates with mode 0700 to
 	// hold FIFOs that have no path of their own, and removes afterwards;
 	// "" when no FIFO needs it.

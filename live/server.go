@@ -34,6 +34,7 @@ import (
 	"github.com/tubo-pipes/tubo/graph"
 	"github.com/tubo-pipes/tubo/procstat"
 	"github.com/tubo-pipes/tubo/report"
+	"github.com/tubo-pipes/tubo/stall"
 	"github.com/tubo-pipes/tubo/web"
 )
 
@@ -124,12 +125,15 @@ func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 // Token is the run's token; every request must carry it.
 func (s *Server) Token() string { return s.token }
 
-// Begin shows a new pipeline: its graph replaces the last one's.
-func (s *Server) Begin(g *graph.Graph) {
+// Begin shows a new pipeline: its graph replaces the last one's. stalls,
+// when not nil, gives the stall detector's latest picture of the run
+// (stall.Watchdog.Live), from which nodes and edges are marked stalled.
+func (s *Server) Begin(g *graph.Graph, stalls func() *stall.Report) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.runs++
 	s.cur = newRun(s.runs, g, time.Now())
+	s.cur.stalls = stalls
 	s.notify()
 }
 
@@ -221,9 +225,14 @@ func (s *Server) sample() {
 		for nl, pid := range pids {
 			got[nl] = procstat.Read(pid)
 		}
+		var st *stall.Report
+		if r.stalls != nil {
+			st = r.stalls()
+		}
 		took := time.Since(t0)
 		s.mu.Lock()
 		r.sampled(got, pids, time.Now())
+		r.stalled(st)
 		s.notify()
 		s.mu.Unlock()
 		wait = max(Interval, 10*took)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/tubo-pipes/tubo/live"
 	"github.com/tubo-pipes/tubo/plan"
 	"github.com/tubo-pipes/tubo/report"
+	"github.com/tubo-pipes/tubo/stall"
 )
 
 func listen(t *testing.T) *live.Server {
@@ -78,7 +80,7 @@ func TestTokenRequired(t *testing.T) {
 	s := listen(t)
 	g := &graph.Graph{Name: "secret-name"}
 	g.Add(&graph.Node{ID: "stage-x", Argv: []string{"true"}})
-	s.Begin(g)
+	s.Begin(g, nil)
 	base := "http://" + s.Addr().String()
 	tok := "?token=" + s.Token()
 	for _, path := range []string{"/", "/tubo.js", "/tubo.css", "/events", "/report.json", "/nothing"} {
@@ -248,7 +250,7 @@ func TestStreamFollowsARun(t *testing.T) {
 	}
 	out, _ := os.Create(filepath.Join(t.TempDir(), "out"))
 	defer out.Close()
-	s.Begin(g)
+	s.Begin(g, nil)
 	start := time.Now()
 	res, err := executor.Run(context.Background(), pl, executor.Options{Stdout: out, Stderr: out, Trace: s.Event})
 	if err != nil {
@@ -332,4 +334,78 @@ func contains(l []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// A stage blocked on a FIFO that nobody writes stalls the run: the stall
+// detector's picture marks it and the edge its reader waits on.
+func TestStreamShowsStall(t *testing.T) {
+	s := listen(t)
+	ev := events(t, s)
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "nobody-writes")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g := &graph.Graph{Name: "stuck"}
+	g.Add(&graph.Node{ID: "reader", Argv: []string{"cat", fifo}, StdinNull: true})
+	g.Add(&graph.Node{ID: "count", Argv: []string{"wc", "-c"}})
+	g.Connect(graph.Endpoint{Node: "reader", FD: 1}, graph.Endpoint{Node: "count", FD: 0}, graph.Pos{})
+	pl, err := plan.Build(g, plan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dog := stall.New(pl, stall.Options{After: 300 * time.Millisecond})
+	defer dog.Stop()
+	s.Begin(g, dog.Live)
+	out, _ := os.Create(filepath.Join(dir, "out"))
+	defer out.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	h, err := executor.Start(ctx, pl, executor.Options{Stdout: out, Stderr: out, Grace: 100 * time.Millisecond, Trace: func(e executor.Event) { s.Event(e); dog.Event(e) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Wait()
+	var nodeStall, edgeStall string
+	deadline := time.After(30 * time.Second)
+	for nodeStall == "" || edgeStall == "" {
+		select {
+		case e := <-ev:
+			if e.name != "tick" {
+				continue
+			}
+			var tk struct {
+				Nodes []struct {
+					ID      string `json:"id"`
+					Stalled bool   `json:"stalled"`
+					Stall   string `json:"stall"`
+				} `json:"nodes"`
+				Edges []struct {
+					Stalled bool   `json:"stalled"`
+					Stall   string `json:"stall"`
+				} `json:"edges"`
+			}
+			json.Unmarshal(e.data, &tk)
+			for _, n := range tk.Nodes {
+				if n.Stalled && n.ID == "reader" {
+					nodeStall = n.Stall
+				}
+			}
+			for _, ed := range tk.Edges {
+				if ed.Stalled {
+					edgeStall = ed.Stall
+				}
+			}
+		case <-deadline:
+			t.Fatalf("no stall shown: node %q, edge %q", nodeStall, edgeStall)
+		}
+	}
+	t.Logf("reader: %s; edge: %s", nodeStall, edgeStall)
+	if !strings.Contains(nodeStall, "open") {
+		t.Errorf("reader's stall says %q, not that it is blocked in open", nodeStall)
+	}
+	if !strings.Contains(edgeStall, "count") {
+		t.Errorf("the edge's stall says %q, not that count waits on it", edgeStall)
+	}
+	cancel()
 }

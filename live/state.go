@@ -10,6 +10,7 @@ import (
 	"github.com/tubo-pipes/tubo/graph"
 	"github.com/tubo-pipes/tubo/procstat"
 	"github.com/tubo-pipes/tubo/report"
+	"github.com/tubo-pipes/tubo/stall"
 	"github.com/tubo-pipes/tubo/web"
 )
 
@@ -39,6 +40,8 @@ type runState struct {
 	nodes []*nodeLive
 	byID  map[string]*nodeLive
 	edges []*edgeLive
+	// stalls gives the stall detector's picture; nil without one.
+	stalls func() *stall.Report
 	// ended is set once the result is in; report is then the JSON report.
 	ended  bool
 	end    time.Time
@@ -91,7 +94,7 @@ func newRun(id int, g *graph.Graph, start time.Time) *runState {
 		if from := r.byID[e.From.Node]; from != nil {
 			from.outs++
 		}
-		r.edges = append(r.edges, &edgeLive{e: e, st: EdgeState{I: i, Bytes: -1, Basis: string(report.Unknown)}})
+		r.edges = append(r.edges, &edgeLive{e: e, st: EdgeState{I: i, Bytes: -1, Basis: string(report.Unknown), Buffered: -1, Capacity: -1}})
 	}
 	return r
 }
@@ -220,6 +223,41 @@ func (r *runState) estimateEdges(now time.Time) {
 	}
 }
 
+// stalled marks the nodes and edges that the stall detector's picture
+// says are stuck (only while the run has stalled), and takes how full
+// each pipe is. rep may be nil.
+func (r *runState) stalled(rep *stall.Report) {
+	if r.ended || rep == nil {
+		return
+	}
+	why := map[int]string{} // edge → what waits on it
+	for _, sg := range rep.Stages {
+		nl := r.byID[sg.Node]
+		if nl == nil {
+			continue
+		}
+		blocked := rep.Stalled && (sg.State == "blocked" || sg.State == "stopped" || sg.Call != "")
+		nl.st.Stalled, nl.st.Stall = blocked, ""
+		if blocked {
+			nl.st.Stall = stall.StageText(sg) // what it waits on, and who holds the other end
+			if sg.Edge >= 0 {
+				why[sg.Edge] = sg.Node + " " + stall.StageText(sg)
+			}
+		}
+	}
+	for _, e := range rep.Edges {
+		if e.Index < 0 || e.Index >= len(r.edges) {
+			continue
+		}
+		st := &r.edges[e.Index].st
+		st.Buffered, st.Capacity = e.Buffered, e.Capacity
+		st.Stalled, st.Stall = rep.Stalled && e.Stalled, ""
+		if st.Stalled {
+			st.Stall = why[e.Index]
+		}
+	}
+}
+
 // setBytes updates an edge's count and rate; idle is how long the count
 // has not moved while its writer runs.
 func (el *edgeLive) setBytes(b int64, basis report.Basis, rate float64, now time.Time, flowing bool) {
@@ -279,6 +317,7 @@ func (r *runState) finish(rep *report.Report, doc []byte, end time.Time) {
 		}
 		st := &r.edges[i].st
 		st.Bytes, st.Basis, st.Rate, st.Idle, st.Stalled, st.Stall = re.Bytes, string(re.Basis), 0, 0, false, ""
+		st.Buffered, st.Capacity = -1, -1
 		if re.Basis == report.Unknown {
 			st.Bytes = -1
 		}

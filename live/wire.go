@@ -44,7 +44,9 @@ type NodeState struct {
 	Written int64   `json:"written"`
 	Start   float64 `json:"start,omitempty"` // seconds since the run started
 	End     float64 `json:"end,omitempty"`
-	// Stalled is set by a stall detector, with its reason in Stall.
+	// Stalled is set when the stall detector says the run is stuck and
+	// this stage is blocked; Stall says on what, and who holds the other
+	// end.
 	Stalled bool   `json:"stalled,omitempty"`
 	Stall   string `json:"stall,omitempty"`
 }
@@ -59,9 +61,15 @@ type EdgeState struct {
 	Rate  float64 `json:"rate"` // bytes per second lately, on the same basis
 	// Idle is how many seconds the count has not moved while its writer
 	// runs.
-	Idle    float64 `json:"idle,omitempty"`
-	Stalled bool    `json:"stalled,omitempty"`
-	Stall   string  `json:"stall,omitempty"`
+	Idle float64 `json:"idle,omitempty"`
+	// Buffered is how many bytes wait in the pipe now, of Capacity; -1
+	// when unknown (from the stall detector).
+	Buffered int64 `json:"buffered"`
+	Capacity int64 `json:"capacity"`
+	// Stalled is set, with what waits on the edge in Stall, when the
+	// stall detector says the run is stuck and a process waits on it.
+	Stalled bool   `json:"stalled,omitempty"`
+	Stall   string `json:"stall,omitempty"`
 }
 
 // Summary counts the processes of the run.

@@ -45,6 +45,12 @@ type Pipe struct {
 	// Data, when non-nil, is written into the pipe by tubo: the body of a
 	// here-document or here-string.
 	Data []byte
+	// Edge is the graph edge the pipe carries; nil for a here-document,
+	// whose reader is To.
+	Edge *graph.Edge
+	// To is the endpoint that reads the pipe (Edge.To, or the stage and
+	// descriptor of a here-document).
+	To graph.Endpoint
 }
 
 // FIFO is a named pipe to create.
@@ -209,7 +215,7 @@ func (b *builder) edges() error {
 			if size == 0 {
 				size = b.opt.PipeSize
 			}
-			b.p.Pipes = append(b.p.Pipes, Pipe{Why: why, Size: size})
+			b.p.Pipes = append(b.p.Pipes, Pipe{Why: why, Size: size, Edge: e, To: e.To})
 			pi := len(b.p.Pipes) - 1
 			b.ends[e.From] = append(b.ends[e.From], endRef{Source{Kind: PipeWrite, Index: pi}, "→ " + label(to, e.To)})
 			b.ends[e.To] = append(b.ends[e.To], endRef{Source{Kind: PipeRead, Index: pi}, "← " + label(from, e.From)})
@@ -295,7 +301,8 @@ func (b *builder) proc(n *graph.Node) error {
 		case graph.Close:
 			table[r.FD] = FD{Num: r.FD, Src: Source{Kind: Closed}, Why: r.String()}
 		case graph.Data:
-			b.p.Pipes = append(b.p.Pipes, Pipe{Why: fmt.Sprintf("here-document → %s:%d", n.ID, r.FD), Data: r.Data})
+			b.p.Pipes = append(b.p.Pipes, Pipe{Why: fmt.Sprintf("here-document → %s:%d", n.ID, r.FD), Data: r.Data,
+				To: graph.Endpoint{Node: n.ID, FD: r.FD}})
 			table[r.FD] = FD{Num: r.FD, Src: Source{Kind: PipeRead, Index: len(b.p.Pipes) - 1}, Why: r.String()}
 		}
 	}
@@ -355,3 +362,13 @@ func appendOnce(s []int, v int) []int {
 
 // Error is a planning error at a place in the source.
 type Error = graph.Error
+
+// Label names one end of an edge as explain, trace and the stall report
+// print it: NODE:FD for a process, the node's ID for a FIFO, file, tee or
+// merge.
+func (p *Plan) Label(ep graph.Endpoint) string {
+	if n := p.Graph.Node(ep.Node); n != nil {
+		return label(n, ep)
+	}
+	return ep.String()
+}

@@ -262,3 +262,21 @@ func exitState(detail string) (state, string) {
 	}
 	return exited, detail
 }
+
+// Above writes a message (a stall report, the live picture) where the
+// live area is, and the area is drawn again below it at the next refresh,
+// so the message stays on the terminal.
+func (p *Progress) Above(write func(f *os.File)) {
+	if !p.on {
+		write(p.w)
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.ended {
+		var buf bytes.Buffer
+		p.clear(p.output(&buf))
+		p.w.Write(buf.Bytes())
+	}
+	write(p.w)
+}

@@ -7,12 +7,13 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/tubo-pipes/tubo/executor"
 	"github.com/tubo-pipes/tubo/graph"
+	"github.com/tubo-pipes/tubo/parser/pipeline/ast"
 )
 
-// refSpec is a written reference to an endpoint: NAME, NAME[i], NAME.PORT
-// or NAME[i].PORT, where PORT is stdin, stdout, stderr or fdN.
+// refSpec is a reference to an endpoint: one written in the file, or one
+// that tubo makes for the other side of a connection written on a node
+// (the stage's own end of its stdout:, a merge's end of its from:).
 type refSpec struct {
 	text     string
 	node     *yaml.Node // where it is written
@@ -20,7 +21,7 @@ type refSpec struct {
 	implicit bool       // made by tubo (the stage's own side of stdout: …)
 }
 
-func ref(n *yaml.Node) refSpec { return refSpec{text: strings.TrimSpace(n.Value), node: n} }
+func refOf(r *ast.Ref) refSpec { return refSpec{text: r.Text, node: r.Node, off: r.Off} }
 
 // edgeSpec is one connection before its references are resolved.
 type edgeSpec struct {
@@ -36,98 +37,30 @@ type endpoints struct {
 	port  bool   // a port was written
 }
 
-// topEdges reads edges:, a list of "a.stdout -> b" chains or
-// {from: REF, to: REF or [REF…], pipe_size: BYTES} mappings.
-func (l *loader) topEdges(n *yaml.Node) {
-	if n = deref(n); n == nil {
-		return
-	}
-	if n.Kind != yaml.SequenceNode {
-		l.errs.add(n, "edges: want a list of \"a -> b\" strings or {from:, to:} mappings")
-		return
-	}
-	for _, it := range n.Content {
-		it = deref(it)
-		if it.Kind == yaml.MappingNode {
-			f, ok := l.mapping(it, "edge", []string{"from", "to", "pipe_size", "description"})
-			if !ok {
-				continue
-			}
-			from, to := f.get("from"), f.get("to")
-			if from == nil || to == nil {
-				l.errs.add(it, "edge: give both from: and to:")
-				continue
-			}
-			if _, ok := l.scalar(from, "edge: from"); !ok {
-				continue
-			}
-			size := 0
-			if ps := f.get("pipe_size"); ps != nil {
-				if ps.ShortTag() != "!!int" {
-					l.errs.add(ps, "edge: pipe_size: want a number of bytes, got %s", describeNode(ps))
-					continue
-				}
-				x, err := strconv.Atoi(ps.Value)
-				if err != nil || x < 4096 || x > 1<<30 {
-					l.errs.add(ps, "edge: pipe_size: %s is outside 4096–%d bytes", ps.Value, 1<<30)
-					continue
-				}
-				size = x
-			}
-			_, tos, _ := l.strList(to, "edge: to")
-			for _, t := range tos {
-				l.edges = append(l.edges, edgeSpec{from: ref(from), to: ref(t), pipeSize: size})
-			}
-			continue
+// topEdges records the connections of edges:.
+func (l *loader) topEdges(list []*ast.Edge) {
+	for _, e := range list {
+		for _, t := range e.To {
+			l.edges = append(l.edges, edgeSpec{from: refOf(e.From), to: refOf(t), pipeSize: e.PipeSize})
 		}
-		s, ok := l.scalar(it, "edges")
-		if !ok {
-			continue
-		}
-		l.chain(it, s)
 	}
 }
 
-// chain reads "a -> b -> c": a's output into b, b's output into c.
-func (l *loader) chain(n *yaml.Node, s string) {
-	var parts []refSpec
-	off := 0
-	for _, p := range strings.Split(s, "->") {
-		lead := len(p) - len(strings.TrimLeft(p, " \t"))
-		parts = append(parts, refSpec{text: strings.TrimSpace(p), node: n, off: off + lead})
-		off += len(p) + 2
-	}
-	if len(parts) < 2 {
-		l.errs.add(n, "edges: %s: want \"from -> to\"", quote(s))
-		return
-	}
-	for i, p := range parts {
-		if p.text == "" {
-			l.errs.addPos(l.errs.posAt(n, p.off), "edges: %s: empty reference", quote(s))
-			return
-		}
-		if i > 0 && i < len(parts)-1 && strings.Contains(p.text, ".") {
-			l.errs.addPos(l.errs.posAt(n, p.off), "edges: %s: a stage in the middle of a chain reads stdin and writes stdout; write its ports in separate edges", p.text)
-			return
-		}
-	}
-	for i := 0; i+1 < len(parts); i++ {
-		l.edges = append(l.edges, edgeSpec{from: parts[i], to: parts[i+1]})
-	}
-}
-
-// pos is where a reference is written.
+// refPos is where a reference is written.
 func (l *loader) refPos(r refSpec) graph.Pos { return l.errs.posAt(r.node, r.off) }
 
 // resolveRef turns a reference into endpoints; src says which side of an edge
 // it is on (the default port of a stage is stdout as a source, stdin as a
-// destination).
+// destination). A reference to a broken declaration fails without a word.
 func (l *loader) resolveRef(r refSpec, src bool) (endpoints, bool) {
 	var out endpoints
 	text := r.text
 	name, rest := text, ""
 	if i := strings.IndexAny(text, "[."); i >= 0 {
 		name, rest = text[:i], text[i:]
+	}
+	if l.broken[name] {
+		return out, false
 	}
 	idx := -1
 	if strings.HasPrefix(rest, "[") {
@@ -225,6 +158,11 @@ func (l *loader) buildEdges() {
 		from, ok1 := l.resolveRef(es.from, true)
 		to, ok2 := l.resolveRef(es.to, false)
 		if !ok1 || !ok2 {
+			// The end that did resolve lost a connection: validation must
+			// not count its inputs and outputs as if it were whole.
+			for _, ep := range append(from.eps, to.eps...) {
+				l.incomplete[ep.Node] = true
+			}
 			continue
 		}
 		written := es.to
@@ -264,8 +202,12 @@ func (l *loader) buildEdges() {
 		l.g.Edges = append(l.g.Edges, p.e)
 	}
 	for _, d := range l.order {
+		if len(d.nodes) == 0 {
+			continue
+		}
 		var ids []string
-		for _, r := range d.after {
+		for _, a := range d.decl.After {
+			r := refOf(a)
 			eps, ok := l.resolveRef(r, true)
 			if !ok {
 				continue
@@ -345,44 +287,13 @@ func (l *loader) finishProcs() {
 	basePath := getenv(l.env, "PATH")
 	for _, d := range l.order {
 		for _, n := range d.nodes {
-			n.StdinNull = !fed[n.ID] && !d.inherit
+			n.StdinNull = !fed[n.ID] && !d.decl.InheritStdin
 			if len(l.binDirs) > 0 && getenv(n.Env, "PATH") == "" {
 				p := strings.Join(l.binDirs, ":")
 				if basePath != "" {
 					p += ":" + basePath
 				}
 				n.Env = setEnv(n.Env, "PATH="+p)
-			}
-		}
-	}
-}
-
-// lookupPrograms checks that each stage's program exists on its PATH, as
-// the executor will search it, so a missing one is reported before
-// anything starts.
-func (l *loader) lookupPrograms() {
-	basePath := getenv(l.env, "PATH")
-	for _, d := range l.order {
-		seen := map[string]bool{}
-		for _, n := range d.nodes {
-			if n.Shell != "" || len(n.Argv) == 0 || seen[n.Argv[0]] {
-				continue
-			}
-			seen[n.Argv[0]] = true
-			path := getenv(n.Env, "PATH")
-			if path == "" {
-				path = basePath
-			}
-			if _, err := executor.LookPath(n.Argv[0], path, n.Dir); err != nil {
-				at := d.f.get("run")
-				if at != nil && len(at.Content) > 0 {
-					at = deref(at.Content[0])
-				}
-				hint := ""
-				if len(l.binDirs) > 0 {
-					hint = " (searched " + strings.Join(l.binDirs, ", ") + " and $PATH; are the programs built?)"
-				}
-				l.errs.add(at, "stage %s: %v%s", d.name, err, hint)
 			}
 		}
 	}

@@ -1,11 +1,13 @@
 package pipeline
 
 import (
-	"fmt"
+	"strconv"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/tubo-pipes/tubo/graph"
+	"github.com/tubo-pipes/tubo/parser/pipeline/ast"
 	"github.com/tubo-pipes/tubo/validate"
 )
 
@@ -39,9 +41,23 @@ func (e *errs) addPos(p graph.Pos, format string, args ...any) {
 	e.list.Add(p, format, args...)
 }
 
-func (e *errs) n() int { return e.list.Len() }
+// addAST takes the problems the syntax pass found.
+func (e *errs) addAST(err error) {
+	for _, a := range ast.Errors(err) {
+		e.list.Errors = append(e.list.Errors, &Error{Pos: graph.Pos{File: e.file, Line: a.Line, Col: a.Col}, Msg: a.Msg})
+	}
+}
 
-// tooMany stops a load that keeps finding problems: past this, more
+// addList takes the problems of a later phase (validation).
+func (e *errs) addList(err error) {
+	if el, ok := err.(*validate.ErrorList); ok {
+		e.list.Errors = append(e.list.Errors, el.Errors...)
+	} else if err != nil {
+		e.add(nil, "%v", err)
+	}
+}
+
+// maxErrors stops a load that keeps finding problems: past this, more
 // messages help no one and a hostile file could make the list huge.
 const maxErrors = validate.MaxErrors
 
@@ -52,17 +68,25 @@ func (e *errs) err() error { return e.list.Err() }
 // posAt is the position of byte offset off inside a scalar node's value,
 // when the scalar sits on one source line (so columns can be counted).
 func (e *errs) posAt(n *yaml.Node, off int) graph.Pos {
-	p := e.at(n)
-	if n == nil || n.Kind != yaml.ScalarNode {
-		return p
+	if n == nil {
+		return graph.Pos{File: e.file}
 	}
-	switch n.Style {
-	case 0, yaml.TaggedStyle:
-		p.Col += off
-	case yaml.SingleQuotedStyle, yaml.DoubleQuotedStyle:
-		p.Col += off + 1
-	}
-	return p
+	line, col := ast.PosAt(n, off)
+	return graph.Pos{File: e.file, Line: line, Col: col}
 }
 
-func quote(s string) string { return fmt.Sprintf("%q", s) }
+// quote shows a value in a message: Go-quoted, and cut short when long
+// (an expanded value can be megabytes).
+func quote(s string) string {
+	const max = 100
+	if len(s) <= max {
+		return ast.Quote(s)
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return ast.Quote(s[:cut]) + "… (" + strconv.Itoa(len(s)) + " bytes)"
+}
+
+func didYouMean(word string, candidates []string) string { return ast.DidYouMean(word, candidates) }

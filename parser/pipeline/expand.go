@@ -6,6 +6,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 	"mvdan.cc/sh/v3/syntax"
+
+	"github.com/tubo-pipes/tubo/parser/pipeline/ast"
 )
 
 // Placeholders are {{name}} inside a value. Each is replaced by text, never
@@ -17,6 +19,16 @@ import (
 // pipeline.dir, pipeline.file, pipeline.name. A list param as a whole argv
 // element written {{name...}} becomes one element per item; anywhere else
 // a list is its items joined with commas.
+//
+// Substituted values are never expanded again, so expansion has no depth;
+// its size is bounded instead: MaxExpansion bytes for the whole file,
+// however many replicas repeat a value.
+
+// MaxExpansion bounds the text that placeholder substitution produces in
+// one load, over every value of every replica, so that a small file whose
+// placeholders multiply (a long param used many times in 1024 replicas)
+// is refused with a position instead of costing gigabytes.
+const MaxExpansion = 16 << 20
 
 // scope says which placeholders a value may use.
 type scope struct {
@@ -24,7 +36,6 @@ type scope struct {
 	replica  int
 	replicas int // 0: not inside a stage
 	part     *[2]int64
-	fds      map[string]int
 	shell    bool // values are shell-quoted (a stage's shell: line)
 	onlyArgs bool // only params and pipeline.* (replicas, split, paths)
 }
@@ -82,12 +93,19 @@ func (l *loader) tokens(n *yaml.Node, s string) ([]token, bool) {
 	return out, true
 }
 
+// quiet is the message of a lookup that fails without a word: the name
+// is declared but broken, and its own problem is reported already.
+const quiet = "\x00"
+
 // lookup resolves one placeholder to its values (one, or several for a
 // list), or returns an error message.
 func (l *loader) lookup(name string, sc *scope) ([]string, bool, string) {
 	if p := l.param[name]; p != nil {
-		if p.typ == tList {
-			return p.list, true, ""
+		if l.broken[name] {
+			return nil, false, quiet
+		}
+		if p.decl.Type == ast.ListParam {
+			return p.val.List, true, ""
 		}
 		return []string{p.text()}, false, ""
 	}
@@ -125,10 +143,17 @@ func (l *loader) lookup(name string, sc *scope) ([]string, bool, string) {
 		if f := l.fifos[sub]; f != nil {
 			return []string{f.path}, false, ""
 		}
+		if l.broken[sub] {
+			return nil, false, quiet
+		}
 		return nil, false, "{{" + name + "}}: no fifo named " + quote(sub) + didYouMean(sub, keys(l.fifos))
 	case ns == "file" && dotted:
 		if f := l.files[sub]; f != nil {
+			f.named = true
 			return []string{f.path}, false, ""
+		}
+		if l.broken[sub] {
+			return nil, false, quiet
 		}
 		return nil, false, "{{" + name + "}}: no file named " + quote(sub) + didYouMean(sub, keys(l.files))
 	case ns == "fds" && dotted:
@@ -147,6 +172,27 @@ func (l *loader) lookup(name string, sc *scope) ([]string, bool, string) {
 	return nil, false, "unknown placeholder {{" + name + "}}" + didYouMean(name, cands)
 }
 
+// fail reports a lookup's message at a placeholder (unless it is quiet).
+func (l *loader) fail(n *yaml.Node, off int, msg string) {
+	if msg != quiet {
+		l.errs.addPos(l.errs.posAt(n, off), "%s", msg)
+	}
+}
+
+// spend counts k bytes of expanded text against MaxExpansion, and reports
+// the placeholder that goes past it (once).
+func (l *loader) spend(n *yaml.Node, off, k int) bool {
+	if l.expanded > MaxExpansion {
+		return false
+	}
+	l.expanded += k
+	if l.expanded > MaxExpansion {
+		l.errs.addPos(l.errs.posAt(n, off), "placeholders expand to more than %d MiB in this file (with every replica); a pipeline file is limited to that much expanded text", MaxExpansion>>20)
+		return false
+	}
+	return true
+}
+
 // expand substitutes every placeholder of s and returns one string.
 func (l *loader) expand(n *yaml.Node, s string, sc *scope) (string, bool) {
 	toks, ok := l.tokens(n, s)
@@ -156,12 +202,15 @@ func (l *loader) expand(n *yaml.Node, s string, sc *scope) (string, bool) {
 	var b strings.Builder
 	for _, t := range toks {
 		if t.name == "" {
+			if !l.spend(n, t.off, len(t.lit)) {
+				return "", false
+			}
 			b.WriteString(t.lit)
 			continue
 		}
 		vals, isList, msg := l.lookup(t.name, sc)
 		if msg != "" {
-			l.errs.addPos(l.errs.posAt(n, t.off), "%s", msg)
+			l.fail(n, t.off, msg)
 			return "", false
 		}
 		if t.spread && !isList {
@@ -179,6 +228,9 @@ func (l *loader) expand(n *yaml.Node, s string, sc *scope) (string, bool) {
 					l.errs.addPos(l.errs.posAt(n, t.off), "{{%s}}: cannot quote value for the shell: %v", t.name, err)
 					return "", false
 				}
+				if !l.spend(n, t.off, len(q)+1) {
+					return "", false
+				}
 				if i > 0 {
 					b.WriteByte(' ')
 				}
@@ -190,7 +242,15 @@ func (l *loader) expand(n *yaml.Node, s string, sc *scope) (string, bool) {
 			l.errs.addPos(l.errs.posAt(n, t.off), "{{%s...}} must be a whole argv element", t.name)
 			return "", false
 		}
-		b.WriteString(strings.Join(vals, ","))
+		for i, v := range vals {
+			if !l.spend(n, t.off, len(v)+1) {
+				return "", false
+			}
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(v)
+		}
 	}
 	return b.String(), true
 }
@@ -205,12 +265,18 @@ func (l *loader) expandArg(n *yaml.Node, s string, sc *scope) ([]string, bool) {
 	if len(toks) == 1 && toks[0].spread {
 		vals, isList, msg := l.lookup(toks[0].name, sc)
 		if msg != "" {
-			l.errs.addPos(l.errs.posAt(n, toks[0].off), "%s", msg)
+			l.fail(n, toks[0].off, msg)
 			return nil, false
 		}
 		if !isList {
 			l.errs.addPos(l.errs.posAt(n, toks[0].off), "{{%s...}}: %s is not a list", toks[0].name, toks[0].name)
 			return nil, false
+		}
+		for _, v := range vals {
+			// An argv element costs its bytes and a pointer.
+			if !l.spend(n, toks[0].off, len(v)+16) {
+				return nil, false
+			}
 		}
 		return append([]string(nil), vals...), true
 	}
@@ -222,17 +288,17 @@ func (l *loader) expandArg(n *yaml.Node, s string, sc *scope) ([]string, bool) {
 }
 
 // expandInt expands s and reads it as a decimal integer.
-func (l *loader) expandInt(n *yaml.Node, s string, sc *scope, what string) (int64, bool) {
-	v, ok := l.expand(n, s, sc)
+func (l *loader) expandInt(s *ast.Scalar, sc *scope, what string) (int64, bool) {
+	v, ok := l.expand(s.Node, s.Text, sc)
 	if !ok {
 		return 0, false
 	}
 	x, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 	if err != nil {
 		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
-			l.errs.add(n, "%s: %s is outside the 64-bit integer range", what, v)
+			l.errs.add(s.Node, "%s: %s is outside the 64-bit integer range", what, v)
 		} else {
-			l.errs.add(n, "%s: %s is not an integer", what, quote(v))
+			l.errs.add(s.Node, "%s: %s is not an integer", what, quote(v))
 		}
 		return 0, false
 	}

@@ -1,11 +1,17 @@
-// Package pipeline is tubo's YAML front end: it reads a pipeline file,
-// checks it, substitutes its parameters and expands replicas, and produces
-// a graph.Graph for validation, rendering, planning and execution.
+// Package pipeline is tubo's YAML front end: it reads a pipeline file
+// (its syntax is package ast), substitutes its parameters, expands
+// replicas, resolves references, and produces a graph.Graph for
+// validation, rendering, planning and execution.
 //
 // Nothing in a pipeline file ever reaches a shell unquoted: `run:` argv
 // elements are exec'd as they are after placeholder substitution, and
 // values substituted into a `shell:` line are shell-quoted. See
 // docs/format.md for the format.
+//
+// A load reports every problem it can in one pass: a declaration that
+// cannot be built is left out (and marked broken, so that references to
+// it are not reported again), and the rest is still built, validated and
+// looked up.
 package pipeline
 
 import (
@@ -21,8 +27,12 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/tubo-pipes/tubo/graph"
+	"github.com/tubo-pipes/tubo/parser/pipeline/ast"
 	"github.com/tubo-pipes/tubo/validate"
 )
+
+// MaxFileSize is the largest pipeline file accepted, in bytes.
+const MaxFileSize = ast.MaxFileSize
 
 // Options tune a load.
 type Options struct {
@@ -73,12 +83,6 @@ func LoadBytes(name string, data []byte, opt Options) (*graph.Graph, error) {
 	return g, nil
 }
 
-var topKeys = []string{
-	"version", "name", "description", "params", "path", "env",
-	"on_failure", "pipefail", "timeout", "sigpipe_is_failure",
-	"fifos", "files", "tees", "merges", "stages", "edges",
-}
-
 // loader holds the state of one load.
 type loader struct {
 	opt  Options
@@ -87,19 +91,28 @@ type loader struct {
 	dir  string // its directory, absolute
 	env  []string
 	g    *graph.Graph
+	file *ast.Pipeline
 
 	param      map[string]*param
 	paramOrder []string
 
-	names   map[string]string // every declared name → what it is
-	fifos   map[string]*fifoDecl
-	files   map[string]*fileDecl
-	builts  map[string]*builtinDecl
-	stages  map[string]*stageDecl
-	order   []*stageDecl
-	edges   []edgeSpec
-	binDirs []string // from path:, absolute
-	envAll  []string // from env:, NAME=VALUE
+	names map[string]string // every declared name → what it is
+	// broken holds declared names (params, stages, nodes) that could not
+	// be built; their problem is reported once, where it is, and
+	// whatever refers to them is left out without another message.
+	broken map[string]bool
+	// incomplete holds nodes that lost a connection to a broken or
+	// dangling reference, so validation does not count their edges.
+	incomplete map[string]bool
+	fifos      map[string]*fifoDecl
+	files      map[string]*fileDecl
+	builts     map[string]*builtinDecl
+	stages     map[string]*stageDecl
+	order      []*stageDecl
+	edges      []edgeSpec
+	binDirs    []string // from path:, absolute
+	envAll     []string // from env:, NAME=VALUE
+	expanded   int      // bytes produced by placeholder substitution so far
 }
 
 func newLoader(name string, opt Options) *loader {
@@ -113,74 +126,45 @@ func newLoader(name string, opt Options) *loader {
 	}
 	return &loader{
 		opt: opt, errs: &errs{file: name}, path: name, dir: dir, env: env,
-		g:      &graph.Graph{},
-		names:  map[string]string{},
-		fifos:  map[string]*fifoDecl{},
-		files:  map[string]*fileDecl{},
-		builts: map[string]*builtinDecl{},
-		stages: map[string]*stageDecl{},
+		g:          &graph.Graph{},
+		names:      map[string]string{},
+		broken:     map[string]bool{},
+		incomplete: map[string]bool{},
+		fifos:      map[string]*fifoDecl{},
+		files:      map[string]*fileDecl{},
+		builts:     map[string]*builtinDecl{},
+		stages:     map[string]*stageDecl{},
 	}
 }
 
 func (l *loader) load(data []byte) *graph.Graph {
-	root := l.parseDoc(data)
-	if root == nil {
+	file, err := ast.Parse(data)
+	l.errs.addAST(err)
+	if file == nil {
 		return nil
 	}
-	top, _ := l.mapping(root, "pipeline", topKeys)
+	l.file = file
 	g := l.g
 	g.Pipefail, g.OnFailure, g.IgnoreSIGPIPE = true, graph.KillRest, true
 	g.Name = strings.TrimSuffix(filepath.Base(l.path), filepath.Ext(l.path))
-	if v := top.get("version"); v != nil {
-		if s, ok := l.scalar(v, "version"); ok && s != "1" {
-			l.errs.add(v, "version: this tubo reads version 1 pipeline files, not %s", quote(s))
-		}
+	if file.Name != nil {
+		g.Name = file.Name.Text
 	}
-	if v := top.get("name"); v != nil {
-		if s, ok := l.scalar(v, "name"); ok {
-			g.Name = s
-		}
-	}
-	if v := top.get("description"); v != nil {
-		l.scalar(v, "description")
-	}
-	l.params(top.get("params"))
-	if l.errs.n() > 0 {
-		// Everything below substitutes params; stop before a cascade.
-		return nil
-	}
-	for _, name := range l.paramOrder {
-		g.Params = append(g.Params, graph.Param{Name: name, Value: l.param[name].text()})
-	}
-	l.options(top)
-	l.declareFIFOs(top.get("fifos"))
-	l.declareFiles(top.get("files"))
-	l.declareBuiltins(top.get("tees"), graph.Tee)
-	l.declareBuiltins(top.get("merges"), graph.Merge)
-	l.declareStages(top.get("stages"))
-	if l.errs.n() > 0 {
-		return nil
-	}
-	l.topEdges(top.get("edges"))
+	l.params(file.Params)
+	l.resolvedParams()
+	l.options(file)
+	l.declareFIFOs(file.FIFOs)
+	l.declareFiles(file.Files)
+	l.declareTees(file.Tees)
+	l.declareMerges(file.Merges)
+	l.declareStages(file)
+	l.topEdges(file.Edges)
 	l.buildEdges()
-	if l.errs.n() > 0 {
-		return nil
-	}
 	l.implicitTees()
 	l.spillDiamonds()
 	l.finishProcs()
 	l.checkSplitWidths()
-	if l.errs.n() > 0 {
-		return nil
-	}
-	if err := validate.Graph(g); err != nil {
-		if el, ok := err.(*validate.ErrorList); ok {
-			l.errs.list.Errors = append(l.errs.list.Errors, el.Errors...)
-		} else {
-			l.errs.add(nil, "%v", err)
-		}
-		return nil
-	}
+	l.errs.addList(validate.Check(g, validate.Options{Incomplete: l.incomplete}))
 	if !l.opt.SkipLookup {
 		l.lookupPrograms()
 	}
@@ -188,95 +172,56 @@ func (l *loader) load(data []byte) *graph.Graph {
 }
 
 // options reads the run-wide settings.
-func (l *loader) options(top fields) {
+func (l *loader) options(f *ast.Pipeline) {
 	g := l.g
 	onlyArgs := &scope{onlyArgs: true}
-	if v := top.get("on_failure"); v != nil {
-		if s, ok := l.scalar(v, "on_failure"); ok {
-			switch s {
-			case "kill-rest":
-				g.OnFailure = graph.KillRest
-			case "let-finish":
-				g.OnFailure = graph.LetFinish
-			default:
-				l.errs.add(v, "on_failure: want kill-rest or let-finish, not %s%s", quote(s), didYouMean(s, []string{"kill-rest", "let-finish"}))
+	if f.OnFailure != nil {
+		g.OnFailure = f.OnFailure.Value
+	}
+	if f.Pipefail != nil {
+		g.Pipefail = f.Pipefail.Value
+	}
+	if f.SigpipeIsFailure != nil {
+		g.IgnoreSIGPIPE = !f.SigpipeIsFailure.Value
+	}
+	if f.Timeout != nil {
+		g.Timeout = l.duration(f.Timeout, onlyArgs, "timeout")
+	}
+	for _, s := range f.Path {
+		if e, ok := l.expand(s.Node, s.Text, onlyArgs); ok {
+			if e == "" || strings.ContainsRune(e, ':') {
+				l.errs.add(s.Node, "path: %s cannot be a PATH entry (empty or contains ':')", quote(e))
+				continue
 			}
+			l.binDirs = append(l.binDirs, l.resolve(e))
 		}
 	}
-	if v := top.get("pipefail"); v != nil {
-		g.Pipefail, _ = l.boolean(v, "pipefail")
-	}
-	if v := top.get("sigpipe_is_failure"); v != nil {
-		b, _ := l.boolean(v, "sigpipe_is_failure")
-		g.IgnoreSIGPIPE = !b
-	}
-	if v := top.get("timeout"); v != nil {
-		g.Timeout = l.duration(v, onlyArgs, "timeout")
-	}
-	if v := top.get("path"); v != nil {
-		list, nodes, _ := l.strList(v, "path")
-		for i, s := range list {
-			if e, ok := l.expand(nodes[i], s, onlyArgs); ok {
-				if e == "" || strings.ContainsRune(e, ':') {
-					l.errs.add(nodes[i], "path: %s cannot be a PATH entry (empty or contains ':')", quote(e))
-					continue
-				}
-				l.binDirs = append(l.binDirs, l.resolve(e))
-			}
-		}
-	}
-	if v := top.get("env"); v != nil {
-		l.envAll = l.envMap(v, onlyArgs, "env")
-	}
+	l.envAll = l.envVars(f.Env, onlyArgs)
 }
 
 // duration reads a Go duration ("1m30s"); it must be positive.
-func (l *loader) duration(n *yaml.Node, sc *scope, what string) time.Duration {
-	s, ok := l.scalar(n, what)
+func (l *loader) duration(s *ast.Scalar, sc *scope, what string) time.Duration {
+	v, ok := l.expand(s.Node, s.Text, sc)
 	if !ok {
 		return 0
 	}
-	if s, ok = l.expand(n, s, sc); !ok {
-		return 0
-	}
-	d, err := time.ParseDuration(s)
+	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 {
-		l.errs.add(n, "%s: %s is not a positive duration like 30s or 1m30s", what, quote(s))
+		l.errs.add(s.Node, "%s: %s is not a positive duration like 30s or 1m30s", what, quote(v))
 		return 0
 	}
 	return d
 }
 
-// envMap reads a mapping of environment variables into NAME=VALUE pairs.
-func (l *loader) envMap(n *yaml.Node, sc *scope, what string) []string {
-	f, _ := l.mapping(n, what, nil)
+// envVars expands env: entries into NAME=VALUE pairs.
+func (l *loader) envVars(vars []*ast.EnvVar, sc *scope) []string {
 	var out []string
-	for _, fl := range f.list {
-		if !validEnvName(fl.name) {
-			l.errs.add(fl.key, "%s: %s is not a valid environment variable name", what, quote(fl.name))
-			continue
-		}
-		v, ok := l.scalar(fl.val, what+": "+fl.name)
-		if !ok {
-			continue
-		}
-		if v, ok = l.expand(fl.val, v, sc); ok {
-			out = append(out, fl.name+"="+v)
+	for _, v := range vars {
+		if s, ok := l.expand(v.Value.Node, v.Value.Text, sc); ok {
+			out = append(out, v.Name+"="+s)
 		}
 	}
 	return out
-}
-
-func validEnvName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, c := range s {
-		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9') {
-			return false
-		}
-	}
-	return true
 }
 
 // resolve makes a path from the file absolute, relative to the pipeline's
@@ -291,7 +236,7 @@ func (l *loader) resolve(p string) string {
 // declare claims a name in the one namespace that stages, fifos, files,
 // tees and merges share.
 func (l *loader) declare(key *yaml.Node, name, kind string) bool {
-	if !validName(name) {
+	if !ast.ValidName(name) {
 		l.errs.add(key, "%s %s: names are letters, digits, _ and -, starting with a letter or _", kind, quote(name))
 		return false
 	}

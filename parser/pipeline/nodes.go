@@ -4,9 +4,8 @@ import (
 	"io/fs"
 	"os"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/tubo-pipes/tubo/graph"
+	"github.com/tubo-pipes/tubo/parser/pipeline/ast"
 	"github.com/tubo-pipes/tubo/validate"
 )
 
@@ -22,6 +21,9 @@ type fileDecl struct {
 	name string
 	path string
 	node *graph.Node
+	// named is set when a stage's value names the file ({{file.NAME}}):
+	// the stage may write it by itself, without an edge.
+	named bool
 }
 
 // builtinDecl is a tee or merge node.
@@ -33,72 +35,42 @@ type builtinDecl struct {
 	spillSet bool
 }
 
-var (
-	fifoKeys  = []string{"path", "keep", "description"}
-	fileKeys  = []string{"path", "append", "description"}
-	teeKeys   = []string{"from", "to", "fail_on_reader_exit", "spill", "description"}
-	mergeKeys = []string{"from", "to", "mode", "record", "order", "key", "output", "description"}
-)
-
-// declareFIFOs reads fifos: — a mapping of name → {path, keep} (or null),
-// or a list of names.
-func (l *loader) declareFIFOs(n *yaml.Node) {
-	if n = deref(n); n == nil {
-		return
-	}
+// declareFIFOs turns fifos: into FIFO nodes.
+func (l *loader) declareFIFOs(list []*ast.FIFO) {
 	onlyArgs := &scope{onlyArgs: true}
-	var items []field
-	if n.Kind == yaml.SequenceNode {
-		for _, c := range n.Content {
-			if s, ok := l.scalar(c, "fifos"); ok {
-				items = append(items, field{name: s, key: deref(c)})
-			}
-		}
-	} else {
-		f, _ := l.mapping(n, "fifos", nil)
-		items = f.list
-	}
-	for _, it := range items {
-		if !l.declare(it.key, it.name, "fifo") {
+	for _, f := range list {
+		if !l.declare(f.Key, f.Name, "fifo") {
 			continue
 		}
-		d := &fifoDecl{name: it.name}
-		node := &graph.Node{ID: it.name, Kind: graph.FIFO, Pos: l.errs.at(it.key)}
-		if it.val != nil && !(it.val.Kind == yaml.ScalarNode && it.val.ShortTag() == "!!null") {
-			what := "fifo " + it.name
-			f, _ := l.mapping(it.val, what, fifoKeys)
-			if p := f.get("path"); p != nil {
-				if s, ok := l.scalar(p, what+": path"); ok {
-					if s, ok = l.expand(p, s, onlyArgs); ok {
-						d.path = l.resolve(s)
-						l.checkFIFOPath(p, what, d.path)
-					}
-				}
-			}
-			if k := f.get("keep"); k != nil {
-				node.Keep, _ = l.boolean(k, what+": keep")
-				if node.Keep && d.path == "" {
-					l.errs.add(k, "%s: keep needs a path (a FIFO in tubo's private directory is removed with it)", what)
-				}
+		what := "fifo " + f.Name
+		d := &fifoDecl{name: f.Name}
+		node := &graph.Node{ID: f.Name, Kind: graph.FIFO, Pos: l.errs.at(f.Key)}
+		if f.Path != nil {
+			if s, ok := l.expand(f.Path.Node, f.Path.Text, onlyArgs); ok {
+				d.path = l.resolve(s)
+				l.checkFIFOPath(f.Path, what, d.path)
 			}
 		}
+		if f.Keep != nil {
+			node.Keep = f.Keep.Value
+		}
 		if d.path == "" {
-			d.path = l.tempDir() + "/" + it.name
+			d.path = l.tempDir() + "/" + f.Name
 		}
 		node.Path = d.path
 		d.node = l.g.Add(node)
-		l.fifos[it.name] = d
+		l.fifos[f.Name] = d
 	}
 }
 
 // checkFIFOPath refuses a FIFO path that exists as something else.
-func (l *loader) checkFIFOPath(n *yaml.Node, what, path string) {
+func (l *loader) checkFIFOPath(s *ast.Scalar, what, path string) {
 	st, err := os.Lstat(path)
 	if err != nil {
 		return
 	}
 	if st.Mode()&fs.ModeNamedPipe == 0 {
-		l.errs.add(n, "%s: %s exists and is not a FIFO (it is a %s); remove it or choose another path", what, path, typeName(st.Mode()))
+		l.errs.add(s.Node, "%s: %s exists and is not a FIFO (it is a %s); remove it or choose another path", what, path, typeName(st.Mode()))
 	}
 }
 
@@ -120,162 +92,79 @@ func typeName(m fs.FileMode) string {
 	return "special file"
 }
 
-// declareFiles reads files: — name → path, or name → {path, append}.
-func (l *loader) declareFiles(n *yaml.Node) {
-	if n == nil {
-		return
-	}
+// declareFiles turns files: into file nodes.
+func (l *loader) declareFiles(list []*ast.File) {
 	onlyArgs := &scope{onlyArgs: true}
-	f, _ := l.mapping(n, "files", nil)
-	for _, it := range f.list {
-		if !l.declare(it.key, it.name, "file") {
+	for _, f := range list {
+		if !l.declare(f.Key, f.Name, "file") {
 			continue
 		}
-		what := "file " + it.name
-		node := &graph.Node{ID: it.name, Kind: graph.File, Pos: l.errs.at(it.key)}
-		pathNode := it.val
-		if it.val.Kind == yaml.MappingNode {
-			ff, _ := l.mapping(it.val, what, fileKeys)
-			pathNode = ff.get("path")
-			if a := ff.get("append"); a != nil {
-				node.Append, _ = l.boolean(a, what+": append")
-			}
-			if pathNode == nil {
-				l.errs.add(it.val, "%s: path is required", what)
-				continue
-			}
+		what := "file " + f.Name
+		if f.Path == nil {
+			l.broken[f.Name] = true
+			continue
 		}
-		s, ok := l.scalar(pathNode, what+": path")
+		s, ok := l.expand(f.Path.Node, f.Path.Text, onlyArgs)
 		if !ok {
-			continue
-		}
-		if s, ok = l.expand(pathNode, s, onlyArgs); !ok {
+			l.broken[f.Name] = true
 			continue
 		}
 		if s == "" {
-			l.errs.add(pathNode, "%s: empty path", what)
+			l.errs.add(f.Path.Node, "%s: empty path", what)
+			l.broken[f.Name] = true
 			continue
 		}
-		node.Path = l.resolve(s)
-		d := &fileDecl{name: it.name, path: node.Path, node: l.g.Add(node)}
-		l.files[it.name] = d
+		node := &graph.Node{ID: f.Name, Kind: graph.File, Pos: l.errs.at(f.Key), Path: l.resolve(s)}
+		if f.Append != nil {
+			node.Append = f.Append.Value
+		}
+		l.files[f.Name] = &fileDecl{name: f.Name, path: node.Path, node: l.g.Add(node)}
 	}
 }
 
-// declareBuiltins reads tees: or merges:.
-func (l *loader) declareBuiltins(n *yaml.Node, kind graph.Kind) {
-	if n == nil {
-		return
-	}
-	section, keys := "tees", teeKeys
-	if kind == graph.Merge {
-		section, keys = "merges", mergeKeys
-	}
-	f, _ := l.mapping(n, section, nil)
-	for _, it := range f.list {
-		if !l.declare(it.key, it.name, kind.String()) {
+// declareTees turns tees: into tee nodes and their from:/to: into edges.
+func (l *loader) declareTees(list []*ast.Tee) {
+	for _, t := range list {
+		if !l.declare(t.Key, t.Name, "tee") {
 			continue
 		}
-		what := kind.String() + " " + it.name
-		node := &graph.Node{ID: it.name, Kind: kind, Pos: l.errs.at(it.key)}
-		var ff fields
-		if it.val != nil && !(it.val.Kind == yaml.ScalarNode && it.val.ShortTag() == "!!null") {
-			ff, _ = l.mapping(it.val, what, keys)
+		node := &graph.Node{ID: t.Name, Kind: graph.Tee, Pos: l.errs.at(t.Key)}
+		if t.FailOnReaderExit != nil {
+			node.FailOnReaderExit = t.FailOnReaderExit.Value
 		}
-		spillSet := false
-		if kind == graph.Tee {
-			if v := ff.get("fail_on_reader_exit"); v != nil {
-				node.FailOnReaderExit, _ = l.boolean(v, what+": fail_on_reader_exit")
-			}
-			if v := ff.get("spill"); v != nil {
-				node.Spill, _ = l.boolean(v, what+": spill")
-				spillSet = true
-			}
-		} else {
-			node.Merge = l.mergeSpec(ff, what)
+		if t.Spill != nil {
+			node.Spill = t.Spill.Value
 		}
-		if v := ff.get("from"); v != nil {
-			_, nodes, _ := l.strList(v, what+": from")
-			for _, r := range nodes {
-				l.edges = append(l.edges, edgeSpec{from: ref(r), to: refSpec{text: it.name, node: ff.key("from"), implicit: true}})
-			}
-		}
-		if v := ff.get("to"); v != nil {
-			_, nodes, _ := l.strList(v, what+": to")
-			for _, r := range nodes {
-				l.edges = append(l.edges, edgeSpec{from: refSpec{text: it.name, node: ff.key("to"), implicit: true}, to: ref(r)})
-			}
-		}
-		l.builts[it.name] = &builtinDecl{name: it.name, node: l.g.Add(node), spillSet: spillSet}
+		l.builtinEdges(t.Name, t.From, t.To)
+		l.builts[t.Name] = &builtinDecl{name: t.Name, node: l.g.Add(node), spillSet: t.Spill != nil}
 	}
 }
 
-// mergeSpec reads a merge's mode, record format, byte order, key and
-// output form, refusing combinations that mean nothing.
-func (l *loader) mergeSpec(f fields, what string) graph.MergeSpec {
-	var m graph.MergeSpec
-	pick := func(key string, allowed []string) (int, bool) {
-		v := f.get(key)
-		if v == nil {
-			return 0, false
+// declareMerges turns merges: into merge nodes and their from:/to: into
+// edges.
+func (l *loader) declareMerges(list []*ast.Merge) {
+	for _, m := range list {
+		if !l.declare(m.Key, m.Name, "merge") {
+			continue
 		}
-		s, ok := l.scalar(v, what+": "+key)
-		if !ok {
-			return 0, false
-		}
-		i := indexOf(allowed, s)
-		if i < 0 {
-			l.errs.add(v, "%s: %s: unknown value %s (want %s)%s", what, key, quote(s), joinOr(allowed), didYouMean(s, allowed))
-			return 0, false
-		}
-		return i, true
+		node := &graph.Node{ID: m.Name, Kind: graph.Merge, Pos: l.errs.at(m.Key), Merge: m.Spec}
+		l.builtinEdges(m.Name, m.From, m.To)
+		l.builts[m.Name] = &builtinDecl{name: m.Name, node: l.g.Add(node)}
 	}
-	if i, ok := pick("mode", []string{"concat", "interleave", "ordered"}); ok {
-		m.Mode = graph.MergeMode(i)
-	}
-	if i, ok := pick("record", []string{"lines", "int32", "int64"}); ok {
-		m.Record = graph.RecordFormat(i)
-	}
-	binary := m.Record != graph.Lines
-	if i, ok := pick("order", []string{"host", "little", "big"}); ok {
-		if !binary {
-			l.errs.add(f.get("order"), "%s: order applies to int32 and int64 records, not lines", what)
-		}
-		m.Order = graph.ByteOrder(i)
-	}
-	if i, ok := pick("key", []string{"lexical", "numeric"}); ok {
-		switch {
-		case binary:
-			l.errs.add(f.get("key"), "%s: key applies to lines; binary records always compare as numbers", what)
-		case m.Mode != graph.Ordered:
-			l.errs.add(f.get("key"), "%s: key applies only to mode: ordered", what)
-		}
-		m.Numeric = i == 1
-	}
-	if i, ok := pick("output", []string{"binary", "text"}); ok {
-		if !binary && i == 0 {
-			l.errs.add(f.get("output"), "%s: output: binary applies to int32 and int64 records", what)
-		}
-		m.Text = i == 1 && binary
-	}
-	return m
 }
 
-func joinOr(list []string) string {
-	switch len(list) {
-	case 0:
-		return ""
-	case 1:
-		return list[0]
-	}
-	s := ""
-	for i, x := range list[:len(list)-1] {
-		if i > 0 {
-			s += ", "
+// builtinEdges records the edges a tee or merge names itself.
+func (l *loader) builtinEdges(name string, from, to *ast.Port) {
+	if from != nil {
+		for _, r := range from.Refs {
+			l.edges = append(l.edges, edgeSpec{from: refOf(r), to: refSpec{text: name, node: from.Key, implicit: true}})
 		}
-		s += x
 	}
-	return s + " or " + list[len(list)-1]
+	if to != nil {
+		for _, r := range to.Refs {
+			l.edges = append(l.edges, edgeSpec{from: refSpec{text: name, node: to.Key, implicit: true}, to: refOf(r)})
+		}
+	}
 }
 
 // spillDiamonds lets every tee whose branches meet again spill, unless the

@@ -13,48 +13,32 @@ const MaxReplicas = 1024
 
 // replicas reads replicas: and split: of a stage.
 func (l *loader) replicas(d *stageDecl) bool {
+	s := d.decl
 	what := "stage " + d.name
 	onlyArgs := &scope{onlyArgs: true}
-	if v := d.f.get("replicas"); v != nil {
-		s, ok := l.scalar(v, what+": replicas")
-		if !ok {
-			return false
-		}
-		n, ok := l.expandInt(v, s, onlyArgs, what+": replicas")
+	if s.Replicas != nil {
+		n, ok := l.expandInt(s.Replicas, onlyArgs, what+": replicas")
 		if !ok {
 			return false
 		}
 		if n < 1 || n > MaxReplicas {
-			l.errs.add(v, "%s: replicas: %d is outside 1–%d", what, n, MaxReplicas)
+			l.errs.add(s.Replicas.Node, "%s: replicas: %d is outside 1–%d", what, n, MaxReplicas)
 			return false
 		}
 		d.replicated, d.n = true, int(n)
 	}
-	v := d.f.get("split")
-	if v == nil {
+	if s.Split == nil {
 		return true
 	}
-	d.splitNode = v
-	f, ok := l.mapping(v, what+": split", []string{"lo", "hi"})
-	if !ok {
+	lo, ok1 := l.expandInt(s.Split.Lo, onlyArgs, what+": split: lo")
+	if !ok1 {
 		return false
 	}
-	var bounds [2]int64
-	for i, k := range []string{"lo", "hi"} {
-		b := f.get(k)
-		if b == nil {
-			l.errs.add(v, "%s: split: %s is required", what, k)
-			return false
-		}
-		s, ok := l.scalar(b, what+": split: "+k)
-		if !ok {
-			return false
-		}
-		if bounds[i], ok = l.expandInt(b, s, onlyArgs, what+": split: "+k); !ok {
-			return false
-		}
+	hi, ok2 := l.expandInt(s.Split.Hi, onlyArgs, what+": split: hi")
+	if !ok2 {
+		return false
 	}
-	lo, hi := bounds[0], bounds[1]
+	v := s.Split.Node
 	if lo > hi {
 		l.errs.add(v, "%s: split: lo %d is greater than hi %d", what, lo, hi)
 		return false
@@ -71,7 +55,7 @@ func (l *loader) replicas(d *stageDecl) bool {
 // of an int32 merge that the stage writes into.
 func (l *loader) checkSplitWidths() {
 	for _, d := range l.order {
-		if d.parts == nil {
+		if d.parts == nil || len(d.nodes) == 0 {
 			continue
 		}
 		lo, hi := d.parts[0][0], d.parts[len(d.parts)-1][1]
@@ -83,7 +67,7 @@ func (l *loader) checkSplitWidths() {
 				continue
 			}
 			if to := l.g.Node(e.To.Node); to != nil && to.Kind == graph.Merge && to.Merge.Record == graph.Int32 {
-				l.errs.add(d.splitNode, "stage %s: split: [%d, %d] does not fit the int32 records of merge %s (%d to %d)", d.name, lo, hi, to.ID, math.MinInt32, math.MaxInt32)
+				l.errs.add(d.decl.Split.Node, "stage %s: split: [%d, %d] does not fit the int32 records of merge %s (%d to %d)", d.name, lo, hi, to.ID, math.MinInt32, math.MaxInt32)
 				break
 			}
 		}

@@ -167,3 +167,43 @@ func TestSplitErrors(t *testing.T) {
 }
 
 func itoa(x int64) string { return strconvFormat(x) }
+
+// A small file whose placeholders multiply (a long param used many times
+// in many replicas) is refused at the placeholder that crosses the bound,
+// quickly and without the gigabytes it asks for (issue 9 item 11).
+func TestExpansionBomb(t *testing.T) {
+	tests := []struct {
+		name, src, want string
+	}{
+		{"argv", "params: {p: '" + strings.Repeat("x", 4000) + "'}\nstages:\n  a: {run: [echo, '" + strings.Repeat("{{p}}", 400) + "'], replicas: 1024}\n",
+			"p.yaml:3:"},
+		{"shell", "params: {p: '" + strings.Repeat("x", 4000) + "'}\nstages:\n  a: {shell: 'echo " + strings.Repeat("{{p}}", 400) + "', replicas: 1024}\n",
+			"p.yaml:3:"},
+		{"spread", "params: {l: [" + strings.Repeat("aaaaaaaaaaaaaaaa,", 5000) + "b]}\nstages:\n  a: {run: [echo, '{{l...}}', '{{l...}}', '{{l...}}', '{{l...}}'], replicas: 1024}\n",
+			"p.yaml:3:"},
+		{"env", "params: {p: '" + strings.Repeat("x", 4000) + "'}\nstages:\n  a: {run: [echo], env: {A: '" + strings.Repeat("{{p}}", 400) + "'}, replicas: 1024}\n",
+			"p.yaml:3:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			start := time.Now()
+			got, err := load(t, tt.src)
+			took := time.Since(start)
+			runtime.ReadMemStats(&after)
+			if err == nil || !strings.HasPrefix(got, tt.want) || !strings.Contains(got, "placeholders expand to more than 16 MiB") {
+				t.Fatalf("got %.300q; want an expansion error at %s", got, tt.want)
+			}
+			if n := strings.Count(got, "\n"); n > 0 {
+				t.Errorf("%d more errors after the first; want the bound reported once:\n%.500s", n, got)
+			}
+			if took > 5*time.Second {
+				t.Errorf("took %s", took)
+			}
+			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 256<<20 {
+				t.Errorf("allocated %d MiB", alloc>>20)
+			}
+		})
+	}
+}

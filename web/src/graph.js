@@ -107,7 +107,8 @@ export class GraphView {
     cls.toggle("idle", st.idle > 1 && !(st.rate > 0));
     cls.toggle("unknown", st.bytes < 0);
     cls.toggle("stalled", !!st.stalled);
-    e.title.textContent = `${e.info.from}:${e.info.from_fd} → ${e.info.to}:${e.info.to_fd}\n${edgeText(st, true)}`;
+    const fill = st.buffered >= 0 && st.capacity > 0 ? `\nin the pipe now: ${bytes(st.buffered)} of ${bytes(st.capacity)}` : "";
+    e.title.textContent = `${e.info.from}:${e.info.from_fd} → ${e.info.to}:${e.info.to_fd}\n${edgeText(st, true)}${fill}`;
   }
 
   fitInitially() {

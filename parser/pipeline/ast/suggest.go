@@ -1,10 +1,10 @@
-package pipeline
+package ast
 
 import "sort"
 
-// suggest returns the candidate closest to word by edit distance, if it is
+// Suggest returns the candidate closest to word by edit distance, if it is
 // close enough to be a likely typo; "" otherwise.
-func suggest(word string, candidates []string) string {
+func Suggest(word string, candidates []string) string {
 	best, bestD := "", 0
 	limit := min(max(len(word)/3, 1), 3)
 	sorted := append([]string(nil), candidates...)
@@ -18,10 +18,10 @@ func suggest(word string, candidates []string) string {
 	return best
 }
 
-// didYouMean is "; did you mean X?" or "".
-func didYouMean(word string, candidates []string) string {
-	if s := suggest(word, candidates); s != "" {
-		return "; did you mean " + quote(s) + "?"
+// DidYouMean is "; did you mean X?" or "".
+func DidYouMean(word string, candidates []string) string {
+	if s := Suggest(word, candidates); s != "" {
+		return "; did you mean " + Quote(s) + "?"
 	}
 	return ""
 }

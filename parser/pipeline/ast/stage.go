@@ -1,0 +1,139 @@
+package ast
+
+import "go.yaml.in/yaml/v3"
+
+// Stage is one entry of stages:: a program (run:) or a shell line
+// (shell:), how many copies of it run, and where its descriptors go.
+// Values keep their placeholders; package pipeline substitutes them per
+// replica.
+type Stage struct {
+	Decl
+
+	// Run is the argv, one Scalar per element; nil for a shell stage.
+	Run []*Scalar
+	// RunNode is the run: list (nil for a shell stage).
+	RunNode *yaml.Node
+	// Shell is a line for tubo's shell front end; nil for a run stage.
+	Shell *Scalar
+
+	// Replicas is the number of copies; nil means one, not replicated.
+	Replicas *Scalar
+	// Split divides a range among the replicas; nil means no parts.
+	Split *Split
+
+	Cwd     *Scalar   // nil: tubo's directory
+	Env     []*EnvVar // added to the run's environment
+	Timeout *Scalar   // nil: no limit
+	After   []*Ref    // stages that must succeed first
+
+	// Stdin is nil when no stdin: is written. InheritStdin is stdin: "-".
+	Stdin          *Port
+	InheritStdin   bool
+	Stdout, Stderr *Port
+	FDs            []*FD
+
+	Description *Scalar
+}
+
+var stageKeys = []string{
+	"run", "shell", "replicas", "split", "cwd", "env", "timeout", "after",
+	"stdin", "stdout", "stderr", "fds", "description",
+}
+
+// UnmarshalYAML reads one stage; s.Name and s.Key must be set. The stage
+// is broken when its command, or the shape of its replicas or split,
+// cannot be read; other problems (an unknown key, a bad env value) are
+// reported and the stage is still built.
+func (s *Stage) UnmarshalYAML(n *yaml.Node) error {
+	var d decoder
+	what := "stage " + s.Name
+	f, ok := d.mapping(n, what, stageKeys)
+	if !ok && len(f.list) == 0 {
+		s.Broken = true
+		return d.err()
+	}
+	s.decodeCommand(&d, f)
+	if v := f.get("fds"); v != nil {
+		s.FDs = decodeFDs(&d, v, s.Name)
+	}
+	s.Replicas = d.str(f.get("replicas"), what+": replicas")
+	if f.has("replicas") && s.Replicas == nil {
+		s.Broken = true
+	}
+	if v := f.get("split"); v != nil {
+		s.Split = &Split{Stage: s.Name}
+		if !d.sub(s.Split.UnmarshalYAML(v)) {
+			s.Broken = true
+		}
+	}
+	s.Cwd = d.str(f.get("cwd"), what+": cwd")
+	if v := f.get("env"); v != nil {
+		s.Env = decodeEnv(&d, v, what+": env")
+	}
+	s.Timeout = d.str(f.get("timeout"), what+": timeout")
+	if v := f.get("after"); v != nil {
+		after, _ := d.strList(v, what+": after")
+		s.After = refsOf(after)
+	}
+	s.Description = d.str(f.get("description"), what+": description")
+	if v := f.get("stdin"); v != nil {
+		if sc := d.str(v, what+": stdin"); sc != nil {
+			if sc.Text == "-" {
+				s.InheritStdin = true
+			} else {
+				s.Stdin = &Port{Key: f.key("stdin"), Refs: []*Ref{refOf(sc)}}
+			}
+		}
+	}
+	for _, port := range []string{"stdout", "stderr"} {
+		v := f.get(port)
+		if v == nil {
+			continue
+		}
+		list, _ := d.strList(v, what+": "+port)
+		p := &Port{Key: f.key(port), Refs: refsOf(list)}
+		if port == "stdout" {
+			s.Stdout = p
+		} else {
+			s.Stderr = p
+		}
+	}
+	return d.err()
+}
+
+// decodeCommand reads run: (a list: the argv) or shell: (a line).
+func (s *Stage) decodeCommand(d *decoder, f fields) {
+	what := "stage " + s.Name
+	run, shell := f.get("run"), f.get("shell")
+	switch {
+	case run == nil && shell == nil:
+		d.add(s.Key, "%s: give run: [program, args…] or shell: \"line\"", what)
+		s.Broken = true
+		return
+	case run != nil && shell != nil:
+		d.add(f.key("shell"), "%s: give either run: or shell:, not both", what)
+		s.Broken = true
+		return
+	}
+	if shell != nil {
+		if s.Shell = d.str(shell, what+": shell"); s.Shell == nil {
+			s.Broken = true
+		}
+		return
+	}
+	if run.Kind != yaml.SequenceNode {
+		d.add(run, "%s: run: want a list like [program, arg, …]; for a command line use shell:", what)
+		s.Broken = true
+		return
+	}
+	s.RunNode = run
+	s.Run = []*Scalar{}
+	for _, el := range run.Content {
+		sc := d.str(el, what+": run")
+		if sc == nil {
+			s.Broken = true
+			continue
+		}
+		s.Run = append(s.Run, sc)
+	}
+}
