@@ -55,7 +55,6 @@ var pending = map[string]string{
 	"docs/seed/3-ls-sort-dup.md":  "the commands are listed without their output (issue 11)",
 	"docs/seed/4-ls-sort-dup2.md": "the commands are listed without their output (issue 11)",
 	"docs/seed/5-primes.md":       "the commands are listed without their output (issue 11)",
-	"README.md:168":               "trace lines and stage output interleave in any order (issue 11: trace order)",
 }
 
 type command struct {

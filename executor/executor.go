@@ -59,7 +59,7 @@ type Options struct {
 // Pgid; Handle.Procs gives the same state on demand.
 type Event struct {
 	Time   time.Time
-	Kind   string // pipe, mkfifo, open, start, exit, signal, rmfifo, error
+	Kind   string // pipe, close, mkfifo, open, start, exit, signal, rmfifo, error
 	Node   string
 	Pid    int
 	Pgid   int // start, exit: the process's group
@@ -178,9 +178,17 @@ type run struct {
 	env []string
 
 	// pipes[i] holds tubo's copies of Plan.Pipes[i]: [read, write]. An end
-	// is closed (and set to nil) as soon as the process or builtin that
-	// owns it has started, so readers see EOF and writers get SIGPIPE.
+	// is closed (and set to nil) as soon as every process or builtin that
+	// holds it has started, so readers see EOF and writers get SIGPIPE.
 	pipes [][2]*os.File
+	// holders[i][end] counts who still has to be given that end of
+	// Plan.Pipes[i] (0 read, 1 write): processes whose final descriptor
+	// table holds it and have not started (or failed to start), builtins
+	// not yet running, the here-document feeder. An end that a
+	// redirection took away from its process (`echo hi >/dev/null | wc`)
+	// has no holder and is closed before anything starts.
+	holders  [][2]int
+	released []bool // per Procs: release has run
 	// files[i] is Plan.Files[i] once opened.
 	files  []*os.File
 	tmpDir string   // created by tubo; removed after
@@ -224,15 +232,17 @@ func newRun(p *plan.Plan, opt Options) *run {
 	}
 	r := &run{
 		p: p, opt: opt, env: env,
-		res:     &Result{},
-		pipes:   make([][2]*os.File, len(p.Pipes)),
-		files:   make([]*os.File, len(p.Files)),
-		groups:  map[int]int{},
-		live:    map[int]*os.Process{},
-		done:    make([]bool, len(p.Procs)),
-		claimed: make([]bool, len(p.Procs)),
-		stop:    make(chan struct{}),
-		nleft:   len(p.Procs),
+		res:      &Result{},
+		pipes:    make([][2]*os.File, len(p.Pipes)),
+		files:    make([]*os.File, len(p.Files)),
+		groups:   map[int]int{},
+		live:     map[int]*os.Process{},
+		done:     make([]bool, len(p.Procs)),
+		claimed:  make([]bool, len(p.Procs)),
+		released: make([]bool, len(p.Procs)),
+		holders:  countHolders(p),
+		stop:     make(chan struct{}),
+		nleft:    len(p.Procs),
 	}
 	for _, pr := range p.Procs {
 		r.res.Procs = append(r.res.Procs, &ProcResult{Node: pr.Node, Argv: pr.Argv})
@@ -254,6 +264,9 @@ func (r *run) emit(e Event) {
 	}
 	r.traceMu.Lock()
 	defer r.traceMu.Unlock()
+	// Stamped under the lock, so that events are printed in the order of
+	// their times: each is emitted once its step has happened.
+	e.Time = time.Now()
 	r.opt.Trace(e)
 }
 

@@ -65,10 +65,14 @@ func (r *run) reap(i int, proc *os.Process, pgid int, timer *time.Timer) {
 
 // describe says how a process ended, e.g. "exit 0" or "killed by SIGPIPE".
 func describe(res *ProcResult) string {
+	how := fmt.Sprintf("exit %d", res.Status)
 	if res.Signal != 0 {
-		return fmt.Sprintf("killed by %s (status %d)", unix.SignalName(res.Signal), res.Status)
+		how = fmt.Sprintf("killed by %s (status %d)", unix.SignalName(res.Signal), res.Status)
 	}
-	return fmt.Sprintf("exit %d", res.Status)
+	if res.TimedOut {
+		how = "timed out, " + how
+	}
+	return how
 }
 
 // finish records that Plan.Procs[i] is over, applies the failure policy,
@@ -136,9 +140,12 @@ func (r *run) finish(i int) {
 
 // isFailure says whether a finished process counts as a failure of its own.
 func (r *run) isFailure(res *ProcResult) bool {
-	// A stage tubo ended for its own timeout failed; one ended because of
-	// another's failure (or a cancel) did not.
-	if res.Status == 0 || (res.Killed && !res.TimedOut) || res.Skipped {
+	// A stage tubo ended for its own timeout failed, whatever it exited
+	// with; one ended because of another's failure (or a cancel) did not.
+	if res.TimedOut {
+		return true
+	}
+	if res.Status == 0 || res.Killed || res.Skipped {
 		return false
 	}
 	if res.Signal == syscall.SIGPIPE && r.p.Graph.IgnoreSIGPIPE {
@@ -150,21 +157,40 @@ func (r *run) isFailure(res *ProcResult) bool {
 // status computes the run's status from its processes, as sh does for a
 // pipeline: the last one's, or with pipefail the last non-zero one.
 func (r *run) status() Status {
+	st := r.procStatus()
+	if st == 0 && r.res.TimedOut {
+		// The run's own timeout ended it: never a success, even when
+		// every stage exited 0 on SIGTERM.
+		st = StatusTimedOut
+	}
+	return st
+}
+
+// effective is a process's status as the run counts it: a stage that
+// timed out failed even if it exited 0 on tubo's SIGTERM.
+func effective(pr *ProcResult) Status {
+	if pr.TimedOut && pr.Status == 0 {
+		return StatusTimedOut
+	}
+	return pr.Status
+}
+
+func (r *run) procStatus() Status {
 	// Under kill-rest, the stages tubo ended died of its SIGTERM; the
 	// run's status is that of the failure that ended them.
 	if f := r.res.Failed; f != nil && r.p.Graph.OnFailure == graph.KillRest {
-		return f.Status
+		return effective(f)
 	}
 	var st Status
 	procs := r.res.Procs
 	if len(procs) > 0 {
-		st = procs[len(procs)-1].Status
+		st = effective(procs[len(procs)-1])
 	}
 	if r.p.Graph.Pipefail {
 		st = 0
 		for _, pr := range procs {
-			if pr.Status != 0 && !(pr.Signal == syscall.SIGPIPE && r.p.Graph.IgnoreSIGPIPE) {
-				st = pr.Status
+			if e := effective(pr); e != 0 && !(pr.Signal == syscall.SIGPIPE && r.p.Graph.IgnoreSIGPIPE) {
+				st = e
 			}
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -13,8 +14,8 @@ import (
 	"github.com/tubo-pipes/tubo/plan"
 )
 
-// open opens Plan.Files[i] (once).
-func (r *run) open(i int) (*os.File, error) {
+// open opens Plan.Files[i] (once) for node.
+func (r *run) open(i int, node string) (*os.File, error) {
 	if f := r.files[i]; f != nil {
 		return f, nil
 	}
@@ -27,7 +28,7 @@ func (r *run) open(i int) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.trace("open", "", 0, "open(%s) = %d", pf.Path, f.Fd())
+	r.trace("open", node, 0, "open(%s) = %d", pf.Path, f.Fd())
 	r.files[i] = f
 	return f, nil
 }
@@ -114,7 +115,7 @@ func (r *run) openAll(pr *plan.Proc) error {
 		if killing {
 			return fmt.Errorf("%s: not started: the run was ended", pr.Node.ID)
 		}
-		if _, err := r.open(fi); err != nil {
+		if _, err := r.open(fi, pr.Node.ID); err != nil {
 			var pe *os.PathError
 			if errors.As(err, &pe) {
 				return fmt.Errorf("%s: %s", r.p.Files[fi].Path, errText(pe.Err))
@@ -305,22 +306,79 @@ func (r *run) inheritedFile(fd int) *os.File {
 	return nil
 }
 
-// release closes tubo's copies of everything Plan.Procs[i] owned.
+// release closes tubo's copies of what Plan.Procs[i] was to be given, now
+// that it has started or will never start: its files, and each pipe end
+// its descriptor table holds that no one else still needs.
 func (r *run) release(i int) {
 	pr := r.p.Procs[i]
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, fd := range pr.FDs {
-		switch fd.Src.Kind {
-		case plan.PipeRead:
-			closeFile(&r.pipes[fd.Src.Index][0])
-		case plan.PipeWrite:
-			closeFile(&r.pipes[fd.Src.Index][1])
-		}
+	if r.released[i] {
+		return
+	}
+	r.released[i] = true
+	for _, e := range procEnds(pr) {
+		r.dropHolder(e[0], e[1])
 	}
 	for _, fi := range pr.Files {
 		closeFile(&r.files[fi])
 	}
+}
+
+// dropHolder counts one holder of an end of Plan.Pipes[pipe] as served and
+// closes tubo's copy when it was the last. Called with r.mu held.
+func (r *run) dropHolder(pipe, end int) {
+	if r.holders[pipe][end]--; r.holders[pipe][end] <= 0 {
+		closeFile(&r.pipes[pipe][end])
+	}
+}
+
+// procEnds lists the pipe ends in a process's final descriptor table, each
+// once ([pipe, end]), whatever number of descriptors refer to it.
+func procEnds(pr *plan.Proc) [][2]int {
+	var out [][2]int
+	for _, fd := range pr.FDs {
+		var e [2]int
+		switch fd.Src.Kind {
+		case plan.PipeRead:
+			e = [2]int{fd.Src.Index, 0}
+		case plan.PipeWrite:
+			e = [2]int{fd.Src.Index, 1}
+		default:
+			continue
+		}
+		if !slices.Contains(out, e) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// countHolders counts, for every pipe end, who is to be given it (see
+// run.holders).
+func countHolders(p *plan.Plan) [][2]int {
+	h := make([][2]int, len(p.Pipes))
+	for _, pr := range p.Procs {
+		for _, e := range procEnds(pr) {
+			h[e[0]][e[1]]++
+		}
+	}
+	for _, b := range p.Builtins {
+		for _, s := range append(slices.Clip(b.Inputs), b.Outputs...) {
+			switch s.Kind {
+			case plan.PipeRead:
+				h[s.Index][0]++
+			case plan.PipeWrite:
+				h[s.Index][1]++
+			}
+		}
+	}
+	for i, pp := range p.Pipes {
+		if pp.Data != nil {
+			h[i][1]++ // the feeder writes the here-document
+		}
+	}
+	return h
 }
 
 func closeFile(f **os.File) {

@@ -113,6 +113,11 @@ type Proc struct {
 	Files []int
 	// After holds indexes into Plan.Procs that must exit 0 first.
 	After []int
+	// Owned lists every pipe end and file tubo opens for this process,
+	// whether or not a redirection later replaced it in FDs (`echo hi
+	// >/dev/null | wc -l` never uses its pipe's write end): tubo closes its
+	// copies of all of them once the process has started, or failed to.
+	Owned []Source
 }
 
 // Builtin is a tee or merge node run inside tubo.
@@ -275,6 +280,7 @@ func (b *builder) proc(n *graph.Node) error {
 			// An endpoint may appear on several edges only for merges and
 			// tees; a process endpoint has exactly one (validation checks).
 			table[side.FD] = FD{Num: side.FD, Src: refs[0].src, Why: refs[0].why}
+			pr.Owned = append(pr.Owned, refs[0].src)
 			if refs[0].src.Kind == OpenFile {
 				pr.Files = appendOnce(pr.Files, refs[0].src.Index)
 			}
@@ -287,6 +293,7 @@ func (b *builder) proc(n *graph.Node) error {
 			fi := len(b.p.Files) - 1
 			pr.Files = append(pr.Files, fi)
 			table[r.FD] = FD{Num: r.FD, Src: Source{Kind: OpenFile, Index: fi}, Why: r.String()}
+			pr.Owned = append(pr.Owned, Source{Kind: OpenFile, Index: fi})
 		case graph.Dup:
 			src, ok := table[r.Src]
 			if !ok {
@@ -304,6 +311,7 @@ func (b *builder) proc(n *graph.Node) error {
 			b.p.Pipes = append(b.p.Pipes, Pipe{Why: fmt.Sprintf("here-document → %s:%d", n.ID, r.FD), Data: r.Data,
 				To: graph.Endpoint{Node: n.ID, FD: r.FD}})
 			table[r.FD] = FD{Num: r.FD, Src: Source{Kind: PipeRead, Index: len(b.p.Pipes) - 1}, Why: r.String()}
+			pr.Owned = append(pr.Owned, Source{Kind: PipeRead, Index: len(b.p.Pipes) - 1})
 		}
 	}
 	for _, fd := range table {
