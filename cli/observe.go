@@ -42,6 +42,7 @@ type observe struct {
 	onStall    onStall
 
 	stderr *os.File
+	stdout *os.File // what the stages write to: may be the same terminal
 	tracer *tracer
 	prog   *progress.Progress
 	json   *os.File
@@ -143,6 +144,8 @@ func (o *observe) before(p *plan.Plan) {
 	o.prog = progress.New(o.stderr, o.progress)
 	o.prog.Plan(p)
 	dog := o.startWatchdog(p)
+	o.prog.Watch(dog.Live)
+	o.prog.Share(o.stdout)
 	o.mu.Lock()
 	if o.dogs == nil {
 		o.dogs = map[*stall.Watchdog]bool{}

@@ -142,6 +142,7 @@ func (a *app) execGraph(g *graph.Graph, stdout *os.File) (*plan.Plan, *executor.
 	// Each stage of a graph gets a process group of its own, so a timeout
 	// or kill-rest ends a stage together with its descendants.
 	p.OwnGroups = true
+	a.obs.stdout = a.stdout
 	if err := a.obs.start(a.stderr); err != nil {
 		return nil, nil, err
 	}

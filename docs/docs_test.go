@@ -43,19 +43,13 @@ var tools = []string{
 	"sleep", "mkdir", "rm", "rmdir", "touch", "cp", "mv", "ln", "test", "[", "diff", "cmp",
 	"sha256sum", "gzip", "od", "yes", "kill", "stat", "find", "xargs", "mkfifo",
 	"chmod", "id", "basename", "dirname", "tac", "paste", "join", "comm", "expr",
-	"timeout", "pwd", "readlink", "realpath", "dd", "fold", "nl", "wait",
+	"timeout", "pwd", "readlink", "realpath", "dd", "fold", "nl", "wait", "factor",
 }
 
 // pending lists the pages (or "page:line" commands) not yet made runnable
 // as written, each with the reason; the test skips them. The list only
 // shrinks.
-var pending = map[string]string{
-	"examples/README.md":          "its commands are a transcript of several terminals; to be rewritten as runnable steps",
-	"docs/seed/1-fifo.md":         "the by-hand recipe needs two terminals and hangs as written (issue 11)",
-	"docs/seed/3-ls-sort-dup.md":  "the commands are listed without their output (issue 11)",
-	"docs/seed/4-ls-sort-dup2.md": "the commands are listed without their output (issue 11)",
-	"docs/seed/5-primes.md":       "the commands are listed without their output (issue 11)",
-}
+var pending = map[string]string{}
 
 type command struct {
 	line      int // where the command is, for messages

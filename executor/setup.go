@@ -95,14 +95,18 @@ func (r *run) feed(i int, data []byte) {
 	if err != nil {
 		return
 	}
+	fd := w.Fd()
+	to := r.p.Label(r.p.Pipes[i].To)
 	if len(data) <= 4096 {
-		w.Write(data)
+		n, _ := w.Write(data)
 		w.Close()
+		r.trace("write", "", 0, "write(%d, …, %d) = %d, close(%d)  here-document → %s", fd, len(data), n, fd, to)
 		return
 	}
 	go func() {
-		w.Write(data)
+		n, _ := w.Write(data)
 		w.Close()
+		r.trace("write", "", 0, "write(%d, …, %d) = %d, close(%d)  here-document → %s", fd, len(data), n, fd, to)
 	}()
 }
 

@@ -19,12 +19,19 @@ import (
 
 	"github.com/muesli/termenv"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/tubo-pipes/tubo/executor"
 	"github.com/tubo-pipes/tubo/plan"
+	"github.com/tubo-pipes/tubo/stall"
 )
 
 // Interval is how often the live area is refreshed.
 const Interval = 250 * time.Millisecond
+
+// MinSummary is the shortest run that gets a summary line at its end: a
+// run shorter than that has nothing to report the shell prompt does not.
+const MinSummary = time.Second
 
 // Progress draws the live area. Its methods may be called from any
 // goroutine; all of them do nothing when progress is off.
@@ -40,8 +47,40 @@ type Progress struct {
 	start  time.Time
 	ended  bool
 
+	// shared is set when the stages write on the same terminal (tubo's
+	// stdout is it too): see Share.
+	shared bool
+	// live, when set, gives the watchdog's picture of the run: what each
+	// stage waits on, and each edge's bytes.
+	live func() *stall.Report
+
 	quit chan struct{}
 	done chan struct{}
+}
+
+// Share tells the progress area that the stages may write on the terminal
+// it draws on (tubo's stdout is the same terminal as its stderr), so the
+// area must never be erased: that would take the stages' output with it.
+func (p *Progress) Share(stdout *os.File) {
+	if !p.on || stdout == nil {
+		return
+	}
+	var a, b unix.Stat_t
+	if unix.Fstat(int(stdout.Fd()), &a) == nil && unix.Fstat(int(p.w.Fd()), &b) == nil &&
+		a.Mode&unix.S_IFMT == unix.S_IFCHR && a.Rdev == b.Rdev {
+		p.mu.Lock()
+		p.shared = true
+		p.mu.Unlock()
+	}
+}
+
+// Watch gives the progress area the watchdog's live picture: a stage
+// blocked on a FIFO shows as "waiting for a writer on chan", and the area
+// lists each edge's bytes, rate and whether it is stalled.
+func (p *Progress) Watch(live func() *stall.Report) {
+	p.mu.Lock()
+	p.live = live
+	p.mu.Unlock()
 }
 
 // New returns a Progress that draws on w (normally os.Stderr) according
@@ -148,7 +187,18 @@ func (p *Progress) Stop() {
 	defer p.mu.Unlock()
 	var buf bytes.Buffer
 	out := p.output(&buf)
-	p.clear(out)
+	if p.shared {
+		// The stages wrote on this terminal too, below the area: moving
+		// up to erase it would erase their output instead. Leave the
+		// last frame where it is, and add the summary under everything.
+		p.lines = 0
+	} else {
+		p.clear(out)
+	}
+	if time.Since(p.start) < MinSummary {
+		p.w.Write(buf.Bytes())
+		return
+	}
 	buf.WriteString(p.summary() + "\n")
 	p.w.Write(buf.Bytes())
 }

@@ -187,6 +187,14 @@ func (l *loader) options(f *ast.Pipeline) {
 	if f.Timeout != nil {
 		g.Timeout = l.duration(f.Timeout, onlyArgs, "timeout")
 	}
+	if f.StallAfter != nil {
+		if v, ok := l.expand(f.StallAfter.Node, f.StallAfter.Text, onlyArgs); ok && (v == "0" || v == "0s") {
+			g.StallAfter = -1 // off
+		} else {
+			g.StallAfter = l.duration(f.StallAfter, onlyArgs, "stall_after")
+		}
+	}
+	g.FailOnStall = f.OnStall != nil && f.OnStall.Text == "fail"
 	for _, s := range f.Path {
 		if e, ok := l.expand(s.Node, s.Text, onlyArgs); ok {
 			if e == "" || strings.ContainsRune(e, ':') {
