@@ -45,6 +45,9 @@ func (r *run) signalAll(sig syscall.Signal) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for pgid := range r.groups {
+		if sig == syscall.SIGKILL && r.spared[pgid] {
+			continue // a cleanup stage started after the end began
+		}
 		signalGroup(pgid, sig)
 		r.trace("signal", "", pgid, "kill(-%d, %s)", pgid, unix.SignalName(sig))
 	}

@@ -91,6 +91,26 @@ type Node struct {
 	// After names nodes that must exit with status 0 before this one starts;
 	// nil means start at once.
 	After []string
+	// AfterOutcome says, for a node named in After, what it must end with
+	// for this one to start (see Outcome); a node not in the map must
+	// succeed, and nil means every one must.
+	AfterOutcome map[string]Outcome
+	// OKExit lists the exit statuses that count as success (a diff that
+	// finds a difference exits 1); nil means only 0. The status shown
+	// stays the one the process exited with.
+	OKExit []int
+	// OnFailure is what this stage's failure does to the run; nil means
+	// the graph's OnFailure.
+	OnFailure *Policy
+	// Retries is how many more times a stage that fails is started again
+	// (after RetryDelay, each delay Backoff times the one before); 0
+	// means it is never retried. Only stages without live streams (their
+	// inputs and outputs are files or nothing) can be retried.
+	Retries    int
+	RetryDelay time.Duration
+	// Backoff multiplies the delay before each further retry; 0 or 1
+	// keeps it constant.
+	Backoff float64
 	// Redirs are sh-style redirections, applied in order after the edges are
 	// wired (so `2>&1` sees the pipe that an edge put on fd 1).
 	Redirs []Redir
@@ -228,9 +248,29 @@ const (
 	LetFinish Policy = iota
 	// KillRest ends every other stage on the first failure.
 	KillRest
+	// Ignore counts the failure as a success: the run does not fail
+	// because of it and what runs after it still runs (make's `-cmd`).
+	Ignore
 )
 
-func (p Policy) String() string { return [...]string{"let-finish", "kill-rest"}[p] }
+func (p Policy) String() string { return [...]string{"let-finish", "kill-rest", "ignore"}[p] }
+
+// Outcome is what a stage must have ended with for a stage that runs
+// after it to start.
+type Outcome int
+
+const (
+	// Success: it exited with a status it accepts (OKExit), or failed
+	// under on_failure: ignore.
+	Success Outcome = iota
+	// Failure: it failed, could not start, or was not started because
+	// a stage it needed failed.
+	Failure
+	// Any: it ended, however.
+	Any
+)
+
+func (o Outcome) String() string { return [...]string{"success", "failure", "any"}[o] }
 
 // Graph is a whole process graph.
 type Graph struct {

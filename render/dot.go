@@ -83,7 +83,7 @@ func DOTWith(w io.Writer, g *graph.Graph, opt DOTOptions) error {
 	}
 	for _, n := range g.Nodes {
 		for _, d := range n.After {
-			fmt.Fprintf(b, "\t%s -> %s [style=dashed, label=\"after\"];\n", dotQuote(d), dotQuote(n.ID))
+			fmt.Fprintf(b, "\t%s -> %s [style=dashed, label=\"%s\"];\n", dotQuote(d), dotQuote(n.ID), afterLabel(n, d))
 		}
 	}
 	for _, u := range pathUses(g) {

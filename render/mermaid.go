@@ -64,7 +64,7 @@ func Mermaid(w io.Writer, g *graph.Graph) error {
 	}
 	for _, n := range g.Nodes {
 		for _, d := range n.After {
-			fmt.Fprintf(b, "  %s -.->|after| %s\n", ref(d), ref(n.ID))
+			fmt.Fprintf(b, "  %s -.->|%s| %s\n", ref(d), afterLabel(n, d), ref(n.ID))
 		}
 	}
 	for _, u := range pathUses(g) {

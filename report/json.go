@@ -91,6 +91,20 @@ type jsonStage struct {
 	Skipped       bool       `json:"skipped"`
 	NotStarted    bool       `json:"not_started"`
 	FirstFailure  bool       `json:"first_failure"`
+	OK            bool       `json:"ok"`
+	NotNeeded     bool       `json:"not_needed"`
+	Attempts      []jsonTry  `json:"attempts"`
+}
+
+// jsonTry is one earlier, failed run of a retried stage.
+type jsonTry struct {
+	Pid         int        `json:"pid"`
+	Status      int        `json:"status"`
+	Signal      *string    `json:"signal"`
+	TimedOut    bool       `json:"timed_out"`
+	Start       *time.Time `json:"start"`
+	End         *time.Time `json:"end"`
+	WallSeconds float64    `json:"wall_seconds"`
 }
 
 type jsonBuiltin struct {
@@ -147,6 +161,12 @@ func toJSON(r *Report) jsonReport {
 			Skipped:       s.State == Skipped,
 			NotStarted:    s.State == NotStarted,
 			FirstFailure:  s.FirstFailure,
+			OK:            s.OK,
+			NotNeeded:     s.NotNeeded,
+			Attempts:      []jsonTry{},
+		}
+		for _, a := range s.Attempts {
+			js.Attempts = append(js.Attempts, jsonTry{Pid: a.Pid, Status: a.Status, Signal: strPtr(SignalName(a.Signal)), TimedOut: a.TimedOut, Start: timePtr(a.Start), End: timePtr(a.End), WallSeconds: a.Wall.Seconds()})
 		}
 		if js.Argv == nil {
 			js.Argv = []string{}

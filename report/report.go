@@ -96,6 +96,29 @@ type Stage struct {
 	KilledByTubo bool
 	// FirstFailure marks the stage that made the run fail first.
 	FirstFailure bool
+	// OK is set when the stage ended as a success by its own rules
+	// (status 0 or an ok_exit status, SIGPIPE where ignored, a failure
+	// under on_failure: ignore, or not needed); Status stays the real one.
+	OK bool
+	// Accepted says why a non-zero status counts as success: "ok_exit"
+	// or "failure ignored"; "" otherwise.
+	Accepted string
+	// NotNeeded is set for a stage skipped because it runs only after an
+	// outcome that did not happen (after: {x: failure} when x succeeded).
+	NotNeeded bool
+	// Attempts are the earlier, failed runs of a retried stage, in order;
+	// the fields above are its last run.
+	Attempts []Attempt
+}
+
+// Attempt is one earlier run of a retried stage.
+type Attempt struct {
+	Pid        int
+	Status     int
+	Signal     syscall.Signal
+	TimedOut   bool
+	Start, End time.Time
+	Wall       time.Duration
 }
 
 // Builtin is what a tee or merge node did. Its byte counts are exact.
@@ -133,7 +156,7 @@ func New(res *executor.Result, start, end time.Time, opts ...Option) *Report {
 	for _, pr := range res.Procs {
 		s := newStage(pr)
 		s.FirstFailure = pr == res.Failed
-		if s.Status != 0 {
+		if !s.OK {
 			failed[s.Node] = true
 		}
 		r.User += s.User
@@ -142,7 +165,7 @@ func New(res *executor.Result, start, end time.Time, opts ...Option) *Report {
 	}
 	for _, s := range r.Stages {
 		if s.State == Skipped {
-			s.Reason = skipReason(s, res, failed)
+			s.Reason = skipReason(s, res, r, failed)
 		}
 	}
 	for _, b := range res.Builtins {
@@ -183,6 +206,19 @@ func newStage(pr *executor.ProcResult) *Stage {
 		Signal:       pr.Signal,
 		TimedOut:     pr.TimedOut,
 		KilledByTubo: pr.Killed,
+		OK:           pr.OK,
+		NotNeeded:    pr.NotNeeded,
+	}
+	if pr.OK && pr.Status != 0 && pr.Signal == 0 && !pr.Skipped {
+		s.Accepted = "failure ignored"
+		for _, x := range pr.Node.OKExit {
+			if x == int(pr.Status) {
+				s.Accepted = "ok_exit"
+			}
+		}
+	}
+	for _, a := range pr.Attempts {
+		s.Attempts = append(s.Attempts, Attempt{Pid: a.Pid, Status: int(a.Status), Signal: a.Signal, TimedOut: a.TimedOut, Start: a.Start, End: a.End, Wall: a.End.Sub(a.Start)})
 	}
 	switch {
 	case pr.Skipped:
@@ -220,16 +256,28 @@ func newStage(pr *executor.ProcResult) *Stage {
 }
 
 // skipReason says why tubo did not start a stage: an `after` dependency
-// failed, or the run was being ended when its turn came.
-func skipReason(s *Stage, res *executor.Result, failed map[string]bool) string {
+// failed, it was not needed (it runs on an outcome that did not happen),
+// or the run was being ended when its turn came.
+func skipReason(s *Stage, res *executor.Result, r *Report, failed map[string]bool) string {
 	for _, pr := range res.Procs {
 		if pr.Node.ID != s.Node {
 			continue
 		}
 		for _, dep := range pr.Node.After {
-			if failed[dep] {
+			if failed[dep] && pr.Node.AfterOutcome[dep] == graph.Success {
 				return "after: " + dep + " failed"
 			}
+		}
+		if pr.NotNeeded {
+			for _, dep := range pr.Node.After {
+				switch {
+				case r.Stage(dep) != nil && r.Stage(dep).NotNeeded:
+					return "not needed: after: " + dep + " was not needed"
+				case pr.Node.AfterOutcome[dep] == graph.Failure && !failed[dep]:
+					return "not needed: after: " + dep + " succeeded"
+				}
+			}
+			return "not needed"
 		}
 	}
 	return "the run was being ended"

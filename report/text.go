@@ -43,6 +43,19 @@ func text(w io.Writer, r *Report) {
 		if s.Pid == 0 {
 			read, written, rss = "-", "-", "-"
 		}
+		for k, a := range s.Attempts {
+			// Earlier attempts of a retried stage, each on a row of its
+			// own; only the last run has CPU, memory and I/O figures.
+			st := "exit " + itoa(a.Status)
+			if a.Signal != 0 {
+				st = SignalName(a.Signal)
+			}
+			note := fmt.Sprintf("attempt %d, failed", k+1)
+			if a.TimedOut {
+				note += ", timed out"
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t-\t-\t-\t-\t-\t%s\n", s.Node, a.Pid, st, Seconds(a.Wall), note)
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
 			s.Node, pid, s.Describe(), Seconds(s.Wall), Seconds(s.User), Seconds(s.System),
 			rss, read, written, strings.Join(s.notes(), "; "))
@@ -99,6 +112,9 @@ func (s *Stage) Describe() string {
 	case NotStarted:
 		return "not started"
 	case Skipped:
+		if s.NotNeeded {
+			return "not needed"
+		}
 		return "skipped"
 	}
 	return "exit " + itoa(s.Status)
@@ -108,6 +124,12 @@ func (s *Stage) notes() []string {
 	var n []string
 	if s.FirstFailure {
 		n = append(n, "first failure")
+	}
+	if len(s.Attempts) > 0 {
+		n = append(n, fmt.Sprintf("attempt %d", len(s.Attempts)+1))
+	}
+	if s.Accepted != "" {
+		n = append(n, s.Accepted)
 	}
 	switch {
 	case s.TimedOut:

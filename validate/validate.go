@@ -39,6 +39,7 @@ func Check(g *graph.Graph, opt Options) error {
 		c.builtins()
 		c.fds()
 		c.paths()
+		c.retries()
 		if c.errs.Len() == 0 {
 			c.afterWaits()
 			c.diamonds()

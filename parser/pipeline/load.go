@@ -167,6 +167,7 @@ func (l *loader) load(data []byte) *graph.Graph {
 	l.errs.addList(validate.Check(g, validate.Options{Incomplete: l.incomplete}))
 	if !l.opt.SkipLookup {
 		l.lookupPrograms()
+		l.checkInputs()
 	}
 	return g
 }

@@ -24,7 +24,9 @@ type Stage struct {
 	Cwd     *Scalar   // nil: tubo's directory
 	Env     []*EnvVar // added to the run's environment
 	Timeout *Scalar   // nil: no limit
-	After   []*Ref    // stages that must succeed first
+	After   []*After  // stages to wait for, each with its outcome
+	// Failure is ok_exit, on_failure and the retry keys.
+	Failure Failure
 
 	// Stdin is nil when no stdin: is written. InheritStdin is stdin: "-".
 	Stdin          *Port
@@ -35,10 +37,10 @@ type Stage struct {
 	Description *Scalar
 }
 
-var stageKeys = []string{
+var stageKeys = append([]string{
 	"run", "shell", "replicas", "split", "cwd", "env", "timeout", "after",
 	"stdin", "stdout", "stderr", "fds", "description",
-}
+}, failureKeys...)
 
 // UnmarshalYAML reads one stage; s.Name and s.Key must be set. The stage
 // is broken when its command, or the shape of its replicas or split,
@@ -72,9 +74,9 @@ func (s *Stage) UnmarshalYAML(n *yaml.Node) error {
 	}
 	s.Timeout = d.str(f.get("timeout"), what+": timeout")
 	if v := f.get("after"); v != nil {
-		after, _ := d.strList(v, what+": after")
-		s.After = refsOf(after)
+		s.After = decodeAfter(&d, v, what+": after")
 	}
+	s.Failure.decode(&d, f, what)
 	s.Description = d.str(f.get("description"), what+": description")
 	if v := f.get("stdin"); v != nil {
 		if sc := d.str(v, what+": stdin"); sc != nil {
