@@ -299,6 +299,10 @@ type Graph struct {
 	OnFailure Policy
 	// Timeout bounds the whole run; 0 means no limit.
 	Timeout time.Duration
+	// Params are the pipeline's parameters as resolved for this run (the
+	// --set values and the defaults of the others), in the order they are
+	// declared; nil for a shell line or a pipeline without params.
+	Params []Param
 	// StallAfter is how long no stage may use CPU or move a byte before
 	// tubo reports a stall (stall_after:); 0 means tubo's default (10s),
 	// a negative value turns the watchdog off.
@@ -354,6 +358,10 @@ func (g *Graph) Host(name string) *Host {
 	}
 	return nil
 }
+
+// Param is one resolved parameter: its value as one string (an int in
+// decimal, a bool as true or false, a list joined with commas).
+type Param struct{ Name, Value string }
 
 // Node returns the node with the given ID, or nil.
 func (g *Graph) Node(id string) *Node {

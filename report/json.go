@@ -1,9 +1,12 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"time"
+
+	"github.com/tubo-pipes/tubo/graph"
 )
 
 // JSON writes the report as one indented JSON object in the schema
@@ -35,6 +38,34 @@ type jsonReport struct {
 	Stages        []jsonStage   `json:"stages"`
 	Builtins      []jsonBuiltin `json:"builtins"`
 	Edges         []jsonEdge    `json:"edges"`
+	Params        jsonParams    `json:"params"`
+}
+
+// jsonParams is an object of the parameters, written in declaration
+// order (a map would sort them).
+type jsonParams []graph.Param
+
+func (ps jsonParams) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, p := range ps {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, err := json.Marshal(p.Name)
+		if err != nil {
+			return nil, err
+		}
+		v, err := json.Marshal(p.Value)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
 }
 
 type jsonStage struct {
@@ -118,6 +149,7 @@ func toJSON(r *Report) jsonReport {
 		Stages:        []jsonStage{},
 		Builtins:      []jsonBuiltin{},
 		Edges:         []jsonEdge{},
+		Params:        jsonParams(r.Params),
 	}
 	for _, s := range r.Stages {
 		js := jsonStage{

@@ -44,6 +44,11 @@ type Report struct {
 	Builtins     []*Builtin
 	// Edges is empty unless New was given the graph (WithGraph).
 	Edges []*Edge
+	// Params are the pipeline's resolved parameters, in declaration
+	// order; nil for a shell line or without the graph.
+	Params []graph.Param
+
+	g *graph.Graph // the graph, when New was given it
 }
 
 // State says how a stage ended.
@@ -166,7 +171,7 @@ func New(res *executor.Result, start, end time.Time, opts ...Option) *Report {
 		TimedOut: res.TimedOut,
 	}
 	if o.graph != nil {
-		r.Pipeline = o.graph.Name
+		r.Pipeline, r.Params, r.g = o.graph.Name, o.graph.Params, o.graph
 	}
 	if res.Failed != nil {
 		r.FirstFailure = res.Failed.Node.ID

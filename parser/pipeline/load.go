@@ -155,6 +155,7 @@ func (l *loader) load(data []byte) *graph.Graph {
 		g.Name = file.Name.Text
 	}
 	l.params(file.Params)
+	l.resolvedParams()
 	l.options(file)
 	l.declareHosts(file.Hosts)
 	l.declareFIFOs(file.FIFOs)
