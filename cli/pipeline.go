@@ -57,7 +57,7 @@ func (a *app) checkCmd() *cobra.Command {
 				fmt.Fprintln(a.stdout, "ok")
 				return nil
 			}
-			g, err := loadPipeline(args[0], sets)
+			g, err := a.loadPipeline(args[0], sets)
 			if err != nil {
 				return err
 			}
@@ -67,6 +67,7 @@ func (a *app) checkCmd() *cobra.Command {
 		},
 	}
 	c.Flags().StringArrayVar(&sets, "set", nil, "override a parameter: `NAME=VALUE` (repeatable)")
+	a.hostf.register(c)
 	c.Flags().StringVarP(&script, "file", "f", "", "check the shell script `SCRIPT` (as tubo -f would run it)")
 	return c
 }
@@ -101,6 +102,7 @@ func (a *app) graphCmd() *cobra.Command {
 	}
 	c.Flags().StringVar(&format, "format", "dot", "output `FORMAT`: dot or mermaid")
 	c.Flags().StringArrayVar(&sets, "set", nil, "override a parameter: `NAME=VALUE` (repeatable)")
+	a.hostf.register(c)
 	return c
 }
 
@@ -111,7 +113,7 @@ func (a *app) graphsOf(arg string, sets []string) ([]*graph.Graph, error) {
 		return nil, err
 	}
 	if file {
-		g, err := loadPipeline(arg, sets)
+		g, err := a.loadPipeline(arg, sets)
 		if err != nil {
 			return nil, err
 		}
@@ -122,6 +124,26 @@ func (a *app) graphsOf(arg string, sets []string) ([]*graph.Graph, error) {
 		return nil, &executor.ExitError{Status: executor.StatusUsage, Err: err}
 	}
 	return gs, nil
+}
+
+// loadPipeline reads a YAML pipeline with the command line's hosts; any
+// error in it is bad input (2).
+func (a *app) loadPipeline(path string, sets []string) (*graph.Graph, error) {
+	hosts, err := a.hostf.hosts()
+	if err != nil {
+		return nil, err
+	}
+	return loadPipelineWith(path, pipeline.Options{Set: sets, Hosts: hosts})
+}
+
+// loadPipelineOpts is a.loadPipeline with more load options.
+func (a *app) loadPipelineOpts(path string, opt pipeline.Options) (*graph.Graph, error) {
+	hosts, err := a.hostf.hosts()
+	if err != nil {
+		return nil, err
+	}
+	opt.Hosts = hosts
+	return loadPipelineWith(path, opt)
 }
 
 // loadPipeline reads a YAML pipeline; any error in it is bad input (2).
@@ -143,7 +165,12 @@ func loadPipelineWith(path string, opt pipeline.Options) (*graph.Graph, error) {
 
 // execGraph plans and runs a graph with the observers the flags asked for.
 func (a *app) execGraph(g *graph.Graph, stdout *os.File) (*plan.Plan, *executor.Result, error) {
-	p, err := plan.Build(g, plan.Options{PipeSize: a.obs.pipeSize})
+	sess := a.session(g)
+	popt := plan.Options{PipeSize: a.obs.pipeSize}
+	if sess != nil {
+		popt.Remote = sess
+	}
+	p, err := plan.Build(g, popt)
 	if err != nil {
 		return nil, nil, &executor.ExitError{Status: executor.StatusUsage, Err: err}
 	}
@@ -165,13 +192,26 @@ func (a *app) execGraph(g *graph.Graph, stdout *os.File) (*plan.Plan, *executor.
 		Signals: sig.forward, Grace: a.obs.grace, Trace: a.obs.event,
 		SkipProcIO: !a.obs.wantsIO(),
 	}
+	if sess != nil {
+		// Every host answers (in parallel) before any stage starts.
+		if err := sess.Connect(sig.ctx); err != nil {
+			return nil, nil, connectError(err)
+		}
+		defer sess.Close()
+		opt.Remote = sess
+	}
 	a.obs.before(p)
 	start := time.Now()
 	res, err := executor.Run(sig.ctx, p, opt)
 	if err != nil {
 		return nil, nil, err
 	}
-	a.obs.after(g, p, res, start, time.Now())
+	end := time.Now()
+	if sess != nil {
+		// The hosts clean up (and say so) before the report is written.
+		sess.Close()
+	}
+	a.obs.after(g, p, res, start, end)
 	return p, res, nil
 }
 

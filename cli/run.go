@@ -27,7 +27,7 @@ func (a *app) runCmd() *cobra.Command {
 			if f.jobs < 0 {
 				return usagef("--jobs %d: want a number of processes ≥ 1", f.jobs)
 			}
-			g, err := loadPipelineWith(args[0], pipeline.Options{Set: f.sets, Jobs: f.jobs})
+			g, err := a.loadPipelineOpts(args[0], pipeline.Options{Set: f.sets, Jobs: f.jobs})
 			if err != nil {
 				return err
 			}
@@ -48,6 +48,7 @@ func (a *app) runCmd() *cobra.Command {
 		},
 	}
 	c.Flags().StringArrayVar(&f.sets, "set", nil, "override a parameter: `NAME=VALUE` (repeatable)")
+	a.hostf.register(c)
 	c.Flags().StringVar(&f.record, "record", "", "write a manifest of the run to `FILE` (hashes of the pipeline, executables, inputs and outputs) for tubo verify")
 	c.Flags().IntVarP(&f.jobs, "jobs", "j", 0, "run at most `N` copies of each foreach or replicated stage at once (replaces the file's max_parallel)")
 	return c

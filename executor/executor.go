@@ -52,6 +52,9 @@ type Options struct {
 	// Errorf prefix: messages about processes that could not start are
 	// written to Stderr as "PREFIX: message"; "" means "tubo".
 	Prefix string
+	// Remote signals and reads the end of stages that run on other hosts
+	// (plan.Proc.Host set); nil for a plan without any.
+	Remote Remote
 }
 
 // Event is one step of a run, for --trace and live views. A process's
@@ -97,6 +100,9 @@ type ProcResult struct {
 	Start, End time.Time
 	Usage      *syscall.Rusage // nil if it never started
 	IO         ProcIO
+	// Remote is what the host of a remote stage said about it; nil for a
+	// local stage. Usage and IO are then those of the local ssh client.
+	Remote *RemoteResult
 }
 
 // ProcIO holds the counters of /proc/PID/io, read after the process exited

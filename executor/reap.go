@@ -29,6 +29,7 @@ func (r *run) reap(i int, proc *os.Process, pgid int, timer *time.Timer) {
 	}
 	st, err := proc.Wait()
 	end := time.Now()
+	remote := r.remoteEnd(i, st, err)
 	r.mu.Lock()
 	res.End = end
 	res.IO = io
@@ -47,6 +48,7 @@ func (r *run) reap(i int, proc *os.Process, pgid int, timer *time.Timer) {
 			res.Status = Status(ws.ExitStatus())
 		}
 	}
+	remote.apply(res)
 	delete(r.live, proc.Pid)
 	if r.groups[pgid]--; r.groups[pgid] <= 0 {
 		// Every process tubo started in this group is reaped. Whatever is
@@ -65,6 +67,9 @@ func (r *run) reap(i int, proc *os.Process, pgid int, timer *time.Timer) {
 
 // describe says how a process ended, e.g. "exit 0" or "killed by SIGPIPE".
 func describe(res *ProcResult) string {
+	if rr := res.Remote; rr != nil && rr.Lost {
+		return rr.Host + ": connection lost"
+	}
 	how := fmt.Sprintf("exit %d", res.Status)
 	if res.Signal != 0 {
 		how = fmt.Sprintf("killed by %s (status %d)", unix.SignalName(res.Signal), res.Status)

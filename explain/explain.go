@@ -191,6 +191,10 @@ func Text(w io.Writer, p *plan.Plan, opt Options) error {
 			fmt.Fprintf(&b, "      env %s\n", e)
 		}
 		fmt.Fprintf(&b, "      execve(%q, %s)\n", path, argvString(pr.Argv))
+		if pr.Host != "" {
+			// The remote side of the stage, which the fd table above feeds.
+			fmt.Fprintf(&b, "      on %s: %s, with fds 0–2 carried by this ssh client's stdin, stdout and stderr\n", pr.Host, argvString(pr.Node.Argv))
+		}
 		for _, line := range failureText(pr.Node) {
 			fmt.Fprintf(&b, "      %s\n", line)
 		}

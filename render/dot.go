@@ -19,12 +19,42 @@ var dotShape = map[graph.Kind]string{
 
 // DOT writes g as a Graphviz digraph, left to right. Replicas of a stage
 // sit in a cluster named after it.
-func DOT(w io.Writer, g *graph.Graph) error {
+func DOT(w io.Writer, g *graph.Graph) error { return DOTWith(w, g, DOTOptions{}) }
+
+// DOTOptions change what DOTWith draws; the zero value draws what DOT
+// (and so `tubo graph`) prints.
+type DOTOptions struct {
+	// ProcRoom and EdgeRoom add that many blank lines, RoomWidth characters
+	// wide, under the label of every process node and of every edge of the
+	// graph: room that the layout keeps for figures a live view writes
+	// there later. Zero adds none.
+	ProcRoom, EdgeRoom, RoomWidth int
+	// Font names the font of node and edge labels; "" means monospace.
+	// A layout engine without fonts (Graphviz compiled to WebAssembly)
+	// measures "Courier" as a fixed-width font but "monospace" as Times.
+	Font string
+}
+
+// room is a label's blank lines. They are no-break spaces, which
+// Graphviz measures like any character (it would drop plain ones).
+func (o DOTOptions) room(n int) string {
+	if n <= 0 || o.RoomWidth <= 0 {
+		return ""
+	}
+	return strings.Repeat(`\n`+strings.Repeat("\u00a0", o.RoomWidth), n)
+}
+
+// DOTWith writes g as DOT like DOT, with the changes opt asks for.
+func DOTWith(w io.Writer, g *graph.Graph, opt DOTOptions) error {
 	b := bufio.NewWriter(w)
 	fmt.Fprintf(b, "digraph %s {\n", dotQuote(nameOf(g)))
 	b.WriteString("\trankdir=LR;\n")
-	b.WriteString("\tnode [fontname=\"monospace\", fontsize=10];\n")
-	b.WriteString("\tedge [fontname=\"monospace\", fontsize=9];\n")
+	font := opt.Font
+	if font == "" {
+		font = "monospace"
+	}
+	fmt.Fprintf(b, "\tnode [fontname=%s, fontsize=10];\n", dotQuote(font))
+	fmt.Fprintf(b, "\tedge [fontname=%s, fontsize=9];\n", dotQuote(font))
 	order, members := groups(g)
 	inGroup := map[string]bool{}
 	for i, grp := range order {
@@ -32,7 +62,7 @@ func DOT(w io.Writer, g *graph.Graph) error {
 		fmt.Fprintf(b, "\t\tlabel=%s;\n\t\tstyle=dashed;\n", dotQuote(fmt.Sprintf("%s ×%d", grp, len(members[grp]))))
 		for _, n := range members[grp] {
 			inGroup[n.ID] = true
-			fmt.Fprintf(b, "\t\t%s [%s, label=%s];\n", dotQuote(n.ID), dotShape[n.Kind], dotQuote(strings.Join(lines(g, n), "\n")))
+			fmt.Fprintf(b, "\t\t%s [%s, label=%s];\n", dotQuote(n.ID), dotShape[n.Kind], nodeLabel(g, n, opt))
 		}
 		b.WriteString("\t}\n")
 	}
@@ -40,10 +70,10 @@ func DOT(w io.Writer, g *graph.Graph) error {
 		if inGroup[n.ID] {
 			continue
 		}
-		fmt.Fprintf(b, "\t%s [%s, label=%s];\n", dotQuote(n.ID), dotShape[n.Kind], dotQuote(strings.Join(lines(g, n), "\n")))
+		fmt.Fprintf(b, "\t%s [%s, label=%s];\n", dotQuote(n.ID), dotShape[n.Kind], nodeLabel(g, n, opt))
 	}
 	for _, e := range g.Edges {
-		fmt.Fprintf(b, "\t%s -> %s [label=%s];\n", dotQuote(e.From.Node), dotQuote(e.To.Node), dotQuote(edgeLabel(g, e)))
+		fmt.Fprintf(b, "\t%s -> %s [label=%s];\n", dotQuote(e.From.Node), dotQuote(e.To.Node), dotRoom(dotQuote(edgeLabel(g, e)), opt.room(opt.EdgeRoom)))
 	}
 	if ms := toStdout(g); len(ms) > 0 {
 		b.WriteString("\t\"(stdout)\" [shape=plaintext, label=\"tubo's stdout\"];\n")
@@ -61,6 +91,24 @@ func DOT(w io.Writer, g *graph.Graph) error {
 	}
 	b.WriteString("}\n")
 	return b.Flush()
+}
+
+// nodeLabel is a node's quoted label, with the room opt asks for under a
+// process's.
+func nodeLabel(g *graph.Graph, n *graph.Node, opt DOTOptions) string {
+	l := dotQuote(strings.Join(lines(g, n), "\n"))
+	if n.Kind == graph.Process {
+		l = dotRoom(l, opt.room(opt.ProcRoom))
+	}
+	return l
+}
+
+// dotRoom adds blank lines inside a quoted label.
+func dotRoom(quoted, room string) string {
+	if room == "" {
+		return quoted
+	}
+	return quoted[:len(quoted)-1] + room + `"`
 }
 
 func nameOf(g *graph.Graph) string {

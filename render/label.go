@@ -25,7 +25,11 @@ func lines(g *graph.Graph, n *graph.Node) []string {
 		if n.Shell == "" {
 			cmd = graph.QuoteArgv(n.Argv)
 		}
-		return append([]string{n.ID, truncate(cmd)}, failureLines(n)...)
+		head := n.ID
+		if n.Host != "" {
+			head += " on " + n.Host
+		}
+		return append([]string{head, truncate(cmd)}, failureLines(n)...)
 	case graph.FIFO:
 		if g.TempDir != "" && strings.HasPrefix(n.Path, g.TempDir+"/") {
 			return []string{"fifo " + n.ID}

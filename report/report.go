@@ -44,6 +44,11 @@ type Report struct {
 	Builtins     []*Builtin
 	// Edges is empty unless New was given the graph (WithGraph).
 	Edges []*Edge
+	// Params are the pipeline's resolved parameters, in declaration
+	// order; nil for a shell line or without the graph.
+	Params []graph.Param
+
+	g *graph.Graph // the graph, when New was given it
 }
 
 // State says how a stage ended.
@@ -106,6 +111,30 @@ type Stage struct {
 	Attempts []Attempt
 	// Item is the foreach item the stage's copy was made for; "" if none.
 	Item string
+	// Host is where the stage ran: "" for this machine, else the name of
+	// the host it ran on through ssh.
+	Host string
+	// Remote is what that host said about the stage; nil for a local
+	// one. For a remote stage Wall, User and System are the program's as
+	// its host measured them (when Remote.Known; else Wall is the local
+	// ssh client's and User and System are unknown, 0), Pid is the local
+	// ssh client's, and MaxRSS, Read and Written are not known: the
+	// client's counters are not the program's.
+	Remote *Remote
+}
+
+// Remote is how a stage's program ended on its host.
+type Remote struct {
+	// Known is false when the host could not say (the connection was
+	// lost, or tubo's SIGKILL ended the stage's wrapper too).
+	Known bool
+	// Status is the program's status as the remote sh reported it.
+	Status int
+	// WallStep is how fine the host's clock for Wall was: 10ms from
+	// /proc/uptime, 1s where only date(1) can tell.
+	WallStep time.Duration
+	// Lost is set when the connection to the host was lost while it ran.
+	Lost bool
 }
 
 // Attempt is one earlier run of a retried stage.
@@ -144,7 +173,7 @@ func New(res *executor.Result, start, end time.Time, opts ...Option) *Report {
 		TimedOut: res.TimedOut,
 	}
 	if o.graph != nil {
-		r.Pipeline = o.graph.Name
+		r.Pipeline, r.Params, r.g = o.graph.Name, o.graph.Params, o.graph
 	}
 	if res.Failed != nil {
 		r.FirstFailure = res.Failed.Node.ID
@@ -249,6 +278,17 @@ func newStage(pr *executor.ProcResult) *Stage {
 	if pr.IO.Valid {
 		s.IOKnown = true
 		s.Read, s.Written = pr.IO.Rchar, pr.IO.Wchar
+	}
+	if rr := pr.Remote; rr != nil {
+		s.Host = rr.Host
+		s.IOKnown, s.Read, s.Written, s.MaxRSS = false, 0, 0, 0
+		s.User, s.System = 0, 0
+		if rr.Known {
+			s.Wall, s.User, s.System = rr.Wall, rr.User, rr.System
+		}
+		s.Remote = &Remote{Known: rr.Known, Status: int(rr.Status), WallStep: rr.WallStep, Lost: rr.Lost}
+	} else if pr.Node.Host != "" {
+		s.Host = pr.Node.Host
 	}
 	return s
 }

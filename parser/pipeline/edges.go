@@ -369,6 +369,14 @@ func (l *loader) finishProcs() {
 	for _, d := range l.order {
 		for _, n := range d.nodes {
 			n.StdinNull = !fed[n.ID] && !d.decl.InheritStdin
+			if n.Host != "" {
+				// Only the host knows its PATH: the wrapper puts the
+				// dirs in front of it there (and an env: PATH wins).
+				if getenv(n.Env, "PATH") == "" {
+					n.PathDirs = l.binDirs
+				}
+				continue
+			}
 			if len(l.binDirs) > 0 && getenv(n.Env, "PATH") == "" {
 				p := strings.Join(l.binDirs, ":")
 				if basePath != "" {

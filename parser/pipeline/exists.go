@@ -23,7 +23,9 @@ func (l *loader) lookupPrograms() {
 	for _, d := range l.order {
 		seen := map[string]bool{}
 		for _, n := range d.nodes {
-			if n.Shell != "" || len(n.Argv) == 0 || seen[n.Argv[0]] {
+			// A remote program is looked up on its host, when it starts
+			// (127 there, as sh would say).
+			if n.Shell != "" || n.Host != "" || len(n.Argv) == 0 || seen[n.Argv[0]] {
 				continue
 			}
 			seen[n.Argv[0]] = true

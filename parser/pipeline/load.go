@@ -54,6 +54,10 @@ type Options struct {
 	// Jobs, when above 0, replaces the file's max_parallel (--jobs N):
 	// at most N copies of each replicated or foreach stage run at once.
 	Jobs int
+	// Hosts are hosts from the command line (--hosts, --host): they join
+	// the file's hosts:, replacing one of the same name, and replicated
+	// stages without on: are spread over all hosts.
+	Hosts []*graph.Host
 }
 
 // Load reads, checks and expands a pipeline file into a graph. Errors are
@@ -158,12 +162,15 @@ func (l *loader) load(data []byte) *graph.Graph {
 		g.Name = file.Name.Text
 	}
 	l.params(file.Params)
+	l.resolvedParams()
 	l.options(file)
+	l.declareHosts(file.Hosts)
 	l.declareFIFOs(file.FIFOs)
 	l.declareFiles(file.Files)
 	l.declareTees(file.Tees)
 	l.declareMerges(file.Merges)
 	l.declareStages(file)
+	l.placeStages()
 	l.topEdges(file.Edges)
 	l.buildEdges()
 	l.implicitTees()

@@ -35,6 +35,8 @@ type Pipeline struct {
 	// nil means no bound.
 	MaxParallel *Scalar
 
+	// Hosts are the machines stages may run on (on:); nil: only this one.
+	Hosts  []*Host
 	FIFOs  []*FIFO
 	Files  []*File
 	Tees   []*Tee
@@ -52,7 +54,7 @@ type Pipeline struct {
 var topKeys = []string{
 	"version", "name", "description", "params", "path", "env",
 	"on_failure", "pipefail", "timeout", "sigpipe_is_failure", "stall_after", "on_stall", "max_parallel",
-	"fifos", "files", "tees", "merges", "stages", "edges",
+	"hosts", "fifos", "files", "tees", "merges", "stages", "edges",
 }
 
 // Policy is an on_failure value.
@@ -102,6 +104,7 @@ func (p *Pipeline) UnmarshalYAML(n *yaml.Node) error {
 	if v := top.get("env"); v != nil {
 		p.Env = decodeEnv(&d, v, "env")
 	}
+	p.Hosts = section[Host](&d, top.get("hosts"), "hosts")
 	p.FIFOs = decodeFIFOs(&d, top.get("fifos"))
 	p.Files = section[File](&d, top.get("files"), "files")
 	p.Tees = section[Tee](&d, top.get("tees"), "tees")

@@ -28,6 +28,13 @@ type Stage struct {
 	// Split divides a range among the replicas; nil means no parts.
 	Split *Split
 
+	// On names the hosts the stage (each replica) runs on: a host, a
+	// list of them, or all; nil: here, unless the command line gave
+	// hosts and the stage is replicated (then all).
+	On []*Scalar
+	// OnNode is the on: value (nil when absent).
+	OnNode *yaml.Node
+
 	Cwd     *Scalar   // nil: tubo's directory
 	Env     []*EnvVar // added to the run's environment
 	Timeout *Scalar   // nil: no limit
@@ -46,7 +53,7 @@ type Stage struct {
 
 var stageKeys = append([]string{
 	"run", "shell", "replicas", "foreach", "allow_empty", "max_parallel", "split",
-	"cwd", "env", "timeout", "after", "stdin", "stdout", "stderr", "fds", "description",
+	"cwd", "env", "timeout", "after", "stdin", "stdout", "stderr", "fds", "description", "on",
 }, failureKeys...)
 
 // UnmarshalYAML reads one stage; s.Name and s.Key must be set. The stage
@@ -74,6 +81,10 @@ func (s *Stage) UnmarshalYAML(n *yaml.Node) error {
 		if !d.sub(s.Split.UnmarshalYAML(v)) {
 			s.Broken = true
 		}
+	}
+	if v := f.get("on"); v != nil {
+		s.OnNode = v
+		s.On, _ = d.strList(v, what+": on")
 	}
 	s.Cwd = d.str(f.get("cwd"), what+": cwd")
 	if v := f.get("env"); v != nil {
