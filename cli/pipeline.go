@@ -27,6 +27,7 @@ func (a *app) runCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			a.warn(g)
 			start := time.Now()
 			p, res, err := a.execGraph(g, a.stdout)
 			if err != nil {
@@ -66,8 +67,9 @@ func (a *app) checkCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			nwarn := a.warn(g)
 			procs, fifos, builtins := count(g)
-			fmt.Fprintf(a.stdout, "%s: ok: %d processes, %d FIFOs, %d builtin nodes, %d edges\n", args[0], procs, fifos, builtins, len(g.Edges))
+			fmt.Fprintf(a.stdout, "%s: ok: %d processes, %d FIFOs, %d builtin nodes, %d edges%s\n", args[0], procs, fifos, builtins, len(g.Edges), warnings(nwarn))
 			return nil
 		},
 	}
