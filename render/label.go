@@ -118,15 +118,3 @@ func pathUses(g *graph.Graph) [][2]*graph.Node {
 	}
 	return out
 }
-
-// toStdout lists the merge nodes with no output edge: they write to tubo's
-// own standard output, drawn as a node of its own.
-func toStdout(g *graph.Graph) []*graph.Node {
-	var out []*graph.Node
-	for _, n := range g.Nodes {
-		if n.Kind == graph.Merge && len(g.Outputs(n.ID)) == 0 {
-			out = append(out, n)
-		}
-	}
-	return out
-}
