@@ -39,7 +39,7 @@ func Main(args []string, stdin, stdout, stderr *os.File) int {
 	})
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := a.rootCmd()
-	root.SetArgs(args)
+	root.SetArgs(uiArgs(root, args))
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -56,6 +56,7 @@ type app struct {
 	errexit bool   // -e
 	options []string
 	obs     observe
+	hostf   hostFlags
 	signals *signals
 }
 

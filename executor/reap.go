@@ -29,6 +29,7 @@ func (r *run) reap(i int, proc *os.Process, pgid int, timer *time.Timer) {
 	}
 	st, err := proc.Wait()
 	end := time.Now()
+	remote := r.remoteEnd(i, st, err)
 	r.mu.Lock()
 	res.End = end
 	res.IO = io
@@ -47,6 +48,7 @@ func (r *run) reap(i int, proc *os.Process, pgid int, timer *time.Timer) {
 			res.Status = Status(ws.ExitStatus())
 		}
 	}
+	remote.apply(res)
 	delete(r.live, proc.Pid)
 	if r.groups[pgid]--; r.groups[pgid] <= 0 {
 		// Every process tubo started in this group is reaped. Whatever is
@@ -65,6 +67,9 @@ func (r *run) reap(i int, proc *os.Process, pgid int, timer *time.Timer) {
 
 // describe says how a process ended, e.g. "exit 0" or "killed by SIGPIPE".
 func describe(res *ProcResult) string {
+	if rr := res.Remote; rr != nil && rr.Lost {
+		return rr.Host + ": connection lost"
+	}
 	how := fmt.Sprintf("exit %d", res.Status)
 	if res.Signal != 0 {
 		how = fmt.Sprintf("killed by %s (status %d)", unix.SignalName(res.Signal), res.Status)
@@ -78,43 +83,45 @@ func describe(res *ProcResult) string {
 // finish records that Plan.Procs[i] is over, applies the failure policy,
 // and starts or skips the processes that were waiting on it.
 func (r *run) finish(i int) {
+	if r.retry(i) {
+		return
+	}
 	r.mu.Lock()
 	res := r.res.Procs[i]
 	r.done[i] = true
+	res.OK = r.accepted(res) || r.ignored(res)
 	failed := r.isFailure(res)
 	first := failed && r.res.Failed == nil && !r.killing
 	if first {
 		r.res.Failed = res
 	}
-	killRest := first && r.p.Graph.OnFailure == graph.KillRest && len(r.p.Procs) > 1
-	var ready, skip []int
+	killRest := first && r.policy(res.Node) == graph.KillRest && len(r.p.Procs) > 1
+	var ready, skip, unneeded []int
 	for j, pr := range r.p.Procs {
 		if r.claimed[j] || len(pr.After) == 0 {
 			continue
 		}
-		ok, all := true, true
-		for _, d := range pr.After {
-			if !r.done[d] {
-				all = false
-			} else if r.res.Procs[d].Status != 0 {
-				ok = false
-			}
-		}
-		switch {
-		case !ok:
+		switch r.decide(j) {
+		case skipFailed:
 			skip = append(skip, j)
-		case all:
+		case skipUnneeded:
+			unneeded = append(unneeded, j)
+		case startIt:
 			ready = append(ready, j)
 		}
 	}
 	// Claimed under the lock, so that two stages finishing at once cannot
 	// both start (or skip) the one that waited on them.
-	for _, j := range append(ready, skip...) {
+	for _, j := range append(append(ready, skip...), unneeded...) {
 		r.claimed[j] = true
 	}
 	for _, j := range skip {
 		r.res.Procs[j].Skipped = true
 		r.res.Procs[j].Status = StatusFailure
+	}
+	for _, j := range unneeded {
+		r.res.Procs[j].Skipped = true
+		r.res.Procs[j].NotNeeded = true
 	}
 	r.nleft--
 	r.mu.Unlock()
@@ -124,9 +131,14 @@ func (r *run) finish(i int) {
 		r.release(j)
 		r.finish(j)
 	}
+	for _, j := range unneeded {
+		r.trace("skip", r.p.Procs[j].Node.ID, 0, "not needed: it runs after an outcome that did not happen")
+		r.release(j)
+		r.finish(j)
+	}
 	if killRest {
 		r.errorf("%s failed (%s); ending the other stages", res.Node.ID, describe(res))
-		r.killAll("failure policy kill-rest")
+		r.endByPolicy()
 	}
 	for _, j := range ready {
 		r.start(j)
@@ -141,17 +153,15 @@ func (r *run) finish(i int) {
 // isFailure says whether a finished process counts as a failure of its own.
 func (r *run) isFailure(res *ProcResult) bool {
 	// A stage tubo ended for its own timeout failed, whatever it exited
-	// with; one ended because of another's failure (or a cancel) did not.
+	// with (unless its failures are ignored); one ended because of
+	// another's failure (or a cancel) did not.
 	if res.TimedOut {
-		return true
+		return !r.ignored(res)
 	}
-	if res.Status == 0 || res.Killed || res.Skipped {
+	if res.Killed || res.Skipped {
 		return false
 	}
-	if res.Signal == syscall.SIGPIPE && r.p.Graph.IgnoreSIGPIPE {
-		return false
-	}
-	return true
+	return !r.accepted(res) && !r.ignored(res)
 }
 
 // status computes the run's status from its processes, as sh does for a
@@ -178,19 +188,22 @@ func effective(pr *ProcResult) Status {
 func (r *run) procStatus() Status {
 	// Under kill-rest, the stages tubo ended died of its SIGTERM; the
 	// run's status is that of the failure that ended them.
-	if f := r.res.Failed; f != nil && r.p.Graph.OnFailure == graph.KillRest {
+	if f := r.res.Failed; f != nil && r.policy(f.Node) == graph.KillRest {
 		return effective(f)
 	}
 	var st Status
 	procs := r.res.Procs
 	if len(procs) > 0 {
-		st = effective(procs[len(procs)-1])
+		st = r.runStatus(procs[len(procs)-1])
 	}
 	if r.p.Graph.Pipefail {
 		st = 0
 		for _, pr := range procs {
-			if e := effective(pr); e != 0 && !(pr.Signal == syscall.SIGPIPE && r.p.Graph.IgnoreSIGPIPE) {
-				st = e
+			// A stage skipped because a stage it needed failed (status 1)
+			// adds nothing: the run's status is that failure's. One
+			// skipped because the run was ending keeps its 128+SIGTERM.
+			if s := r.runStatus(pr); s != 0 && !(pr.Skipped && s == StatusFailure) {
+				st = s
 			}
 		}
 	}

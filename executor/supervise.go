@@ -44,7 +44,14 @@ func (r *run) supervise(ctx context.Context) {
 func (r *run) signalAll(sig syscall.Signal) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	remote := r.signalRemote(sig)
 	for pgid := range r.groups {
+		if remote[pgid] {
+			continue
+		}
+		if sig == syscall.SIGKILL && r.spared[pgid] {
+			continue // a cleanup stage started after the end began
+		}
 		signalGroup(pgid, sig)
 		r.trace("signal", "", pgid, "kill(-%d, %s)", pgid, unix.SignalName(sig))
 	}
@@ -114,14 +121,14 @@ func (r *run) timeout(i int, proc *os.Process) {
 	r.mu.Unlock()
 	r.errorf("%s: timed out after %s", res.Node.ID, res.Node.Timeout)
 	r.trace("signal", res.Node.ID, proc.Pid, "timeout: SIGTERM")
-	proc.Signal(syscall.SIGTERM)
+	r.signalOne(i, proc, syscall.SIGTERM)
 	time.AfterFunc(r.opt.Grace, func() {
 		r.mu.Lock()
 		ended := !res.End.IsZero()
 		r.mu.Unlock()
 		if !ended {
 			r.trace("signal", res.Node.ID, proc.Pid, "grace over: SIGKILL")
-			proc.Signal(syscall.SIGKILL)
+			r.signalOne(i, proc, syscall.SIGKILL)
 		}
 	})
 }

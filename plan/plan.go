@@ -121,6 +121,20 @@ type Proc struct {
 	// >/dev/null | wc -l` never uses its pipe's write end): tubo closes its
 	// copies of all of them once the process has started, or failed to.
 	Owned []Source
+	// Host is the remote host the process runs on (Node.Host); "" means
+	// here. For a remote process Argv is the local ssh client's, whose
+	// stdin, stdout and stderr carry the remote program's fds 0–2, and
+	// Dir and Env are empty: the remote command line carries them.
+	Host string
+	// Token names the remote process to its host's agent ("s3"); "" for
+	// a local one.
+	Token string
+}
+
+// Remote turns a remote process into the local ssh command that runs it
+// (see package remote); plan only decides which token names it.
+type Remote interface {
+	Command(n *graph.Node, token string) ([]string, error)
 }
 
 // Builtin is a tee or merge node run inside tubo.
@@ -139,6 +153,9 @@ type Options struct {
 	// PipeSize is the default pipe buffer size for every edge; 0 keeps the
 	// kernel default.
 	PipeSize int
+	// Remote builds the ssh command of each process placed on another
+	// host; a graph with such a process cannot be planned without it.
+	Remote Remote
 }
 
 // Build plans a graph. The graph must have been validated; Build reports
@@ -262,6 +279,11 @@ func (b *builder) proc(n *graph.Node) error {
 		pr.Argv = []string{self, "-c", n.Shell}
 	} else {
 		pr.Argv = n.Argv
+	}
+	if n.Host != "" {
+		if err := b.remote(n, pr); err != nil {
+			return err
+		}
 	}
 	table := map[int]FD{
 		0: {Num: 0, Src: Source{Kind: Inherit, FD: 0}, Why: "inherited stdin"},

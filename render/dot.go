@@ -21,8 +21,35 @@ var dotShape = map[shape]string{
 
 // DOT writes g as a Graphviz digraph, left to right. Replicas of a stage
 // sit in a cluster named after it.
-func DOT(w io.Writer, g *graph.Graph) error {
-	return DOTPipelines(w, nameOf(g), []*graph.Graph{g})
+func DOT(w io.Writer, g *graph.Graph) error { return DOTWith(w, g, DOTOptions{}) }
+
+// DOTOptions change what DOTWith draws; the zero value draws what DOT
+// (and so `tubo graph`) prints.
+type DOTOptions struct {
+	// ProcRoom and EdgeRoom add that many blank lines, RoomWidth characters
+	// wide, under the label of every process node and of every edge of the
+	// graph: room that the layout keeps for figures a live view writes
+	// there later. Zero adds none.
+	ProcRoom, EdgeRoom, RoomWidth int
+	// Font names the font of node and edge labels; "" means monospace.
+	// A layout engine without fonts (Graphviz compiled to WebAssembly)
+	// measures "Courier" as a fixed-width font but "monospace" as Times.
+	Font string
+}
+
+// room is a label's blank lines. They are no-break spaces, which
+// Graphviz measures like any character (it would drop plain ones).
+func (o DOTOptions) room(n int) string {
+	if n <= 0 || o.RoomWidth <= 0 {
+		return ""
+	}
+	return strings.Repeat(`\n`+strings.Repeat("\u00a0", o.RoomWidth), n)
+}
+
+// DOTWith writes g as DOT like DOT, with the changes opt asks for. The
+// graph's edges are the first edges of the DOT, in the graph's order.
+func DOTWith(w io.Writer, g *graph.Graph, opt DOTOptions) error {
+	return dotPipelines(w, nameOf(g), []*graph.Graph{g}, opt)
 }
 
 // DOTPipelines writes the pipelines of a shell line (`a | b; c && d`) as
@@ -30,6 +57,10 @@ func DOT(w io.Writer, g *graph.Graph) error {
 // order ("pipeline 1", …) when there are several. tubo's stdin and stdout
 // and the files that redirections open are drawn once, outside them.
 func DOTPipelines(w io.Writer, name string, gs []*graph.Graph) error {
+	return dotPipelines(w, name, gs, DOTOptions{})
+}
+
+func dotPipelines(w io.Writer, name string, gs []*graph.Graph, opt DOTOptions) error {
 	d, err := drawGraphs(name, gs)
 	if err != nil {
 		return err
@@ -37,11 +68,19 @@ func DOTPipelines(w io.Writer, name string, gs []*graph.Graph) error {
 	b := bufio.NewWriter(w)
 	fmt.Fprintf(b, "digraph %s {\n", dotQuote(d.name))
 	b.WriteString("\trankdir=LR;\n")
-	b.WriteString("\tnode [fontname=\"monospace\", fontsize=10];\n")
-	b.WriteString("\tedge [fontname=\"monospace\", fontsize=9];\n")
+	font := opt.Font
+	if font == "" {
+		font = "monospace"
+	}
+	fmt.Fprintf(b, "\tnode [fontname=%s, fontsize=10];\n", dotQuote(font))
+	fmt.Fprintf(b, "\tedge [fontname=%s, fontsize=9];\n", dotQuote(font))
 	cluster := 0
 	node := func(indent string, v *vertex) {
-		fmt.Fprintf(b, "%s%s [%s, label=%s];\n", indent, dotQuote(v.id), dotShape[v.shape], dotQuote(strings.Join(v.lines, "\n")))
+		label := dotQuote(strings.Join(v.lines, "\n"))
+		if v.shape == process {
+			label = dotRoom(label, opt.room(opt.ProcRoom))
+		}
+		fmt.Fprintf(b, "%s%s [%s, label=%s];\n", indent, dotQuote(v.id), dotShape[v.shape], label)
 	}
 	groups := func(indent string, pt *part) {
 		for _, gr := range pt.groups {
@@ -85,11 +124,23 @@ func DOTPipelines(w io.Writer, name string, gs []*graph.Graph) error {
 		if a.both {
 			attrs = append(attrs, "dir=both")
 		}
-		attrs = append(attrs, "label="+dotQuote(a.label))
+		label := dotQuote(a.label)
+		if a.edge {
+			label = dotRoom(label, opt.room(opt.EdgeRoom))
+		}
+		attrs = append(attrs, "label="+label)
 		fmt.Fprintf(b, "\t%s -> %s [%s];\n", dotQuote(a.from.id), dotQuote(a.to.id), strings.Join(attrs, ", "))
 	}
 	b.WriteString("}\n")
 	return b.Flush()
+}
+
+// dotRoom adds blank lines inside a quoted label.
+func dotRoom(quoted, room string) string {
+	if room == "" {
+		return quoted
+	}
+	return quoted[:len(quoted)-1] + room + `"`
 }
 
 func nameOf(g *graph.Graph) string {

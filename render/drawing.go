@@ -71,6 +71,9 @@ type arrow struct {
 	style    style
 	both     bool // read and written (<>)
 	nohead   bool // "opens": no direction
+	// edge marks the arrows of the graph's own edges. They come first,
+	// in the graph's order (the live page finds edge I as the I+1th).
+	edge bool
 }
 
 // drawGraphs plans each graph (the plan knows every child's descriptor
@@ -189,7 +192,7 @@ func (d *drawing) drawPlan(pt *part, prefix string, p *plan.Plan) {
 	for _, e := range g.Edges {
 		wfds, wproc := holds(e.From, e)
 		rfds, rproc := holds(e.To, e)
-		a := &arrow{from: of[e.From.Node], to: of[e.To.Node]}
+		a := &arrow{from: of[e.From.Node], to: of[e.To.Node], edge: true}
 		var gone []string
 		if wproc && len(wfds) == 0 {
 			gone = append(gone, fmt.Sprintf("%s's fd %d", e.From.Node, e.From.FD))
@@ -223,7 +226,7 @@ func (d *drawing) drawPlan(pt *part, prefix string, p *plan.Plan) {
 	for _, n := range g.Nodes {
 		for _, dep := range n.After {
 			if of[dep] != nil {
-				d.arrow(&arrow{from: of[dep], to: of[n.ID], label: "after", style: dashed})
+				d.arrow(&arrow{from: of[dep], to: of[n.ID], label: afterLabel(n, dep), style: dashed})
 			}
 		}
 	}

@@ -31,6 +31,8 @@ type Pipeline struct {
 	// OnStall is "warn" or "fail"; nil means warn.
 	OnStall *Scalar
 
+	// Hosts are the machines stages may run on (on:); nil: only this one.
+	Hosts  []*Host
 	FIFOs  []*FIFO
 	Files  []*File
 	Tees   []*Tee
@@ -48,7 +50,7 @@ type Pipeline struct {
 var topKeys = []string{
 	"version", "name", "description", "params", "path", "env",
 	"on_failure", "pipefail", "timeout", "sigpipe_is_failure", "stall_after", "on_stall",
-	"fifos", "files", "tees", "merges", "stages", "edges",
+	"hosts", "fifos", "files", "tees", "merges", "stages", "edges",
 }
 
 // Policy is an on_failure value.
@@ -97,6 +99,7 @@ func (p *Pipeline) UnmarshalYAML(n *yaml.Node) error {
 	if v := top.get("env"); v != nil {
 		p.Env = decodeEnv(&d, v, "env")
 	}
+	p.Hosts = section[Host](&d, top.get("hosts"), "hosts")
 	p.FIFOs = decodeFIFOs(&d, top.get("fifos"))
 	p.Files = section[File](&d, top.get("files"), "files")
 	p.Tees = section[Tee](&d, top.get("tees"), "tees")
