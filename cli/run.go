@@ -31,6 +31,7 @@ func (a *app) runCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			a.warn(g)
 			start := time.Now()
 			p, res, err := a.execGraph(g, a.stdout)
 			if err != nil {
