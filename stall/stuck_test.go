@@ -215,6 +215,8 @@ stages:
 	defer tty.Close()
 	r := tubo(t, dir, tty, append([]string{"run"}, append(stallFlags, "p.yaml")...)...)
 	expect(t, r,
+		// Seen before the run, too.
+		`tubo: warning: p.yaml:3:3: stage ask reads tubo's stdin, which is a terminal, from a process group of its own`,
 		`ask +pid [0-9]+ +stopped on the terminal /dev/pts/[0-9]+ — stopped by SIGTTIN`,
 		`cause: ask waits on the terminal`)
 }
