@@ -102,7 +102,7 @@ func (s *session) screen() string {
 func (s *session) expect(pattern string, n int) {
 	s.t.Helper()
 	re := regexp.MustCompile(pattern)
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for len(re.FindAllStringIndex(s.screen(), -1)) < n {
 		if time.Now().After(deadline) {
 			s.t.Fatalf("%q did not show %d times; the screen:\n%s", pattern, n, s.screen())
@@ -128,7 +128,7 @@ func (s *session) exit() {
 	s.keys(keyCtrlD)
 	select {
 	case <-s.done:
-	case <-time.After(20 * time.Second):
+	case <-time.After(60 * time.Second):
 		s.t.Fatalf("tubo did not exit at ^D; the screen:\n%s", s.screen())
 	}
 	s.cmd.Wait()

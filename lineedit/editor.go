@@ -61,6 +61,9 @@ func New(opt Options) (*Editor, error) {
 	rl.Config.Set("cursor-position-probe", false)
 	// ^R searches the history incrementally, as in bash.
 	rl.Config.Set("history-autosuggest", false)
+	// The lines that continue a statement start with the secondary
+	// prompt ($PS2), the ones between with the library's column.
+	rl.Config.Set("multiline-column", true)
 	prompt := opt.Prompt
 	if prompt == nil {
 		prompt = func(more bool) string {
