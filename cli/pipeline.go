@@ -32,6 +32,7 @@ func (a *app) runCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			a.warn(g)
 			start := time.Now()
 			p, res, err := a.execGraph(g, a.stdout)
 			if err != nil {
@@ -95,8 +96,9 @@ func (a *app) checkCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			nwarn := a.warn(g)
 			procs, fifos, builtins := count(g)
-			fmt.Fprintf(a.stdout, "%s: ok: %d processes, %d FIFOs, %d builtin nodes, %d edges\n", args[0], procs, fifos, builtins, len(g.Edges))
+			fmt.Fprintf(a.stdout, "%s: ok: %d processes, %d FIFOs, %d builtin nodes, %d edges%s\n", args[0], procs, fifos, builtins, len(g.Edges), warnings(nwarn))
 			return nil
 		},
 	}
@@ -118,18 +120,22 @@ func (a *app) graphCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			for _, g := range graphs {
-				switch format {
-				case "dot":
-					err = render.DOT(a.stdout, g)
-				case "mermaid":
-					err = render.Mermaid(a.stdout, g)
-				default:
-					return usagef("--format %s: unknown format (dot, mermaid)", format)
-				}
-				if err != nil {
-					return err
-				}
+			// A line of several pipelines (`a; b && c`) is one drawing,
+			// each pipeline a cluster of it.
+			name := "tubo"
+			if len(graphs) > 0 && graphs[0].Name != "" {
+				name = graphs[0].Name
+			}
+			switch format {
+			case "dot":
+				err = render.DOTPipelines(a.stdout, name, graphs)
+			case "mermaid":
+				err = render.MermaidPipelines(a.stdout, name, graphs)
+			default:
+				return usagef("--format %s: unknown format (dot, mermaid)", format)
+			}
+			if err != nil {
+				return &executor.ExitError{Status: executor.StatusUsage, Err: err}
 			}
 			return nil
 		},
