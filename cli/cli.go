@@ -111,6 +111,7 @@ the run carries on.`,
 	root.Flags().StringArrayVarP(&a.options, "option", "o", nil, "set a shell option: pipefail, errexit")
 	a.obs.flags(root)
 	root.AddCommand(a.runCmd(), a.checkCmd(), a.graphCmd(), a.explainCmd(), a.verifyCmd())
+	completeFlags(root)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	return root
 }
