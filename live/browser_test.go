@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -83,9 +84,42 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
+// requests are the URLs a tab asked for, from the browser's own network
+// events.
+type requests struct {
+	mu   sync.Mutex
+	urls []string
+}
+
+func (r *requests) listen(ev any) {
+	if e, ok := ev.(*network.EventRequestWillBeSent); ok {
+		r.mu.Lock()
+		r.urls = append(r.urls, e.Request.URL)
+		r.mu.Unlock()
+	}
+}
+
+// elsewhere lists the requests to anywhere but origin (data: and blob:
+// URLs are the page's own).
+func (r *requests) elsewhere(origin string) (out []string, n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, u := range r.urls {
+		if !strings.HasPrefix(u, origin+"/") && !strings.HasPrefix(u, "data:") && !strings.HasPrefix(u, "blob:") {
+			out = append(out, u)
+		}
+	}
+	return out, len(r.urls)
+}
+
 // browser starts a headless chromium with a fresh profile and returns a
 // context for one tab. Everything ends when the test does.
 func browser(t *testing.T, bound time.Duration) context.Context {
+	return browserWatching(t, bound, nil)
+}
+
+// browserWatching is browser, with the tab's requests recorded in reqs.
+func browserWatching(t *testing.T, bound time.Duration, reqs *requests) context.Context {
 	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromium(t)),
@@ -103,7 +137,11 @@ func browser(t *testing.T, bound time.Duration) context.Context {
 		chromedp.WindowSize(1400, 1000),
 	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelB := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
+	copts := []chromedp.ContextOption{chromedp.WithLogf(t.Logf)}
+	if reqs != nil {
+		copts = append(copts, chromedp.WithListener(reqs.listen))
+	}
+	ctx, cancelB := chromedp.NewContext(actx, copts...)
 	ctx, cancelT := context.WithTimeout(ctx, bound)
 	t.Cleanup(func() { cancelT(); cancelB(); cancelA() })
 	if err := chromedp.Do(ctx); err != nil { // start the browser now
@@ -297,7 +335,8 @@ stages:
 func TestLiveViewInBrowser(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, "flowing.yaml", flowing)
-	ctx := browser(t, 3*time.Minute)
+	var reqs requests
+	ctx := browserWatching(t, 3*time.Minute, &reqs)
 	tb := startTubo(t, dir, "run", "--ui", "--ui-linger", "2m", "flowing.yaml")
 	if err := chromedp.Do(ctx, chromedp.Navigate(tb.url)); err != nil {
 		t.Fatal(err)
@@ -335,6 +374,10 @@ func TestLiveViewInBrowser(t *testing.T) {
 		t.Errorf("produce → count shows %d bytes at the end, want a multiple of 100000 above %d", final, first)
 	}
 	screenshot(t, ctx, "live-flowing-done")
+	// The page asked only its own server for anything.
+	if out, n := reqs.elsewhere(tb.base); len(out) > 0 || n < 3 {
+		t.Errorf("of %d requests, these went elsewhere: %q", n, out)
+	}
 	rest := tb.end(t)
 	if !strings.Contains(rest, "the live view stays up for 2m0s") {
 		t.Errorf("tubo's stderr: %q", rest)
@@ -387,7 +430,8 @@ func TestReportHTMLInBrowser(t *testing.T) {
 	if b, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(b), "broken on purpose") {
 		t.Fatalf("tubo run: %v: %s", err, b)
 	}
-	ctx := browser(t, 2*time.Minute)
+	var reqs requests
+	ctx := browserWatching(t, 2*time.Minute, &reqs)
 	u := url.URL{Scheme: "file", Path: out}
 	if err := chromedp.Do(ctx, chromedp.Navigate(u.String())); err != nil {
 		t.Fatal(err)
@@ -412,6 +456,10 @@ func TestReportHTMLInBrowser(t *testing.T) {
 		t.Error("the graph does not show broken as failed")
 	}
 	screenshot(t, ctx, "report-flowing")
+	// It is one file: the page asks for nothing but itself.
+	if out, n := reqs.elsewhere("file://"); len(out) > 0 || n != 1 {
+		t.Errorf("the report made %d requests; these went elsewhere: %q", n, out)
+	}
 }
 
 // A 1000-stage line is drawn, every node coloured, within a bound that
