@@ -33,6 +33,7 @@ func (a *app) runCmd() *cobra.Command {
 				return err
 			}
 			a.warn(g)
+			a.warnTerminal(g)
 			start := time.Now()
 			p, res, err := a.execGraph(g, a.stdout)
 			if err != nil {
