@@ -95,6 +95,7 @@ type jsonStage struct {
 	NotNeeded     bool        `json:"not_needed"`
 	Attempts      []jsonTry   `json:"attempts"`
 	Host          string      `json:"host"`
+	StderrTail    *string     `json:"stderr_tail"`
 	Remote        *jsonRemote `json:"remote"`
 }
 
@@ -173,6 +174,7 @@ func toJSON(r *Report) jsonReport {
 			FirstFailure:  s.FirstFailure,
 			OK:            s.OK,
 			NotNeeded:     s.NotNeeded,
+			StderrTail:    strPtr(s.StderrTail),
 			Attempts:      []jsonTry{},
 		}
 		for _, a := range s.Attempts {
