@@ -124,6 +124,7 @@ func main() {
 		{"ordered merge text", one(b.textMerge)},
 		{"ordered merge int32", one(b.int32Merge)},
 		{"primes.yaml", b.primesPairs},
+		{"scattered to 4 copies", b.scatterPairs},
 	}
 	var outs []outcome
 	for _, g := range groups {

@@ -59,16 +59,28 @@ func (l *loader) lookupPrograms() {
 func (l *loader) checkInputs() {
 	written := map[string]bool{}
 	read := map[string]bool{}
+	builtinReader := map[string]string{} // file → a builtin that reads it
 	for _, e := range l.g.Edges {
 		written[e.To.Node] = true
 		read[e.From.Node] = true
+		if to := l.g.Node(e.To.Node); to != nil && to.Kind != graph.Process && to.Kind != graph.File {
+			builtinReader[e.From.Node] = to.Kind.String() + " " + to.ID
+		}
 	}
 	for _, f := range l.file.Files {
 		d := l.files[f.Name]
-		if d == nil || d.node.Kind != graph.File || !read[f.Name] || written[f.Name] || d.named {
+		if d == nil || d.node.Kind != graph.File || !read[f.Name] || written[f.Name] {
 			continue
 		}
-		if _, err := os.Stat(d.path); errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Stat(d.path); !errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		switch b := builtinReader[f.Name]; {
+		case b != "":
+			// Builtins open their files when the run starts, before any
+			// stage has run.
+			l.errs.add(f.Path.Node, "file %s: %s does not exist, and %s opens it when the run starts, before any stage can make it; read it through a stage (cat) that runs after the one that makes it", f.Name, d.path, b)
+		case !d.named:
 			l.errs.add(f.Path.Node, "file %s: %s does not exist, and no stage writes it", f.Name, d.path)
 		}
 	}

@@ -13,9 +13,10 @@ type stageDecl struct {
 	name       string
 	decl       *ast.Stage
 	replicated bool
-	n          int        // number of copies (1 when not replicated)
-	parts      [][2]int64 // each copy's part of split:, or nil
-	items      []string   // each copy's foreach item, or nil
+	n          int         // number of copies (1 when not replicated)
+	parts      [][2]int64  // each copy's part of split:, or nil
+	items      []string    // each copy's foreach item, or nil
+	scatter    *graph.Node // the stage's scatter node, or nil
 	fdByName   map[string]int
 	nodes      []*graph.Node
 }
@@ -37,7 +38,7 @@ func (l *loader) declareStages(f *ast.Pipeline) {
 		}
 		l.stages[s.Name] = d
 		l.order = append(l.order, d)
-		if l.errs.full() || s.Broken || !l.stage(d) {
+		if l.errs.full() || s.Broken || !l.stage(d) || s.Scatter != nil && !l.scatter(d) {
 			l.broken[s.Name] = true
 			d.nodes = nil
 		}
@@ -157,8 +158,12 @@ func (l *loader) ports(d *stageDecl) {
 		}
 	}
 	if s.Stdin != nil {
+		to := refSpec{text: d.name + ".stdin", node: s.Stdin.Key, implicit: true}
+		if d.scatter != nil {
+			to.direct = d.scatter.ID // the copies read from the scatter
+		}
 		for _, r := range s.Stdin.Refs {
-			l.edges = append(l.edges, edgeSpec{from: refOf(r), to: refSpec{text: d.name + ".stdin", node: s.Stdin.Key, implicit: true}})
+			l.edges = append(l.edges, edgeSpec{from: refOf(r), to: to})
 		}
 	}
 	for _, p := range []struct {

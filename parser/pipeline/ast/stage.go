@@ -27,6 +27,9 @@ type Stage struct {
 	MaxParallel *Scalar
 	// Split divides a range among the replicas; nil means no parts.
 	Split *Split
+	// Scatter deals chunks of the stage's stdin to its replicas; nil
+	// means every replica reads the whole of it.
+	Scatter *Scatter
 
 	// On names the hosts the stage (each replica) runs on: a host, a
 	// list of them, or all; nil: here, unless the command line gave
@@ -52,7 +55,7 @@ type Stage struct {
 }
 
 var stageKeys = append([]string{
-	"run", "shell", "replicas", "foreach", "allow_empty", "max_parallel", "split",
+	"run", "shell", "replicas", "foreach", "allow_empty", "max_parallel", "split", "scatter",
 	"cwd", "env", "timeout", "after", "stdin", "stdout", "stderr", "fds", "description", "on",
 }, failureKeys...)
 
@@ -124,6 +127,12 @@ func (s *Stage) UnmarshalYAML(n *yaml.Node) error {
 	}
 	if s.Foreach != nil && s.Foreach.Broken {
 		s.Broken = true
+	}
+	if v := f.get("scatter"); v != nil {
+		s.Scatter = &Scatter{}
+		if !d.sub(s.Scatter.decode(v, what+": scatter")) {
+			s.Broken = true
+		}
 	}
 	return d.err()
 }
