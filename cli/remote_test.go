@@ -431,3 +431,4 @@ func TestRefusedKeyStopsTheRun(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 }
+

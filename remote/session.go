@@ -76,6 +76,10 @@ type Session struct {
 	conns  map[string][]*conn
 	all    []*conn
 	closed sync.Once
+	// lostMu guards lost: the hosts already reported as lost, once each
+	// however many of their connections drop.
+	lostMu sync.Mutex
+	lost   map[string]bool
 	placed map[string]int // host → stages given a connection so far
 	stages map[string]*conn
 }
@@ -279,6 +283,13 @@ func (s *Session) Signal(p *plan.Proc, sig syscall.Signal) bool {
 	if c == nil {
 		return false
 	}
+	switch sig {
+	case syscall.SIGTSTP, syscall.SIGTTIN, syscall.SIGTTOU:
+		// The stage's group on its host is orphaned (its leader's parent,
+		// sshd, is in another session), and the kernel discards these
+		// for an orphaned group: SIGSTOP stops it as Ctrl-Z means to.
+		sig = syscall.SIGSTOP
+	}
 	name := strings.TrimPrefix(signalName(sig), "SIG")
 	if name == "" {
 		return false
@@ -326,6 +337,19 @@ func (s *Session) close() {
 	if s.Dir != "" {
 		os.RemoveAll(s.Dir)
 		executor.WatchPath(s.Dir, false)
+	}
+}
+
+// reportLost says once per host that its connection was lost.
+func (s *Session) reportLost(host string) {
+	s.lostMu.Lock()
+	defer s.lostMu.Unlock()
+	if s.lost == nil {
+		s.lost = map[string]bool{}
+	}
+	if !s.lost[host] {
+		s.lost[host] = true
+		fmt.Fprintf(s.stderr(), "tubo: %s: connection lost\n", host)
 	}
 }
 

@@ -233,7 +233,9 @@ func start(opt Options, dir string) (*Env, error) {
 
 // startServer writes the server's config and starts sshd in the
 // foreground (-D), logging to stderr (-e), and waits until it accepts
-// connections.
+// connections. Its sessions get SHLVL=1: bash, as a login shell run by
+// sshd, sources ~/.bashrc only at shell level 1, so the tests do not
+// depend on (or wait for) what the machine's own dotfiles do.
 func (e *Env) startServer(s *Server, hostKey string, opt Options) error {
 	for attempt := 0; ; attempt++ {
 		if s.Netns == "" {
@@ -257,6 +259,7 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 UsePAM no
 MaxStartups 100:30:200
+SetEnv SHLVL=1
 %sLogLevel ERROR
 `, s.Addr, s.Port, hostKey, filepath.Join(e.Dir, "authorized_keys"), maxSessions)
 		if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
