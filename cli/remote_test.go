@@ -431,4 +431,3 @@ func TestRefusedKeyStopsTheRun(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 }
-
