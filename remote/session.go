@@ -103,7 +103,7 @@ func New(g *graph.Graph) *Session {
 	if len(s.hosts) == 0 {
 		return nil
 	}
-	s.Dir = filepath.Join(os.TempDir(), "tubo-ssh-"+randomHex(6))
+	s.Dir = filepath.Join(controlBase(), "tubo-ssh-"+randomHex(6))
 	s.Token = randomHex(8)
 	for _, h := range s.hosts {
 		per := perConn(h)
@@ -134,6 +134,18 @@ func (s *Session) connFor(host string) *conn {
 	i := s.placed[host] / perConn(cs[0].host)
 	s.placed[host]++
 	return cs[min(i, len(cs)-1)]
+}
+
+// controlBase is where the control directory goes: the temporary
+// directory, unless its path is so long that a socket in it would not
+// fit in sun_path (108 bytes, and ssh adds 17 for the temporary name it
+// binds first); then /tmp.
+func controlBase() string {
+	base := os.TempDir()
+	if len(base)+len("/tubo-ssh-")+12+len("/0000")+17 >= 108 {
+		return "/tmp"
+	}
+	return base
 }
 
 func randomHex(n int) string {

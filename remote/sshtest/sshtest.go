@@ -65,7 +65,7 @@ type Server struct {
 	// Netns is the network namespace it runs in; "" for this one.
 	Netns string
 	cmd   *exec.Cmd
-	log   *bytes.Buffer
+	log   *syncWriter
 }
 
 // Spec is the server as a --hosts line writes it: root@ADDR:PORT.
@@ -77,7 +77,14 @@ func (s *Server) Host(name string) *graph.Host {
 }
 
 // Log is what sshd said so far (it logs errors to stderr with -e).
-func (s *Server) Log() string { return s.log.String() }
+func (s *Server) Log() string {
+	if s.log == nil {
+		return ""
+	}
+	s.log.mu.Lock()
+	defer s.log.mu.Unlock()
+	return s.log.w.String()
+}
 
 func user() string {
 	if u := os.Getenv("USER"); u != "" && os.Geteuid() != 0 {
@@ -269,9 +276,9 @@ SetEnv SHLVL=1
 		if s.Netns != "" {
 			argv = append([]string{"ip", "netns", "exec", s.Netns}, argv...)
 		}
-		s.log = &bytes.Buffer{}
+		s.log = &syncWriter{w: &bytes.Buffer{}}
 		cmd := exec.Command(argv[0], argv[1:]...)
-		cmd.Stdout, cmd.Stderr = s.log, &syncWriter{w: s.log}
+		cmd.Stdout, cmd.Stderr = s.log, s.log
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 		if err := cmd.Start(); err != nil {
 			return fmt.Errorf("starting sshd: %v", err)
@@ -284,7 +291,7 @@ SetEnv SHLVL=1
 		}
 		s.stop()
 		if attempt == 3 {
-			return fmt.Errorf("sshd %s at %s:%d did not start: %s", s.Name, s.Addr, s.Port, s.log)
+			return fmt.Errorf("sshd %s at %s:%d did not start: %s", s.Name, s.Addr, s.Port, s.Log())
 		}
 	}
 }
