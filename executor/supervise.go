@@ -57,8 +57,11 @@ func (r *run) signalAll(sig syscall.Signal) {
 	}
 }
 
-// killAll ends the run: SIGTERM to every group, SIGKILL after the grace
-// period to whatever is left. Processes not yet started never start.
+// killAll ends the run: SIGTERM to every group, then SIGCONT, so that a
+// stopped stage (SIGTTIN, SIGTSTP, SIGSTOP) runs to take the SIGTERM
+// instead of waiting for the SIGKILL after the grace period, as a shell's
+// kill does for a stopped job; SIGKILL after the grace period to whatever
+// is left. Processes not yet started never start.
 func (r *run) killAll(why string) {
 	r.mu.Lock()
 	r.killing = true
@@ -70,6 +73,7 @@ func (r *run) killAll(why string) {
 	r.mu.Unlock()
 	r.trace("signal", "", 0, "ending the run: %s", why)
 	r.signalAll(syscall.SIGTERM)
+	r.signalAll(syscall.SIGCONT)
 	time.AfterFunc(r.opt.Grace, func() { r.signalAll(syscall.SIGKILL) })
 	// A stage whose FIFO tubo is still opening for it (its other side
 	// never opened) has no process to signal: tubo's own open(2) blocks,

@@ -70,6 +70,9 @@ type File struct {
 	// executor opens it without holding up anything else.
 	IsFIFO bool
 	Pos    graph.Pos
+	// Edge is the graph edge whose FIFO or file end this opens; nil for
+	// a path that a redirection names (`>out.txt`, `<in`).
+	Edge *graph.Edge
 }
 
 // SourceKind says where a child's descriptor comes from.
@@ -218,7 +221,7 @@ func (b *builder) edges() error {
 		switch {
 		case isPath(from):
 			// The reader opens the file or FIFO itself: no pipe between them.
-			fi := b.file(from, os.O_RDONLY, e.Pos)
+			fi := b.file(from, os.O_RDONLY, e)
 			b.ends[e.To] = append(b.ends[e.To], endRef{Source{Kind: OpenFile, Index: fi}, "reads " + from.Path})
 		case isPath(to):
 			flag := os.O_WRONLY
@@ -230,7 +233,7 @@ func (b *builder) edges() error {
 					flag |= os.O_TRUNC
 				}
 			}
-			fi := b.file(to, flag, e.Pos)
+			fi := b.file(to, flag, e)
 			b.ends[e.From] = append(b.ends[e.From], endRef{Source{Kind: OpenFile, Index: fi}, "writes " + to.Path})
 		default:
 			size := e.PipeSize
@@ -255,8 +258,8 @@ func label(n *graph.Node, ep graph.Endpoint) string {
 	return n.ID
 }
 
-func (b *builder) file(n *graph.Node, flag int, pos graph.Pos) int {
-	b.p.Files = append(b.p.Files, File{Path: n.Path, Flag: flag, Perm: 0o666, IsFIFO: n.Kind == graph.FIFO, Pos: pos})
+func (b *builder) file(n *graph.Node, flag int, e *graph.Edge) int {
+	b.p.Files = append(b.p.Files, File{Path: n.Path, Flag: flag, Perm: 0o666, IsFIFO: n.Kind == graph.FIFO, Pos: e.Pos, Edge: e})
 	return len(b.p.Files) - 1
 }
 

@@ -227,13 +227,14 @@ func (p *Progress) summary() string {
 		len(p.stages), report.Seconds(time.Since(p.start)), strings.Join(parts, ", "))
 }
 
-// width is the terminal's width, or 0 when w is not a terminal.
-func width(w *os.File) int {
-	cols, _, err := term.GetSize(int(w.Fd()))
-	if err != nil || cols <= 0 {
-		return 0
+// size is the terminal's height and width, or 0, 0 when w is not a
+// terminal.
+func size(w *os.File) (rows, cols int) {
+	cols, rows, err := term.GetSize(int(w.Fd()))
+	if err != nil || cols <= 0 || rows <= 0 {
+		return 0, 0
 	}
-	return cols
+	return rows, cols
 }
 
 // fit cuts s to fewer than width runes, so that the line never wraps (a

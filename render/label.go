@@ -123,18 +123,6 @@ func pathUses(g *graph.Graph) [][2]*graph.Node {
 	return out
 }
 
-// toStdout lists the merge nodes with no output edge: they write to tubo's
-// own standard output, drawn as a node of its own.
-func toStdout(g *graph.Graph) []*graph.Node {
-	var out []*graph.Node
-	for _, n := range g.Nodes {
-		if n.Kind == graph.Merge && len(g.Outputs(n.ID)) == 0 {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
 // afterLabel names a dashed after: edge into n from dep by the outcome it
 // waits for: "after" (success), "after failure", "after any".
 func afterLabel(n *graph.Node, dep string) string {
