@@ -35,6 +35,9 @@ func (r *run) open(i int, node string) (*os.File, error) {
 
 // start starts Plan.Procs[i], or records why it could not.
 func (r *run) start(i int) {
+	if r.cached(i) {
+		return
+	}
 	if r.waitTurn(i) {
 		return // started by passTurn when a running copy finishes
 	}

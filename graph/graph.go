@@ -129,6 +129,13 @@ type Node struct {
 	// MaxParallel bounds how many nodes of this node's Group run at once
 	// (the others wait for a turn, as with parallel -j); 0 means no bound.
 	MaxParallel int
+	// Inputs and Outputs are the files (absolute paths or globs) a stage
+	// declares it reads and makes, for up-to-date skipping (package
+	// cache); nil declares none, and a stage without Outputs always runs.
+	Inputs, Outputs []string
+	// Cached is set (by package cache) when the stage is up to date: the
+	// executor does not start it and counts it as a success.
+	Cached bool
 	// StdinNull gives the process /dev/null on fd 0 when no edge feeds it;
 	// false means it inherits tubo's stdin.
 	StdinNull bool

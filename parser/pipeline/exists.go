@@ -90,6 +90,22 @@ func (l *loader) checkInputs() {
 			made[n.Path] = true
 		}
 	}
+	// Declared inputs (inputs:) must exist or be some stage's output.
+	for _, n := range l.g.Nodes {
+		for _, p := range n.Outputs {
+			made[p] = true
+		}
+	}
+	for _, n := range l.g.Nodes {
+		for _, p := range n.Inputs {
+			if made[p] || strings.ContainsAny(p, "*?[") {
+				continue
+			}
+			if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+				l.errs.addPos(n.Pos, "stage %s: inputs: %s does not exist, and no stage makes it (outputs:)", n.ID, p)
+			}
+		}
+	}
 	for _, n := range l.inputs {
 		if made[n.Path] || l.g.Node(n.ID) == nil {
 			continue

@@ -95,6 +95,8 @@ func (l *loader) stage(d *stageDecl) (built bool) {
 			node.Timeout = l.duration(s.Timeout, sc, what+": timeout")
 		}
 		l.failure(node, &s.Failure, sc, what)
+		node.Inputs = l.paths(s.Inputs, sc, what+": inputs")
+		node.Outputs = l.paths(s.Outputs, sc, what+": outputs")
 		if !l.inlineFiles(node, sc) {
 			return false
 		}
@@ -216,4 +218,23 @@ func setEnv(env []string, add ...string) []string {
 		}
 	}
 	return env
+}
+
+// paths expands a list of files or globs, relative to the pipeline file.
+func (l *loader) paths(list []*ast.Scalar, sc *scope, what string) []string {
+	var out []string
+	for _, s := range list {
+		vals, ok := l.expandArg(s.Node, s.Text, sc)
+		if !ok {
+			continue
+		}
+		for _, v := range vals {
+			if v == "" {
+				l.errs.add(s.Node, "%s: empty path", what)
+				continue
+			}
+			out = append(out, l.resolve(v))
+		}
+	}
+	return out
 }
