@@ -14,50 +14,64 @@ import (
 // tubo is SIGKILLed. The kernel sends that signal when the thread that
 // forked the child exits, not the process (go.dev/issue/27505), so every
 // fork happens on one of a few OS threads that are locked and never
-// released. There are several so that starts can overlap: each
-// os.StartProcess waits until its child has exec'd.
+// released: the spawners. There are several so that starts can overlap:
+// each fork waits until its child has exec'd (CLONE_VFORK). A start runs
+// on a spawner from its lookup to the registration of its process group,
+// so a stage costs no hand-off between threads; a run hands the spawners
+// its whole list of stages at once.
 
-type spawnReq struct {
-	path string
-	argv []string
-	attr *os.ProcAttr
-	done chan spawnResp
-}
-
-type spawnResp struct {
-	p   *os.Process
-	err error
-}
+// spawners is how many starts may be in flight at once.
+var spawners = max(2, runtime.GOMAXPROCS(0))
 
 var (
 	spawnOnce sync.Once
-	spawnCh   chan spawnReq
-	// spawners is how many starts may be in flight at once.
-	spawners = max(2, runtime.GOMAXPROCS(0))
+	spawnJobs chan func()
 )
 
-func spawner() {
-	runtime.LockOSThread()
-	// Never unlocked: when this goroutine ends, the thread must not be
-	// reused or exit while children that hold its Pdeathsig live.
-	for req := range spawnCh {
-		p, err := os.StartProcess(req.path, req.argv, req.attr)
-		req.done <- spawnResp{p, err}
+func startSpawners() {
+	spawnJobs = make(chan func())
+	for range spawners {
+		go spawner()
 	}
 }
 
-// spawn starts a process on the spawner thread.
-func spawn(path string, argv []string, attr *os.ProcAttr) (*os.Process, error) {
-	spawnOnce.Do(func() {
-		spawnCh = make(chan spawnReq)
-		for range spawners {
-			go spawner()
+// spawner is one spawner thread's life: it lives as long as tubo.
+func spawner() {
+	runtime.LockOSThread()
+	// Never unlocked: if this goroutine ended, the thread must not be
+	// reused or exit while children that hold its Pdeathsig live.
+	for fn := range spawnJobs {
+		fn()
+	}
+}
+
+// onSpawners runs fn on n spawner threads at once (n at most spawners) and
+// waits until every call has returned. fn must not call onSpawners.
+func onSpawners(n int, fn func()) {
+	spawnOnce.Do(startSpawners)
+	var wg sync.WaitGroup
+	wg.Add(n)
+	for range n {
+		spawnJobs <- func() {
+			defer wg.Done()
+			fn()
 		}
-	})
-	done := make(chan spawnResp, 1)
-	spawnCh <- spawnReq{path, argv, attr, done}
-	r := <-done
-	return r.p, r.err
+	}
+	wg.Wait()
+}
+
+// forkExec starts a process with fork + dup2 + exec (syscall.StartProcess,
+// which dup2s each attr.Files[i] onto descriptor i) and returns its pid and
+// the pidfd the kernel made at fork (-1 if it made none). It must run on a
+// spawner thread.
+func forkExec(path string, argv []string, attr *syscall.ProcAttr) (pid, pidfd int, err error) {
+	pidfd = -1
+	attr.Sys.PidFD = &pidfd
+	pid, _, err = syscall.StartProcess(path, argv, attr)
+	if err != nil {
+		return 0, -1, err
+	}
+	return pid, pidfd, nil
 }
 
 // inherited lists the descriptors above 2 that tubo was given without
