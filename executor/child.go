@@ -171,7 +171,9 @@ func siginfoChild(info *unix.Siginfo) (code, status int32) {
 
 // si_code values of SIGCHLD (<asm-generic/siginfo.h>).
 const (
-	cldExited = 1
-	cldKilled = 2
-	cldDumped = 3
+	cldExited  = 1
+	cldKilled  = 2
+	cldDumped  = 3
+	cldTrapped = 4
+	cldStopped = 5
 )

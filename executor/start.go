@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/tubo-pipes/tubo/graph"
 	"github.com/tubo-pipes/tubo/plan"
+	"golang.org/x/sys/unix"
 )
 
 // startAll starts processes on the spawner threads. In a run whose
@@ -226,28 +228,25 @@ func (e *openError) Unwrap() error { return e.err }
 
 // table builds the child's descriptor table: files[n] becomes descriptor
 // n (syscall.StartProcess dup2s each entry onto its index; -1 is closed).
-// The table reaches past tubo's highest inherited descriptor, each passed
-// as itself: the child's first dup pass parks descriptors at len(files)
-// and up, and must not land on an inherited one. (The price is a close(2)
-// in the child for every hole below it.) keep holds the files whose
-// descriptors the table uses, to be kept alive until the fork.
+// keep holds the files whose descriptors the table uses, to be kept alive
+// until the fork.
+//
+// Descriptors tubo inherited without close-on-exec pass to the child as
+// themselves, as in sh. Those above the table need no entry: exec keeps
+// them. But the child first parks the descriptors it must move (and its
+// exec-status pipe) just above the table and above every source it is
+// given, one number each, and must not land on an inherited one: the table
+// is grown over any inherited descriptor in that range. So a descriptor
+// inherited at a high number (a wrapper's fd 251) costs nothing, even
+// above RLIMIT_NOFILE, and every hole below the table's end costs the
+// child one close(2).
 func (r *run) table(i int) (files []uintptr, keep []*os.File, err error) {
 	pr := r.p.Procs[i]
+	const closed = ^uintptr(0)
+	planned := make(map[int]uintptr, len(pr.FDs))
 	top := 2
 	for _, fd := range pr.FDs {
 		top = max(top, fd.Num)
-	}
-	for fd := range inherited {
-		top = max(top, fd)
-	}
-	files = make([]uintptr, top+1)
-	for n := range files {
-		files[n] = ^uintptr(0)
-	}
-	for fd := range inherited {
-		files[fd] = uintptr(fd)
-	}
-	for _, fd := range pr.FDs {
 		var f *os.File
 		switch fd.Src.Kind {
 		case plan.Inherit:
@@ -269,14 +268,77 @@ func (r *run) table(i int) (files []uintptr, keep []*os.File, err error) {
 				return nil, keep, err
 			}
 		case plan.Closed:
-			files[fd.Num] = ^uintptr(0)
+			planned[fd.Num] = closed
 			continue
 		}
 		keep = append(keep, f)
-		files[fd.Num] = f.Fd()
+		planned[fd.Num] = f.Fd()
+	}
+	var inh []int
+	for fd := range inherited {
+		if _, ok := planned[fd]; !ok && fdOpen(fd) {
+			inh = append(inh, fd)
+		}
+	}
+	slices.Sort(inh)
+	n := top + 1
+	for {
+		maxSrc, moves := 0, 0
+		src := func(num int, s uintptr) {
+			if s != closed {
+				maxSrc = max(maxSrc, int(s))
+				if int(s) < num {
+					moves++
+				}
+			}
+		}
+		for num, s := range planned {
+			src(num, s)
+		}
+		for _, fd := range inh {
+			if fd < n {
+				src(fd, uintptr(fd))
+			}
+		}
+		park := max(n, maxSrc+1)
+		slots := moves + 2 // the moved ones, the status pipe, one skipped over it
+		grown := false
+		for _, fd := range inh {
+			if fd >= n && fd < park+slots {
+				n, grown = fd+1, true
+			}
+		}
+		if !grown {
+			if park+slots > nofileLimit() {
+				return nil, keep, fmt.Errorf("descriptor table: %w", syscall.EMFILE)
+			}
+			break
+		}
+	}
+	files = make([]uintptr, n)
+	for k := range files {
+		files[k] = closed
+	}
+	for _, fd := range inh {
+		if fd < n {
+			files[fd] = uintptr(fd)
+		}
+	}
+	for num, s := range planned {
+		files[num] = s
 	}
 	return files, keep, nil
 }
+
+// nofileLimit is tubo's own RLIMIT_NOFILE (raised to the hard limit by the
+// Go runtime; stages get the original back).
+var nofileLimit = sync.OnceValue(func() int {
+	var rl unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) != nil || rl.Cur > 1<<30 {
+		return 1 << 30
+	}
+	return int(rl.Cur)
+})
 
 // devNull is /dev/null opened once for the life of tubo (read-only, as a
 // stage's "no input").
@@ -326,11 +388,23 @@ func (r *run) exec(i int, path string, env []string, dir string) {
 	argv := pr.Argv
 	start := time.Now()
 	attr := &syscall.ProcAttr{Dir: dir, Env: env, Files: files, Sys: sys}
-	pid, pidfd, err := forkExec(path, argv, attr)
+	// A child that leads a new group is held at its first instruction
+	// until the guardian knows the group (see forkExec); one that joins
+	// the run's group joins a group the guardian knows already.
+	hold := sys.Pgid == 0 && GuardPath != "" && canHold(path)
+	pid, pidfd, held, err := forkExec(path, argv, attr, hold)
 	if errors.Is(err, syscall.ENOEXEC) {
 		// A file with no #! line is a shell script, as sh runs it.
 		path, argv = "/bin/sh", append([]string{"sh", path}, argv[1:]...)
-		pid, pidfd, err = forkExec(path, argv, attr)
+		pid, pidfd, held, err = forkExec(path, argv, attr, hold)
+	}
+	if hold && errors.Is(err, syscall.EPERM) {
+		// ptrace is forbidden here (or the EPERM is the program's): try
+		// once more without the hold, and do without it from now on if
+		// that works.
+		if pid, pidfd, held, err = forkExec(path, argv, attr, false); err == nil {
+			holdOK.Store(false)
+		}
 	}
 	joined := sys.Pgid
 	if err != nil && joined != 0 && errors.Is(err, syscall.EPERM) {
@@ -339,14 +413,17 @@ func (r *run) exec(i int, path string, env []string, dir string) {
 		// one.
 		r.unreserve(joined)
 		joined, sys.Pgid = 0, 0
-		pid, pidfd, err = forkExec(path, argv, attr)
+		pid, pidfd, held, err = forkExec(path, argv, attr, false)
 	}
 	pgid := joined
 	if err == nil && pgid == 0 {
-		// A new group: the guardian must know it before anything else,
+		// A new group: the guardian must know it before the child runs,
 		// here on the spawner thread, right after the fork.
 		pgid = pid
 		guard.watch(pgid, true)
+	}
+	if held {
+		releaseHeld(pid)
 	}
 	runtime.KeepAlive(keep)
 	if err != nil {
