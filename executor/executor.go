@@ -153,6 +153,9 @@ func Run(ctx context.Context, p *plan.Plan, opt Options) (*Result, error) {
 // in which case nothing was started. Canceling ctx ends the run as a
 // failure policy would (SIGTERM, then SIGKILL after the grace period).
 func Start(ctx context.Context, p *plan.Plan, opt Options) (*Handle, error) {
+	if err := prepare(); err != nil {
+		return nil, err
+	}
 	r := newRun(p, opt)
 	if err := r.setup(); err != nil {
 		r.cleanup()

@@ -89,7 +89,10 @@ func (g *guardian) start() {
 	// it; "/" keeps it from holding tubo's directory busy.
 	pid, _, err := syscall.StartProcess(path, []string{"tubo", GuardArg}, &syscall.ProcAttr{
 		Dir:   "/",
-		Env:   os.Environ(), // a test binary acting as tubo needs its own
+		// tubo's environment (a test binary acting as tubo needs it), and
+		// one P, no GC: the guardian must never need a thread it cannot
+		// get when the stages have used up ulimit -u.
+		Env:   append(os.Environ(), "GOMAXPROCS=1", "GOGC=off"),
 		Files: []uintptr{uintptr(fds[0]), uintptr(null), uintptr(null)},
 		Sys:   &syscall.SysProcAttr{Setpgid: true},
 	})

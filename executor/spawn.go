@@ -24,17 +24,21 @@ import (
 // spawners is how many starts may be in flight at once.
 var spawners = max(2, runtime.GOMAXPROCS(0))
 
-var (
-	spawnOnce sync.Once
-	spawnJobs chan func()
-)
+var spawnJobs chan func()
 
-func startSpawners() {
+// prepare starts the spawners, once, before tubo's first fork; see
+// threads.go for what it checks first.
+var prepare = sync.OnceValue(func() error {
+	if err := threadsFit(); err != nil {
+		return err
+	}
 	spawnJobs = make(chan func())
 	for range spawners {
 		go spawner()
 	}
-}
+	warmThreads()
+	return nil
+})
 
 // spawner is one spawner thread's life: it lives as long as tubo.
 func spawner() {
@@ -49,7 +53,10 @@ func spawner() {
 // onSpawners runs fn on n spawner threads at once (n at most spawners) and
 // waits until every call has returned. fn must not call onSpawners.
 func onSpawners(n int, fn func()) {
-	spawnOnce.Do(startSpawners)
+	if prepare() != nil {
+		// Start refuses to run when prepare fails; nothing gets here.
+		panic("executor: spawners not started")
+	}
 	var wg sync.WaitGroup
 	wg.Add(n)
 	for range n {
