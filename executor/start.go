@@ -157,12 +157,15 @@ func isResourceErr(err error) bool {
 }
 
 // mayBlock reports whether opening the process's files may block: a FIFO
-// (planned, or found at a path) whose open waits for its other side.
+// whose other side is not opened by tubo (an outside process, or a stage
+// that opens the path itself), found in the plan or at a path.
 func (r *run) mayBlock(pr *plan.Proc) bool {
 	for _, fi := range pr.Files {
-		pf := r.p.Files[fi]
-		if pf.IsFIFO {
-			return true
+		if r.p.Files[fi].IsFIFO {
+			if r.fifoPeers(fi) == nil {
+				return true
+			}
+			continue
 		}
 		if st, err := os.Stat(r.filePath(fi)); err == nil && st.Mode()&os.ModeNamedPipe != 0 {
 			return true
@@ -180,19 +183,100 @@ func (r *run) filePath(i int) string {
 	return path
 }
 
-// open opens Plan.Files[i] (once) for node.
+// isRead reports whether Plan.Files[i] is opened for reading only.
+func (r *run) isRead(i int) bool { return r.p.Files[i].Flag&syscall.O_ACCMODE == syscall.O_RDONLY }
+
+// fifoPeers lists the other planned opens of the FIFO that Plan.Files[fi]
+// opens, if one of them opens the other side; nil if none does.
+func (r *run) fifoPeers(fi int) []int {
+	path := r.filePath(fi)
+	var peers []int
+	other := false
+	for j, pf := range r.p.Files {
+		if j == fi || !pf.IsFIFO || r.filePath(j) != path {
+			continue
+		}
+		peers = append(peers, j)
+		other = other || r.isRead(j) != r.isRead(fi)
+	}
+	if !other {
+		return nil
+	}
+	return peers
+}
+
+// open opens Plan.Files[i] (once) for node. A FIFO whose both sides tubo
+// opens is opened on both sides at once, without blocking: the read side
+// first with O_NONBLOCK (which returns at once), then the write side
+// (which then has a reader and returns at once too), then O_NONBLOCK is
+// cleared, so the stages get ordinary blocking ends; no thread waits in
+// open(2) for a partner.
 func (r *run) open(i int, node string) (*os.File, error) {
+	r.mu.Lock()
 	if f := r.files[i]; f != nil {
+		r.mu.Unlock()
 		return f, nil
 	}
+	if r.p.Files[i].IsFIFO {
+		if peers := r.fifoPeers(i); peers != nil {
+			defer r.mu.Unlock()
+			return r.openFIFO(append([]int{i}, peers...), i, node)
+		}
+	}
+	r.mu.Unlock()
 	pf := r.p.Files[i]
 	f, err := os.OpenFile(r.filePath(i), pf.Flag|syscall.O_CLOEXEC, pf.Perm)
 	if err != nil {
 		return nil, err
 	}
 	r.trace("open", node, 0, "open(%s) = %d", pf.Path, f.Fd())
+	r.mu.Lock()
 	r.files[i] = f
+	r.mu.Unlock()
 	return f, nil
+}
+
+// openFIFO opens every planned open of one FIFO (see open), with r.mu
+// held, and returns the one for Plan.Files[want].
+func (r *run) openFIFO(all []int, want int, node string) (*os.File, error) {
+	// Readers first: a writer's open then finds a reader.
+	slices.SortFunc(all, func(a, b int) int {
+		if ra, rb := r.isRead(a), r.isRead(b); ra != rb {
+			if ra {
+				return -1
+			}
+			return 1
+		}
+		return a - b
+	})
+	var opened []int
+	for _, j := range all {
+		if r.files[j] != nil {
+			continue
+		}
+		pf := r.p.Files[j]
+		flag := pf.Flag | syscall.O_CLOEXEC
+		if r.isRead(j) {
+			flag |= syscall.O_NONBLOCK
+		}
+		fd, err := syscall.Open(r.filePath(j), flag, uint32(pf.Perm))
+		if err != nil {
+			for _, k := range opened {
+				closeFile(&r.files[k])
+			}
+			return nil, &os.PathError{Op: "open", Path: pf.Path, Err: err}
+		}
+		opened = append(opened, j)
+		r.files[j] = os.NewFile(uintptr(fd), pf.Path)
+		r.trace("open", node, 0, "open(%s) = %d  (both sides of the FIFO at once)", pf.Path, fd)
+	}
+	for _, j := range opened {
+		if r.isRead(j) {
+			// The reader stage gets an end that blocks, as a pipe's.
+			syscall.SetNonblock(int(r.files[j].Fd()), false)
+		}
+	}
+	return r.files[want], nil
 }
 
 func (r *run) openAll(pr *plan.Proc) error {
