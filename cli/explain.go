@@ -61,7 +61,12 @@ func (a *app) explainCmd() *cobra.Command {
 					fmt.Fprintln(a.stdout)
 				}
 				var p *plan.Plan
-				if p, err = plan.Build(g, plan.Options{}); err != nil {
+				popt := plan.Options{}
+				if sess := a.session(g); sess != nil {
+					// The ssh commands as they would run; nothing connects.
+					popt.Remote = sess
+				}
+				if p, err = plan.Build(g, popt); err != nil {
 					return err
 				}
 				switch format {
@@ -89,5 +94,6 @@ func (a *app) explainCmd() *cobra.Command {
 	}
 	c.Flags().StringVar(&format, "format", "text", "output `FORMAT`: text, dot or mermaid")
 	c.Flags().StringArrayVar(&sets, "set", nil, "override a parameter: `NAME=VALUE` (repeatable)")
+	a.hostf.register(c)
 	return c
 }

@@ -52,6 +52,9 @@ type Options struct {
 	// Errorf prefix: messages about processes that could not start are
 	// written to Stderr as "PREFIX: message"; "" means "tubo".
 	Prefix string
+	// Remote signals and reads the end of stages that run on other hosts
+	// (plan.Proc.Host set); nil for a plan without any.
+	Remote Remote
 }
 
 // Event is one step of a run, for --trace and live views. A process's
@@ -82,11 +85,24 @@ type ProcResult struct {
 	// TimedOut is set when tubo ended it for its timeout; Killed when tubo
 	// ended it for any reason (timeout, failure policy, cancel).
 	TimedOut, Killed bool
-	// Skipped is set when an `after` dependency failed, so it never ran.
-	Skipped    bool
+	// Skipped is set when tubo never started it: a stage it runs after
+	// did not succeed, or (NotNeeded) it runs only on an outcome that did
+	// not happen, which is no failure (its Status stays 0).
+	Skipped, NotNeeded bool
+	// OK is set when it ended as a success by its node's rules: status 0
+	// or one of OKExit, SIGPIPE where the graph ignores it, a failure
+	// under on_failure: ignore, or not needed. Status stays the real one.
+	OK bool
+	// Attempts are the earlier runs of a stage that failed and was
+	// retried, in order; the fields above are the last run. nil when it
+	// ran once.
+	Attempts   []Attempt
 	Start, End time.Time
 	Usage      *syscall.Rusage // nil if it never started
 	IO         ProcIO
+	// Remote is what the host of a remote stage said about it; nil for a
+	// local stage. Usage and IO are then those of the local ssh client.
+	Remote *RemoteResult
 }
 
 // ProcIO holds the counters of /proc/PID/io, read after the process exited
@@ -210,6 +226,12 @@ type run struct {
 	done    []bool      // per Procs: finished (exited, failed to start, skipped)
 	claimed []bool      // per Procs: chosen to start or to skip; never twice
 	killing bool        // tubo is ending the run; later failures are not "first"
+	// policyEnd is set when the run is ended by a kill-rest failure:
+	// stages that run on a failure (or any outcome) may still start
+	// (see runsWhileEnding), and spared holds their process groups,
+	// which the end's SIGKILL leaves alone.
+	policyEnd bool
+	spared    map[int]bool
 	// fatalProc is the first process that could not start for lack of a
 	// resource; it ended the run, and the run's status is its.
 	fatalProc *ProcResult

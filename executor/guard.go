@@ -88,7 +88,7 @@ func (g *guardian) start() {
 	// group keeps a signal sent to tubo's group (Ctrl-C) from reaching
 	// it; "/" keeps it from holding tubo's directory busy.
 	pid, _, err := syscall.StartProcess(path, []string{"tubo", GuardArg}, &syscall.ProcAttr{
-		Dir:   "/",
+		Dir: "/",
 		// tubo's environment (a test binary acting as tubo needs it), and
 		// one P, no GC: the guardian must never need a thread it cannot
 		// get when the stages have used up ulimit -u.
@@ -110,6 +110,7 @@ func (g *guardian) start() {
 // send writes one line to the guardian. It is a single write(2) of a few
 // bytes: atomic on a pipe, and cheap enough for the spawner thread.
 func (g *guardian) send(line string) {
+	g.ready() // the first thing to tell it starts it
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.w < 0 {
@@ -224,7 +225,7 @@ func endGroups(groups map[int]bool, grace time.Duration) {
 			}
 		}
 	}()
-	collect := func() {
+	collect := func() (found int) {
 		for pid, pgid := range processGroups(groups) {
 			known := false
 			for _, m := range held[pgid] {
@@ -244,7 +245,9 @@ func endGroups(groups map[int]bool, grace time.Duration) {
 				continue
 			}
 			held[pgid] = append(held[pgid], member{pid, fd})
+			found++
 		}
+		return found
 	}
 	signalAll := func(sig syscall.Signal) {
 		for pgid, ms := range held {
@@ -261,15 +264,30 @@ func endGroups(groups map[int]bool, grace time.Duration) {
 			}
 		}
 	}
+	// A stage dies of Pdeathsig a moment after tubo, and may fork in that
+	// moment: every pass looks for members again, and the end comes only
+	// when a pass finds every member gone and no new one.
 	collect()
 	signalAll(syscall.SIGTERM)
 	deadline := time.Now().Add(grace)
-	for time.Now().Before(deadline) && anyAlive(held) {
+	for {
 		time.Sleep(10 * time.Millisecond)
-		collect()
+		late := !time.Now().Before(deadline)
+		if collect() > 0 && !late {
+			signalAll(syscall.SIGTERM)
+			continue
+		}
+		if late || !anyAlive(held) {
+			break
+		}
 	}
 	if anyAlive(held) {
 		signalAll(syscall.SIGKILL)
+		// What SIGKILL reaches cannot fork any more; a member forked
+		// just before it is found by one more pass.
+		for collect() > 0 {
+			signalAll(syscall.SIGKILL)
+		}
 	}
 }
 

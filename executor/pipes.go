@@ -77,14 +77,18 @@ func (r *run) feed(pi int, data []byte) {
 	if w == nil {
 		return
 	}
+	fd := w.Fd()
+	to := r.p.Label(r.p.Pipes[pi].To)
 	if len(data) <= 4096 {
-		w.Write(data)
+		n, _ := w.Write(data)
 		w.Close()
+		r.trace("write", "", 0, "write(%d, …, %d) = %d, close(%d)  here-document → %s", fd, len(data), n, fd, to)
 		return
 	}
 	go func() {
-		w.Write(data)
+		n, _ := w.Write(data)
 		w.Close()
+		r.trace("write", "", 0, "write(%d, …, %d) = %d, close(%d)  here-document → %s", fd, len(data), n, fd, to)
 	}()
 }
 

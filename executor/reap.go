@@ -44,6 +44,7 @@ func (r *run) reap(i int, c *child, timer *time.Timer) {
 	r.mu.Unlock()
 	ex, err := c.reap()
 	end := time.Now()
+	remote := r.remoteEnd(i, ex, err)
 	r.mu.Lock()
 	res.End = end
 	res.IO = io
@@ -58,6 +59,7 @@ func (r *run) reap(i int, c *child, timer *time.Timer) {
 		res.Usage = ex.usage
 		res.Status = Status(ex.status)
 	}
+	remote.apply(res)
 	r.mu.Unlock()
 	if r.opt.Trace != nil {
 		r.emit(Event{Time: end, Kind: "exit", Node: res.Node.ID, Pid: c.pid, Pgid: c.pgid, Detail: describe(res)})
@@ -67,6 +69,9 @@ func (r *run) reap(i int, c *child, timer *time.Timer) {
 
 // describe says how a process ended, e.g. "exit 0" or "killed by SIGPIPE".
 func describe(res *ProcResult) string {
+	if rr := res.Remote; rr != nil && rr.Lost {
+		return rr.Host + ": connection lost"
+	}
 	how := fmt.Sprintf("exit %d", res.Status)
 	if res.Signal != 0 {
 		how = fmt.Sprintf("killed by %s (status %d)", unix.SignalName(res.Signal), res.Status)

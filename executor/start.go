@@ -46,7 +46,7 @@ func (r *run) startAll(procs []int) {
 // spawner thread.
 func (r *run) start(i int) {
 	pr := r.p.Procs[i]
-	env := mergeEnv(r.env, pr.Env)
+	env := r.attemptEnv(i, mergeEnv(r.env, pr.Env))
 	dir := pr.Dir
 	if dir == "" {
 		dir = r.opt.Dir
@@ -284,7 +284,7 @@ func (r *run) openAll(pr *plan.Proc) error {
 		// The run may have ended while an earlier FIFO open blocked (see
 		// unblockFIFOs): open nothing more.
 		r.mu.Lock()
-		killing := r.killing
+		killing := r.killing && !r.runsWhileEnding(pr)
 		r.mu.Unlock()
 		if killing {
 			return fmt.Errorf("%s: not started: the run was ended", pr.Node.ID)
@@ -452,7 +452,7 @@ func (r *run) exec(i int, path string, env []string, dir string) {
 		sys.Foreground = true
 		sys.Ctty = int(r.opt.TTY.Fd())
 	}
-	killing := r.killing
+	killing := r.killing && !r.runsWhileEnding(pr)
 	// Count the new member before it exists: a stage that joins the run's
 	// group must be counted before an earlier member is reaped, or the
 	// group would look empty and be swept (see reap).
@@ -535,6 +535,9 @@ func (r *run) exec(i int, path string, env []string, dir string) {
 		}
 	}
 	r.kids[i] = c
+	if r.killing {
+		r.spare(pgid)
+	}
 	r.mu.Unlock()
 	if r.opt.Trace != nil {
 		r.emit(Event{Time: start, Kind: "start", Node: pr.Node.ID, Pid: pid, Pgid: pgid, Detail: graph.QuoteArgv(argv)})

@@ -176,11 +176,7 @@ func Text(w io.Writer, p *plan.Plan, opt Options) error {
 		}
 		switch {
 		case len(pr.After) > 0:
-			var deps []string
-			for _, d := range pr.After {
-				deps = append(deps, p.Procs[d].Node.ID)
-			}
-			head += ", once " + strings.Join(deps, ", ") + " exited 0"
+			head += ", once " + afterText(p, pr)
 		case first && !p.OwnGroups:
 			head += ", first, alone: its pid becomes the process group of the whole pipeline"
 		case first:
@@ -200,6 +196,13 @@ func Text(w io.Writer, p *plan.Plan, opt Options) error {
 			fmt.Fprintf(&b, "      env %s\n", e)
 		}
 		fmt.Fprintf(&b, "      execve(%q, %s)\n", path, argvString(pr.Argv))
+		if pr.Host != "" {
+			// The remote side of the stage, which the fd table above feeds.
+			fmt.Fprintf(&b, "      on %s: %s, with fds 0–2 carried by this ssh client's stdin, stdout and stderr\n", pr.Host, argvString(pr.Node.Argv))
+		}
+		for _, line := range failureText(pr.Node) {
+			fmt.Fprintf(&b, "      %s\n", line)
+		}
 		started = append(started, pr.Node.ID)
 		closeOwned(n, pr, say, "has its own copies (or never needed them)")
 		first = false

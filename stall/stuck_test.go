@@ -326,3 +326,30 @@ func TestSignalPicture(t *testing.T) {
 		}
 	}
 }
+
+// stall_after: and on_stall: in the file do what the flags do.
+func TestStallKeysInFile(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "p.yaml", `version: 1
+stall_after: 300ms
+on_stall: fail
+fifos:
+  chan: {}
+stages:
+  r:
+    run: [cat]
+    stdin: chan
+`)
+	r := tubo(t, dir, nil, "run", "p.yaml")
+	expect(t, r, `r +not started +tubo is blocked in open\(2\) on FIFO chan`)
+	// stall_after: 0 turns the watchdog off: a quiet stage is not
+	// reported.
+	write(t, dir, "q.yaml", `version: 1
+stall_after: "0"
+stages:
+  s: {run: [sleep, "0.5"]}
+`)
+	if r := tubo(t, dir, nil, "run", "q.yaml"); r.status != 0 || strings.Contains(r.stderr, "stalled") {
+		t.Errorf("stall_after: 0: status %d, stderr:\n%s", r.status, r.stderr)
+	}
+}

@@ -51,6 +51,10 @@ type Options struct {
 	// TempDir is the private FIFO directory to use; "" means a fresh
 	// random path under os.TempDir(). Tests set it for stable output.
 	TempDir string
+	// Hosts are hosts from the command line (--hosts, --host): they join
+	// the file's hosts:, replacing one of the same name, and replicated
+	// stages without on: are spread over all hosts.
+	Hosts []*graph.Host
 }
 
 // Load reads, checks and expands a pipeline file into a graph. Errors are
@@ -151,12 +155,15 @@ func (l *loader) load(data []byte) *graph.Graph {
 		g.Name = file.Name.Text
 	}
 	l.params(file.Params)
+	l.resolvedParams()
 	l.options(file)
+	l.declareHosts(file.Hosts)
 	l.declareFIFOs(file.FIFOs)
 	l.declareFiles(file.Files)
 	l.declareTees(file.Tees)
 	l.declareMerges(file.Merges)
 	l.declareStages(file)
+	l.placeStages()
 	l.topEdges(file.Edges)
 	l.buildEdges()
 	l.implicitTees()
@@ -166,6 +173,7 @@ func (l *loader) load(data []byte) *graph.Graph {
 	l.errs.addList(validate.Check(g, validate.Options{Incomplete: l.incomplete}))
 	if !l.opt.SkipLookup {
 		l.lookupPrograms()
+		l.checkInputs()
 	}
 	return g
 }
@@ -186,6 +194,14 @@ func (l *loader) options(f *ast.Pipeline) {
 	if f.Timeout != nil {
 		g.Timeout = l.duration(f.Timeout, onlyArgs, "timeout")
 	}
+	if f.StallAfter != nil {
+		if v, ok := l.expand(f.StallAfter.Node, f.StallAfter.Text, onlyArgs); ok && (v == "0" || v == "0s") {
+			g.StallAfter = -1 // off
+		} else {
+			g.StallAfter = l.duration(f.StallAfter, onlyArgs, "stall_after")
+		}
+	}
+	g.FailOnStall = f.OnStall != nil && f.OnStall.Text == "fail"
 	for _, s := range f.Path {
 		if e, ok := l.expand(s.Node, s.Text, onlyArgs); ok {
 			if e == "" || strings.ContainsRune(e, ':') {

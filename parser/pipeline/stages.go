@@ -80,6 +80,7 @@ func (l *loader) stage(d *stageDecl) bool {
 		if s.Timeout != nil {
 			node.Timeout = l.duration(s.Timeout, sc, what+": timeout")
 		}
+		l.failure(node, &s.Failure, sc, what)
 		node.Env = setEnv(node.Env, tuboEnv(d, i)...)
 		nodes = append(nodes, node)
 		if l.errs.full() {

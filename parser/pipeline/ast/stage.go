@@ -21,10 +21,19 @@ type Stage struct {
 	// Split divides a range among the replicas; nil means no parts.
 	Split *Split
 
+	// On names the hosts the stage (each replica) runs on: a host, a
+	// list of them, or all; nil: here, unless the command line gave
+	// hosts and the stage is replicated (then all).
+	On []*Scalar
+	// OnNode is the on: value (nil when absent).
+	OnNode *yaml.Node
+
 	Cwd     *Scalar   // nil: tubo's directory
 	Env     []*EnvVar // added to the run's environment
 	Timeout *Scalar   // nil: no limit
-	After   []*Ref    // stages that must succeed first
+	After   []*After  // stages to wait for, each with its outcome
+	// Failure is ok_exit, on_failure and the retry keys.
+	Failure Failure
 
 	// Stdin is nil when no stdin: is written. InheritStdin is stdin: "-".
 	Stdin          *Port
@@ -35,10 +44,10 @@ type Stage struct {
 	Description *Scalar
 }
 
-var stageKeys = []string{
+var stageKeys = append([]string{
 	"run", "shell", "replicas", "split", "cwd", "env", "timeout", "after",
-	"stdin", "stdout", "stderr", "fds", "description",
-}
+	"stdin", "stdout", "stderr", "fds", "description", "on",
+}, failureKeys...)
 
 // UnmarshalYAML reads one stage; s.Name and s.Key must be set. The stage
 // is broken when its command, or the shape of its replicas or split,
@@ -66,15 +75,19 @@ func (s *Stage) UnmarshalYAML(n *yaml.Node) error {
 			s.Broken = true
 		}
 	}
+	if v := f.get("on"); v != nil {
+		s.OnNode = v
+		s.On, _ = d.strList(v, what+": on")
+	}
 	s.Cwd = d.str(f.get("cwd"), what+": cwd")
 	if v := f.get("env"); v != nil {
 		s.Env = decodeEnv(&d, v, what+": env")
 	}
 	s.Timeout = d.str(f.get("timeout"), what+": timeout")
 	if v := f.get("after"); v != nil {
-		after, _ := d.strList(v, what+": after")
-		s.After = refsOf(after)
+		s.After = decodeAfter(&d, v, what+": after")
 	}
+	s.Failure.decode(&d, f, what)
 	s.Description = d.str(f.get("description"), what+": description")
 	if v := f.get("stdin"); v != nil {
 		if sc := d.str(v, what+": stdin"); sc != nil {
