@@ -111,6 +111,7 @@ the run carries on.`,
 	root.Flags().StringArrayVarP(&a.options, "option", "o", nil, "set a shell option: pipefail, errexit")
 	a.obs.flags(root)
 	root.AddCommand(a.runCmd(), a.checkCmd(), a.graphCmd(), a.explainCmd(), a.verifyCmd())
+	completeFlags(root)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	return root
 }
@@ -205,6 +206,7 @@ func (a *app) runnerConfig() (runner.Config, error) {
 		PipeSize:   a.obs.pipeSize,
 		Grace:      a.obs.grace,
 		SkipProcIO: !a.obs.wantsIO(),
+		StderrTail: a.obs.stderrTail(),
 		BeforeRun:  a.obs.before,
 		AfterRun:   a.obs.after,
 	}, nil

@@ -3,6 +3,8 @@ package cli
 import (
 	"fmt"
 
+	"golang.org/x/term"
+
 	"github.com/tubo-pipes/tubo/graph"
 	"github.com/tubo-pipes/tubo/validate"
 )
@@ -29,4 +31,36 @@ func warnings(n int) string {
 		return ", 1 warning"
 	}
 	return fmt.Sprintf(", %d warnings", n)
+}
+
+// warnTerminal warns, before `tubo run`, about the stages that read
+// tubo's stdin when it is a terminal: each stage of a pipeline file runs
+// in a process group of its own, outside the terminal's foreground, so
+// its read stops it (SIGTTIN) or fails (EIO).
+func (a *app) warnTerminal(g *graph.Graph) {
+	if a.stdin == nil || !term.IsTerminal(int(a.stdin.Fd())) {
+		return
+	}
+	for _, n := range g.Nodes {
+		if n.Kind != graph.Process || n.StdinNull || readsOther(g, n) {
+			continue
+		}
+		fmt.Fprintf(a.stderr, "tubo: warning: %s: stage %s reads tubo's stdin, which is a terminal, from a process group of its own: reading it stops the stage (SIGTTIN) or fails (EIO). Pipe its input into tubo (… | tubo run), or give it a file (stdin: FILE)\n", n.Pos, n.ID)
+	}
+}
+
+// readsOther says whether something other than tubo's stdin is on a
+// stage's fd 0: an edge or a redirection.
+func readsOther(g *graph.Graph, n *graph.Node) bool {
+	for _, e := range g.Inputs(n.ID) {
+		if e.To.FD == graph.Stdin {
+			return true
+		}
+	}
+	for _, r := range n.Redirs {
+		if r.FD == graph.Stdin {
+			return true
+		}
+	}
+	return false
 }

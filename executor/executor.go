@@ -45,6 +45,11 @@ type Options struct {
 	// child's /proc/PID/io: one open and read less per stage, for runs
 	// that report no byte counts.
 	SkipProcIO bool
+	// StderrTail, when > 0, keeps the last StderrTail bytes (whole lines)
+	// that each process wrote to tubo's stderr, in ProcResult.StderrTail:
+	// such a process gets a pipe for its stderr, which tubo copies to its
+	// own as it comes. 0 passes tubo's stderr to the processes as is.
+	StderrTail int
 	// Trace, when non-nil, is called for every step as it happens, one
 	// call at a time (steps happen on several goroutines; the executor
 	// serializes the calls).
@@ -100,6 +105,9 @@ type ProcResult struct {
 	Start, End time.Time
 	Usage      *syscall.Rusage // nil if it never started
 	IO         ProcIO
+	// StderrTail is the end of what the process wrote to tubo's stderr,
+	// when Options.StderrTail asked for it; "" otherwise.
+	StderrTail string
 	// Remote is what the host of a remote stage said about it; nil for a
 	// local stage. Usage and IO are then those of the local ssh client.
 	Remote *RemoteResult
@@ -215,17 +223,19 @@ type run struct {
 	files     []*os.File
 	tmpDir    string   // created by tubo; removed after
 	madeFIFOs []string // FIFOs tubo created (and so may remove)
+	null      *os.File // /dev/null for stages with no input, once needed
 
 	mu      sync.Mutex
 	traceMu sync.Mutex // serializes Options.Trace calls
 	// pgid is the run's shared process group (plan.OwnGroups false); 0
 	// until the first process starts.
 	pgid    int
-	groups  map[int]int // live process groups → live members
-	kids    []*child    // per Procs: the started process, or nil
-	done    []bool      // per Procs: finished (exited, failed to start, skipped)
-	claimed []bool      // per Procs: chosen to start or to skip; never twice
-	killing bool        // tubo is ending the run; later failures are not "first"
+	groups  map[int]int         // live process groups → live members
+	kids    []*child            // per Procs: the started process, or nil
+	tails   map[int]*stderrTail // Options.StderrTail: by process index
+	done    []bool              // per Procs: finished (exited, failed to start, skipped)
+	claimed []bool              // per Procs: chosen to start or to skip; never twice
+	killing bool                // tubo is ending the run; later failures are not "first"
 	// policyEnd is set when the run is ended by a kill-rest failure:
 	// stages that run on a failure (or any outcome) may still start
 	// (see runsWhileEnding), and spared holds their process groups,
@@ -238,7 +248,9 @@ type run struct {
 	// started is closed once the first batch of processes has started.
 	// In a run whose processes share a group, none is reaped before: the
 	// group must keep a member for the others to join.
-	started  chan struct{}
+	started chan struct{}
+	// turns bounds the copies of a stage that run at once (jobs.go).
+	turns    turns
 	wg       sync.WaitGroup
 	stop     chan struct{} // closed when every process has finished
 	stopOnce sync.Once
@@ -274,6 +286,7 @@ func newRun(p *plan.Plan, opt Options) *run {
 		kids:     make([]*child, len(p.Procs)),
 		made:     make([]bool, len(p.Pipes)),
 		started:  make(chan struct{}),
+		tails:    map[int]*stderrTail{},
 		done:     make([]bool, len(p.Procs)),
 		claimed:  make([]bool, len(p.Procs)),
 		released: make([]bool, len(p.Procs)),

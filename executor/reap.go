@@ -46,8 +46,17 @@ func (r *run) reap(i int, c *child, timer *time.Timer) {
 	end := time.Now()
 	remote := r.remoteEnd(i, ex, err)
 	r.mu.Lock()
+	tail := r.tails[i]
+	delete(r.tails, i)
+	r.mu.Unlock()
+	var tailText string
+	if tail != nil {
+		tailText = tail.text(time.Second)
+	}
+	r.mu.Lock()
 	res.End = end
 	res.IO = io
+	res.StderrTail = tailText
 	switch {
 	case err != nil:
 		res.Err, res.Status = err, StatusFailure

@@ -76,6 +76,7 @@ func (r *run) cleanup() {
 	for i := range r.files {
 		closeFile(&r.files[i])
 	}
+	closeFile(&r.null)
 	for _, f := range r.p.FIFOs {
 		// Only what tubo made is removed: a FIFO that already existed at
 		// a path the pipeline named stays.

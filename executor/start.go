@@ -45,6 +45,9 @@ func (r *run) startAll(procs []int) {
 // start starts Plan.Procs[i], or records why it could not. It runs on a
 // spawner thread.
 func (r *run) start(i int) {
+	if r.waitTurn(i) {
+		return // started by passTurn when a running copy finishes
+	}
 	pr := r.p.Procs[i]
 	env := r.attemptEnv(i, mergeEnv(r.env, pr.Env))
 	dir := pr.Dir
@@ -324,7 +327,7 @@ func (e *openError) Unwrap() error { return e.err }
 // inherited at a high number (a wrapper's fd 251) costs nothing, even
 // above RLIMIT_NOFILE, and every hole below the table's end costs the
 // child one close(2).
-func (r *run) table(i int) (files []uintptr, keep []*os.File, err error) {
+func (r *run) table(i int) (files []uintptr, keep []*os.File, toStderr []int, err error) {
 	pr := r.p.Procs[i]
 	const closed = ^uintptr(0)
 	planned := make(map[int]uintptr, len(pr.FDs))
@@ -334,8 +337,11 @@ func (r *run) table(i int) (files []uintptr, keep []*os.File, err error) {
 		var f *os.File
 		switch fd.Src.Kind {
 		case plan.Inherit:
+			if fd.Src.FD == 2 {
+				toStderr = append(toStderr, fd.Num)
+			}
 			if f = r.inheritedFile(fd.Src.FD); f == nil {
-				return nil, keep, fmt.Errorf("%d: Bad file descriptor", fd.Src.FD)
+				return nil, keep, nil, fmt.Errorf("%d: Bad file descriptor", fd.Src.FD)
 			}
 		case plan.PipeRead, plan.PipeWrite:
 			end := 0
@@ -343,13 +349,13 @@ func (r *run) table(i int) (files []uintptr, keep []*os.File, err error) {
 				end = 1
 			}
 			if f, err = r.pipeEnd(fd.Src.Index, end); err != nil {
-				return nil, keep, err
+				return nil, keep, nil, err
 			}
 		case plan.OpenFile:
 			f = r.files[fd.Src.Index]
 		case plan.DevNull:
-			if f, err = devNull(); err != nil {
-				return nil, keep, err
+			if f, err = r.devNull(); err != nil {
+				return nil, keep, nil, err
 			}
 		case plan.Closed:
 			planned[fd.Num] = closed
@@ -394,7 +400,7 @@ func (r *run) table(i int) (files []uintptr, keep []*os.File, err error) {
 		}
 		if !grown {
 			if park+slots > nofileLimit() {
-				return nil, keep, fmt.Errorf("descriptor table: %w", syscall.EMFILE)
+				return nil, keep, nil, fmt.Errorf("descriptor table: %w", syscall.EMFILE)
 			}
 			break
 		}
@@ -411,7 +417,7 @@ func (r *run) table(i int) (files []uintptr, keep []*os.File, err error) {
 	for num, s := range planned {
 		files[num] = s
 	}
-	return files, keep, nil
+	return files, keep, toStderr, nil
 }
 
 // nofileLimit is tubo's own RLIMIT_NOFILE (raised to the hard limit by the
@@ -424,17 +430,26 @@ var nofileLimit = sync.OnceValue(func() int {
 	return int(rl.Cur)
 })
 
-// devNull is /dev/null opened once for the life of tubo (read-only, as a
-// stage's "no input").
-var devNull = sync.OnceValues(func() (*os.File, error) {
-	return os.OpenFile(os.DevNull, os.O_RDONLY|syscall.O_CLOEXEC, 0)
-})
+// devNull is /dev/null opened once per run (read-only, a stage's "no
+// input"), closed with the run's other files.
+func (r *run) devNull() (*os.File, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.null == nil {
+		f, err := os.OpenFile(os.DevNull, os.O_RDONLY|syscall.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, err
+		}
+		r.null = f
+	}
+	return r.null, nil
+}
 
 // exec builds the child's fd table and starts it, on a spawner thread.
 func (r *run) exec(i int, path string, env []string, dir string) {
 	pr := r.p.Procs[i]
 	res := r.res.Procs[i]
-	files, keep, err := r.table(i)
+	files, keep, toStderr, err := r.table(i)
 	if err != nil {
 		if isResourceErr(err) {
 			r.fatal(i, err)
@@ -470,6 +485,18 @@ func (r *run) exec(i int, path string, env []string, dir string) {
 		return
 	}
 	argv := pr.Argv
+	var tail *stderrTail
+	if len(toStderr) > 0 && r.opt.StderrTail > 0 {
+		// The report wants the last lines it writes to tubo's stderr:
+		// it writes into a pipe that tubo copies on (stderrtail.go).
+		if t, err := newStderrTail(r.opt.Stderr, r.opt.StderrTail); err == nil {
+			tail = t
+			keep = append(keep, t.w)
+			for _, n := range toStderr {
+				files[n] = t.w.Fd()
+			}
+		}
+	}
 	start := time.Now()
 	attr := &syscall.ProcAttr{Dir: dir, Env: env, Files: files, Sys: sys}
 	// A child that leads a new group is held at its first instruction
@@ -510,6 +537,16 @@ func (r *run) exec(i int, path string, env []string, dir string) {
 		releaseHeld(pid)
 	}
 	runtime.KeepAlive(keep)
+	if tail != nil {
+		// The child has its end (or never will): the reader sees EOF when
+		// the child and whatever it started are done with it.
+		tail.w.Close()
+		if err == nil {
+			r.mu.Lock()
+			r.tails[i] = tail
+			r.mu.Unlock()
+		}
+	}
 	if err != nil {
 		if joined != 0 {
 			r.unreserve(joined)
@@ -535,9 +572,7 @@ func (r *run) exec(i int, path string, env []string, dir string) {
 		}
 	}
 	r.kids[i] = c
-	if r.killing {
-		r.spare(pgid)
-	}
+	r.lateStart(pr, res, pgid)
 	r.mu.Unlock()
 	if r.opt.Trace != nil {
 		r.emit(Event{Time: start, Kind: "start", Node: pr.Node.ID, Pid: pid, Pgid: pgid, Detail: graph.QuoteArgv(argv)})

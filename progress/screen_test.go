@@ -152,7 +152,13 @@ func (s *screen) tubo(dir string, args ...string) *exec.Cmd {
 	if err := cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}
-	s.t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+	s.t.Cleanup(func() {
+		// Only a tubo not reaped yet: once it is, its pid may be another
+		// test's process group (pids wrap at pid_max, 32768 here).
+		if cmd.ProcessState == nil {
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		}
+	})
 	return cmd
 }
 

@@ -19,7 +19,7 @@ func underLimit(t *testing.T, nofile int, prelude, shell, line string) (int, str
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	st, err := runBounded(cmd, 60*time.Second)
 	if err != nil {
-		t.Fatalf("%s %q: %v\nstderr: %s", shell, line, err, stderr.String())
+		t.Fatalf("%s: %v\nstderr: %s", shell, err, stderr.String())
 	}
 	return st, stdout.String(), stderr.String()
 }

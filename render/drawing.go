@@ -285,9 +285,11 @@ func (d *drawing) drawOwn(v *vertex, p *plan.Plan, pr *plan.Proc) {
 		list := fdList(fds[k])
 		switch k.kind {
 		case plan.Inherit:
+			// Read when it is tubo's stdin (`3<&0` too) or on the child's
+			// fd 0 (`<&3`); written otherwise.
 			s := d.stdio(k.index)
-			if k.index == 0 {
-				d.arrow(&arrow{from: s, to: v, label: "0→" + list})
+			if k.index == 0 || fds[k][0] == 0 {
+				d.arrow(&arrow{from: s, to: v, label: fmt.Sprintf("%d→%s", k.index, list)})
 			} else {
 				d.arrow(&arrow{from: v, to: s, label: fmt.Sprintf("%s→%d", list, k.index)})
 			}

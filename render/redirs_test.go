@@ -108,6 +108,10 @@ func TestRedirections(t *testing.T) {
 	if strings.Contains(out, `"(stdin)"`) {
 		t.Errorf("tubo's stdin drawn though the here-document replaces it:\n%s", out)
 	}
+
+	// cat <&3 reads tubo's fd 3; 3<&0 puts tubo's stdin on fd 3 too.
+	out = dot(t, shellPipeline(1, cmd("cat", dup(0, 3), dup(4, 0))))
+	contains(t, "DOT", out, `"(fd 3)" [shape=plaintext, label="tubo's fd 3"];`, `"(fd 3)" -> "cat" [label="3→0,4"];`)
 	m := mermaid(t, shellPipeline(1, cmd("tr", hd), cmd("cat", dup(1, 2), open(3, "rw", os.O_RDWR|os.O_CREATE))))
 	contains(t, "Mermaid", m, `(["tubo's stderr"])`, `>"here-document<br/>4 bytes"]`, `<-->|"3↔"|`, `[/"file rw"/]`)
 }

@@ -94,7 +94,9 @@ type jsonStage struct {
 	OK            bool        `json:"ok"`
 	NotNeeded     bool        `json:"not_needed"`
 	Attempts      []jsonTry   `json:"attempts"`
+	Item          *string     `json:"item"`
 	Host          string      `json:"host"`
+	StderrTail    *string     `json:"stderr_tail"`
 	Remote        *jsonRemote `json:"remote"`
 }
 
@@ -173,7 +175,9 @@ func toJSON(r *Report) jsonReport {
 			FirstFailure:  s.FirstFailure,
 			OK:            s.OK,
 			NotNeeded:     s.NotNeeded,
+			StderrTail:    strPtr(s.StderrTail),
 			Attempts:      []jsonTry{},
+			Item:          strPtr(s.Item),
 		}
 		for _, a := range s.Attempts {
 			js.Attempts = append(js.Attempts, jsonTry{Pid: a.Pid, Status: a.Status, Signal: strPtr(SignalName(a.Signal)), TimedOut: a.TimedOut, Start: timePtr(a.Start), End: timePtr(a.End), WallSeconds: a.Wall.Seconds()})

@@ -106,9 +106,15 @@ type Stage struct {
 	// NotNeeded is set for a stage skipped because it runs only after an
 	// outcome that did not happen (after: {x: failure} when x succeeded).
 	NotNeeded bool
+	// StderrTail is the end of what the stage wrote to tubo's stderr (its
+	// last lines, a few KiB), when the run kept it
+	// (executor.Options.StderrTail); "" otherwise.
+	StderrTail string
 	// Attempts are the earlier, failed runs of a retried stage, in order;
 	// the fields above are its last run.
 	Attempts []Attempt
+	// Item is the foreach item the stage's copy was made for; "" if none.
+	Item string
 	// Host is where the stage ran: "" for this machine, else the name of
 	// the host it ran on through ssh.
 	Host string
@@ -232,6 +238,8 @@ func newStage(pr *executor.ProcResult) *Stage {
 		KilledByTubo: pr.Killed,
 		OK:           pr.OK,
 		NotNeeded:    pr.NotNeeded,
+		StderrTail:   pr.StderrTail,
+		Item:         pr.Node.Item,
 	}
 	if pr.OK && pr.Status != 0 && pr.Signal == 0 && !pr.Skipped {
 		s.Accepted = "failure ignored"
