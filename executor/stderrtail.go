@@ -38,6 +38,9 @@ func newStderrTail(out io.Writer, max int) (*stderrTail, error) {
 func (t *stderrTail) copy(rd *os.File, out io.Writer) {
 	defer close(t.done)
 	defer rd.Close()
+	if c, ok := out.(io.Closer); ok {
+		defer c.Close() // a tagWriter's last line
+	}
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := rd.Read(buf)
