@@ -20,42 +20,6 @@ import (
 	"github.com/tubo-pipes/tubo/runner"
 )
 
-func (a *app) runCmd() *cobra.Command {
-	var sets []string
-	var recordFile string
-	c := &cobra.Command{
-		Use:   "run FILE [--set NAME=VALUE]…",
-		Short: "Run a YAML pipeline file",
-		Args:  exactArgs(1, "run needs one pipeline file: tubo run pipelines/primes.yaml"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			g, err := a.loadPipeline(args[0], sets)
-			if err != nil {
-				return err
-			}
-			a.warn(g)
-			a.warnTerminal(g)
-			start := time.Now()
-			p, res, err := a.execGraph(g, a.stdout)
-			if err != nil {
-				return err
-			}
-			if recordFile != "" {
-				if err := recordRun(recordFile, args[0], sets, g, p, res, start); err != nil {
-					return fmt.Errorf("--record: %w", err)
-				}
-			}
-			if res.Status != 0 {
-				return a.signals.override(&executor.ExitError{Status: res.Status})
-			}
-			return a.signals.override(nil)
-		},
-	}
-	c.Flags().StringArrayVar(&sets, "set", nil, "override a parameter: `NAME=VALUE` (repeatable)")
-	a.hostf.register(c)
-	c.Flags().StringVar(&recordFile, "record", "", "write a manifest of the run to `FILE` (hashes of the pipeline, executables, inputs and outputs) for tubo verify")
-	return c
-}
-
 func (a *app) checkCmd() *cobra.Command {
 	var sets []string
 	var script string
@@ -177,11 +141,22 @@ func (a *app) loadPipeline(path string, sets []string) (*graph.Graph, error) {
 	return loadPipelineWith(path, pipeline.Options{Set: sets, Hosts: hosts})
 }
 
+// loadPipelineOpts is a.loadPipeline with more load options.
+func (a *app) loadPipelineOpts(path string, opt pipeline.Options) (*graph.Graph, error) {
+	hosts, err := a.hostf.hosts()
+	if err != nil {
+		return nil, err
+	}
+	opt.Hosts = hosts
+	return loadPipelineWith(path, opt)
+}
+
 // loadPipeline reads a YAML pipeline; any error in it is bad input (2).
 func loadPipeline(path string, sets []string) (*graph.Graph, error) {
 	return loadPipelineWith(path, pipeline.Options{Set: sets})
 }
 
+// loadPipelineWith is loadPipeline with every load option.
 func loadPipelineWith(path string, opt pipeline.Options) (*graph.Graph, error) {
 	if _, err := pipelineFile(path); err != nil {
 		return nil, err

@@ -226,10 +226,12 @@ type run struct {
 	// which the end's SIGKILL leaves alone.
 	policyEnd bool
 	spared    map[int]bool
-	wg        sync.WaitGroup
-	stop      chan struct{} // closed when every process has finished
-	stopOnce  sync.Once
-	nleft     int // processes not finished yet
+	// turns bounds the copies of a stage that run at once (jobs.go).
+	turns    turns
+	wg       sync.WaitGroup
+	stop     chan struct{} // closed when every process has finished
+	stopOnce sync.Once
+	nleft    int // processes not finished yet
 }
 
 func newRun(p *plan.Plan, opt Options) *run {

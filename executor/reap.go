@@ -140,6 +140,9 @@ func (r *run) finish(i int) {
 		r.errorf("%s failed (%s); ending the other stages", res.Node.ID, describe(res))
 		r.endByPolicy()
 	}
+	if next := r.passTurn(i); next >= 0 {
+		r.start(next)
+	}
 	for _, j := range ready {
 		r.start(j)
 	}

@@ -209,13 +209,25 @@ func (r *run) runsWhileEnding(pr *plan.Proc) bool {
 	return false
 }
 
-// spare keeps a process group that started while the run is ending out
-// of the end's SIGKILL. Called with r.mu held.
-func (r *run) spare(pgid int) {
-	if r.spared == nil {
-		r.spared = map[int]bool{}
+// lateStart handles a process that started while the run was being
+// ended. A cleanup stage (runsWhileEnding) is kept out of the end's
+// SIGKILL. Any other one began its fork before the end and got past the
+// check: the end's SIGTERM went out before its group existed, so it gets
+// its own now, and counts as ended by tubo. Called with r.mu held.
+func (r *run) lateStart(pr *plan.Proc, res *ProcResult, pgid int) {
+	if !r.killing {
+		return
 	}
-	r.spared[pgid] = true
+	if r.runsWhileEnding(pr) {
+		if r.spared == nil {
+			r.spared = map[int]bool{}
+		}
+		r.spared[pgid] = true
+		return
+	}
+	res.Killed = true
+	signalGroup(pgid, syscall.SIGTERM)
+	r.trace("signal", pr.Node.ID, res.Pid, "started as the run was ending: SIGTERM")
 }
 
 // attemptEnv tells a stage that may be retried which attempt this is, as

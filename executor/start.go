@@ -35,6 +35,9 @@ func (r *run) open(i int, node string) (*os.File, error) {
 
 // start starts Plan.Procs[i], or records why it could not.
 func (r *run) start(i int) {
+	if r.waitTurn(i) {
+		return // started by passTurn when a running copy finishes
+	}
 	pr := r.p.Procs[i]
 	res := r.res.Procs[i]
 	env := r.attemptEnv(i, mergeEnv(r.env, pr.Env))
@@ -260,9 +263,7 @@ func (r *run) exec(i int, path string, env []string, dir string) {
 		guard.watch(pgid, true)
 	}
 	res.Pgid = pgid
-	if r.killing {
-		r.spare(pgid)
-	}
+	r.lateStart(pr, res, pgid)
 	r.live[proc.Pid] = proc
 	r.mu.Unlock()
 	if r.opt.Trace != nil {

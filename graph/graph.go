@@ -117,6 +117,12 @@ type Node struct {
 	// Replica is this copy's index (0-based) among Replicas copies; Replicas
 	// is 0 for a stage that was not replicated.
 	Replica, Replicas int
+	// Item is the foreach item this copy was made for; "" when the stage
+	// has no foreach.
+	Item string
+	// MaxParallel bounds how many nodes of this node's Group run at once
+	// (the others wait for a turn, as with parallel -j); 0 means no bound.
+	MaxParallel int
 	// StdinNull gives the process /dev/null on fd 0 when no edge feeds it;
 	// false means it inherits tubo's stdin.
 	StdinNull bool

@@ -324,20 +324,27 @@ func (r *runState) finish(rep *report.Report, doc []byte, end time.Time) {
 	}
 }
 
-// stageState is how the page shows a finished stage.
+// stageState is how the page shows a finished stage. A stage that ended
+// as a success by its own rules (ok_exit, an ignored SIGPIPE or failure)
+// is shown exited, with what it really did in the detail.
 func stageState(s *report.Stage) (state, detail string) {
-	switch s.State {
-	case report.Skipped:
+	switch {
+	case s.State == report.Skipped && s.NotNeeded:
+		return Skipped, "not needed: " + s.Reason
+	case s.State == report.Skipped:
 		return Skipped, s.Reason
-	case report.NotStarted:
+	case s.State == report.NotStarted:
 		return NotStarted, s.Reason
-	case report.Signaled:
+	case s.State == report.Signaled && s.OK:
+		return Exited, report.SignalName(s.Signal) + " (ok)"
+	case s.State == report.Signaled:
 		return Killed, report.SignalName(s.Signal)
+	case s.Status != 0 && s.OK:
+		return Exited, "exit " + strconv.Itoa(s.Status) + " (" + s.Accepted + ")"
+	case s.Status != 0:
+		return Failed, "exit " + strconv.Itoa(s.Status)
 	}
-	if s.Status == 0 {
-		return Exited, "exit 0"
-	}
-	return Failed, "exit " + strconv.Itoa(s.Status)
+	return Exited, "exit 0"
 }
 
 // summary counts the processes by state.

@@ -94,6 +94,7 @@ type jsonStage struct {
 	OK            bool        `json:"ok"`
 	NotNeeded     bool        `json:"not_needed"`
 	Attempts      []jsonTry   `json:"attempts"`
+	Item          *string     `json:"item"`
 	Host          string      `json:"host"`
 	Remote        *jsonRemote `json:"remote"`
 }
@@ -174,6 +175,7 @@ func toJSON(r *Report) jsonReport {
 			OK:            s.OK,
 			NotNeeded:     s.NotNeeded,
 			Attempts:      []jsonTry{},
+			Item:          strPtr(s.Item),
 		}
 		for _, a := range s.Attempts {
 			js.Attempts = append(js.Attempts, jsonTry{Pid: a.Pid, Status: a.Status, Signal: strPtr(SignalName(a.Signal)), TimedOut: a.TimedOut, Start: timePtr(a.Start), End: timePtr(a.End), WallSeconds: a.Wall.Seconds()})

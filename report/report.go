@@ -109,6 +109,8 @@ type Stage struct {
 	// Attempts are the earlier, failed runs of a retried stage, in order;
 	// the fields above are its last run.
 	Attempts []Attempt
+	// Item is the foreach item the stage's copy was made for; "" if none.
+	Item string
 	// Host is where the stage ran: "" for this machine, else the name of
 	// the host it ran on through ssh.
 	Host string
@@ -232,6 +234,7 @@ func newStage(pr *executor.ProcResult) *Stage {
 		KilledByTubo: pr.Killed,
 		OK:           pr.OK,
 		NotNeeded:    pr.NotNeeded,
+		Item:         pr.Node.Item,
 	}
 	if pr.OK && pr.Status != 0 && pr.Signal == 0 && !pr.Skipped {
 		s.Accepted = "failure ignored"

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -136,6 +137,13 @@ func (s *Stage) Describe() string {
 
 func (s *Stage) notes() []string {
 	var n []string
+	if s.Item != "" {
+		item := s.Item
+		if strings.Contains(item, "/") {
+			item = filepath.Base(item)
+		}
+		n = append(n, "item "+item)
+	}
 	if s.FirstFailure {
 		n = append(n, "first failure")
 	}

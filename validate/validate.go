@@ -41,6 +41,7 @@ func Check(g *graph.Graph, opt Options) error {
 		c.paths()
 		c.remote()
 		c.retries()
+		c.maxParallel()
 		if c.errs.Len() == 0 {
 			c.afterWaits()
 			c.diamonds()

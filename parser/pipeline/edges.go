@@ -236,6 +236,12 @@ func (l *loader) buildEdges() {
 		pos := l.refPos(written)
 		var pairs [][2]graph.Endpoint
 		switch {
+		case len(from.eps) == 0 || len(to.eps) == 0:
+			// A foreach stage with no items (allow_empty): nothing to
+			// connect, and the other end is short of what it expects.
+			for _, ep := range append(from.eps, to.eps...) {
+				l.incomplete[ep.Node] = true
+			}
 		case len(from.eps) == 1 || len(to.eps) == 1:
 			for _, f := range from.eps {
 				for _, t := range to.eps {
@@ -254,6 +260,9 @@ func (l *loader) buildEdges() {
 		for _, p := range pairs {
 			all = append(all, placed{&graph.Edge{From: p[0], To: p[1], Pos: pos, PipeSize: es.pipeSize}, pos})
 		}
+	}
+	for _, f := range l.inline {
+		all = append(all, placed{f.edge, f.edge.Pos})
 	}
 	sort.SliceStable(all, func(i, j int) bool {
 		a, b := all[i].pos, all[j].pos

@@ -68,4 +68,57 @@ func (l *loader) checkInputs() {
 			l.errs.add(f.Path.Node, "file %s: %s does not exist, and no stage writes it", f.Name, d.path)
 		}
 	}
+	made := map[string]bool{}
+	for _, n := range l.g.Nodes {
+		if n.Kind == graph.File && written[n.ID] {
+			made[n.Path] = true
+		}
+	}
+	for _, n := range l.inputs {
+		if made[n.Path] {
+			continue
+		}
+		if _, err := os.Stat(n.Path); errors.Is(err, fs.ErrNotExist) {
+			l.errs.addPos(n.Pos, "%s: %s does not exist, and no stage writes it", strings.TrimSuffix(n.ID, ".stdin.file"), n.Path)
+		}
+	}
+}
+
+// sharedPaths refuses two file nodes that write the same path unless both
+// append: each open truncates the file, and the writers overwrite each
+// other (typically every copy of a foreach stage writing out.txt).
+func (l *loader) sharedPaths() {
+	type writer struct {
+		file *graph.Node
+		from string
+	}
+	writers := map[string][]writer{}
+	var order []string
+	for _, e := range l.g.Edges {
+		n := l.g.Node(e.To.Node)
+		if n == nil || n.Kind != graph.File {
+			continue
+		}
+		ws := writers[n.Path]
+		if len(ws) > 0 && ws[len(ws)-1].file == n {
+			continue // the same node: validation counts its writers
+		}
+		if len(ws) == 0 {
+			order = append(order, n.Path)
+		}
+		writers[n.Path] = append(ws, writer{n, e.From.Node})
+	}
+	for _, path := range order {
+		ws := writers[path]
+		if len(ws) < 2 {
+			continue
+		}
+		appendAll := true
+		for _, w := range ws {
+			appendAll = appendAll && w.file.Append
+		}
+		if !appendAll {
+			l.errs.addPos(ws[1].file.Pos, "%s and %s both write %s, and each open truncates it; give each its own file (out/{{item.stem}}.txt) or append: true", ws[0].from, ws[1].from, path)
+		}
+	}
 }

@@ -51,6 +51,9 @@ type Options struct {
 	// TempDir is the private FIFO directory to use; "" means a fresh
 	// random path under os.TempDir(). Tests set it for stable output.
 	TempDir string
+	// Jobs, when above 0, replaces the file's max_parallel (--jobs N):
+	// at most N copies of each replicated or foreach stage run at once.
+	Jobs int
 	// Hosts are hosts from the command line (--hosts, --host): they join
 	// the file's hosts:, replacing one of the same name, and replicated
 	// stages without on: are spread over all hosts.
@@ -117,6 +120,10 @@ type loader struct {
 	binDirs    []string // from path:, absolute
 	envAll     []string // from env:, NAME=VALUE
 	expanded   int      // bytes produced by placeholder substitution so far
+	// inline are the files that stages name in place ({file: PATH}), one
+	// per copy, with their edges; inputs are those read.
+	inline []inlineFile
+	inputs []*graph.Node
 }
 
 func newLoader(name string, opt Options) *loader {
@@ -169,6 +176,8 @@ func (l *loader) load(data []byte) *graph.Graph {
 	l.implicitTees()
 	l.spillDiamonds()
 	l.finishProcs()
+	l.maxParallel()
+	l.sharedPaths()
 	l.checkSplitWidths()
 	l.errs.addList(validate.Check(g, validate.Options{Incomplete: l.incomplete}))
 	if !l.opt.SkipLookup {

@@ -31,7 +31,7 @@ func (p *param) text() string {
 }
 
 // reserved names are placeholders of their own (or their prefixes).
-var reserved = []string{"replica", "replicas", "part", "fifo", "file", "fds", "pipeline", "env"}
+var reserved = []string{"replica", "replicas", "part", "fifo", "file", "fds", "pipeline", "env", "item"}
 
 // resolvedParams records the parameters' values in the graph, for the
 // report: those that have one, in declaration order.

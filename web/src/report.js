@@ -18,6 +18,13 @@ export function describe(s) {
 function notes(s) {
   const n = [];
   if (s.first_failure) n.push("first failure");
+  if (s.ok && (s.status !== 0 || s.signal)) n.push(s.accepted || "counts as success");
+  if (s.not_needed) n.push("not needed");
+  if (s.attempts && s.attempts.length) {
+    const tries = s.attempts.map((a) => (a.signal ? a.signal : `exit ${a.status}`)).join(", ");
+    n.push(`${s.attempts.length} earlier attempt${s.attempts.length > 1 ? "s" : ""} (${tries})`);
+  }
+  if (s.host) n.push(`on ${s.host}`);
   if (s.timed_out) n.push("timed out, killed by tubo");
   else if (s.killed_by_tubo) n.push("killed by tubo");
   if (s.reason) n.push(s.reason);
@@ -26,12 +33,12 @@ function notes(s) {
 
 function stateClass(s) {
   switch (s.state) {
-    case "signaled": return "st-killed";
+    case "signaled": return s.ok ? "st-exited" : "st-killed";
     case "not_started": return "st-not_started";
     case "skipped": return "st-skipped";
     case "cached": return "st-cached";
   }
-  return s.status === 0 ? "st-exited" : "st-failed";
+  return s.status === 0 || s.ok ? "st-exited" : "st-failed";
 }
 
 const BASIS = {

@@ -20,17 +20,19 @@ export function fromReport(s, runStart) {
   const t0 = runStart ? Date.parse(runStart) : 0;
   const at = (t) => (t && t0 ? (Date.parse(t) - t0) / 1000 : undefined);
   let state, detail;
+  // ok: a success by the stage's own rules (ok_exit, an ignored SIGPIPE).
   switch (s.state) {
     case "skipped":
       state = "skipped"; detail = s.reason || "skipped"; break;
     case "not_started":
       state = "not_started"; detail = s.reason || "not started"; break;
     case "signaled":
-      state = "killed"; detail = s.signal || "signal"; break;
+      state = s.ok ? "exited" : "killed"; detail = (s.signal || "signal") + (s.ok ? " (ok)" : ""); break;
     case "cached":
       state = "cached"; detail = "up to date"; break;
     default:
-      state = s.status === 0 ? "exited" : "failed"; detail = `exit ${s.status}`;
+      state = s.status === 0 || s.ok ? "exited" : "failed";
+      detail = `exit ${s.status}` + (s.status !== 0 && s.ok ? " (ok)" : "");
   }
   return {
     id: s.node, state, detail, pid: s.pid || 0,
