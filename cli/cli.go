@@ -206,6 +206,7 @@ func (a *app) runnerConfig() (runner.Config, error) {
 		PipeSize:   a.obs.pipeSize,
 		Grace:      a.obs.grace,
 		SkipProcIO: !a.obs.wantsIO(),
+		StderrTail: a.obs.stderrTail(),
 		BeforeRun:  a.obs.before,
 		AfterRun:   a.obs.after,
 	}, nil

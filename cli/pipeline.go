@@ -196,6 +196,7 @@ func (a *app) execGraph(g *graph.Graph, stdout *os.File) (*plan.Plan, *executor.
 		Stdin: a.stdin, Stdout: stdout, Stderr: a.stderr,
 		Signals: sig.forward, Grace: a.obs.grace, Trace: a.obs.event,
 		SkipProcIO: !a.obs.wantsIO(),
+		StderrTail: a.obs.stderrTail(),
 	}
 	if sess != nil {
 		// Every host answers (in parallel) before any stage starts.

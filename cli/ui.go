@@ -20,6 +20,19 @@ import (
 // millions. The first ones are kept; --report-json has them all.
 const maxHTMLRuns = 200
 
+// stderrTailBytes is how much of each stage's stderr the HTML report
+// keeps: its last lines.
+const stderrTailBytes = 4 << 10
+
+// stderrTail is what the executor keeps of each stage's stderr: the HTML
+// report shows the end of it.
+func (o *observe) stderrTail() int {
+	if o.reportHTML != "" {
+		return stderrTailBytes
+	}
+	return 0
+}
+
 // htmlReports collects the reports of a run's pipelines for --report-html,
 // which is written once, when tubo is done.
 type htmlReports struct {

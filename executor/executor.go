@@ -45,6 +45,11 @@ type Options struct {
 	// child's /proc/PID/io: one open and read less per stage, for runs
 	// that report no byte counts.
 	SkipProcIO bool
+	// StderrTail, when > 0, keeps the last StderrTail bytes (whole lines)
+	// that each process wrote to tubo's stderr, in ProcResult.StderrTail:
+	// such a process gets a pipe for its stderr, which tubo copies to its
+	// own as it comes. 0 passes tubo's stderr to the processes as is.
+	StderrTail int
 	// Trace, when non-nil, is called for every step as it happens, one
 	// call at a time (steps happen on several goroutines; the executor
 	// serializes the calls).
@@ -100,6 +105,9 @@ type ProcResult struct {
 	Start, End time.Time
 	Usage      *syscall.Rusage // nil if it never started
 	IO         ProcIO
+	// StderrTail is the end of what the process wrote to tubo's stderr,
+	// when Options.StderrTail asked for it; "" otherwise.
+	StderrTail string
 	// Remote is what the host of a remote stage said about it; nil for a
 	// local stage. Usage and IO are then those of the local ssh client.
 	Remote *RemoteResult
@@ -217,9 +225,10 @@ type run struct {
 	pgid    int
 	groups  map[int]int // live process groups → live members
 	live    map[int]*os.Process
-	done    []bool // per Procs: finished (exited, failed to start, skipped)
-	claimed []bool // per Procs: chosen to start or to skip; never twice
-	killing bool   // tubo is ending the run; later failures are not "first"
+	tails   map[int]*stderrTail // Options.StderrTail: by process index
+	done    []bool              // per Procs: finished (exited, failed to start, skipped)
+	claimed []bool              // per Procs: chosen to start or to skip; never twice
+	killing bool                // tubo is ending the run; later failures are not "first"
 	// policyEnd is set when the run is ended by a kill-rest failure:
 	// stages that run on a failure (or any outcome) may still start
 	// (see runsWhileEnding), and spared holds their process groups,
@@ -261,6 +270,7 @@ func newRun(p *plan.Plan, opt Options) *run {
 		files:    make([]*os.File, len(p.Files)),
 		groups:   map[int]int{},
 		live:     map[int]*os.Process{},
+		tails:    map[int]*stderrTail{},
 		done:     make([]bool, len(p.Procs)),
 		claimed:  make([]bool, len(p.Procs)),
 		released: make([]bool, len(p.Procs)),

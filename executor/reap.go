@@ -31,8 +31,17 @@ func (r *run) reap(i int, proc *os.Process, pgid int, timer *time.Timer) {
 	end := time.Now()
 	remote := r.remoteEnd(i, st, err)
 	r.mu.Lock()
+	tail := r.tails[i]
+	delete(r.tails, i)
+	r.mu.Unlock()
+	var tailText string
+	if tail != nil {
+		tailText = tail.text(time.Second)
+	}
+	r.mu.Lock()
 	res.End = end
 	res.IO = io
+	res.StderrTail = tailText
 	if err != nil {
 		res.Err, res.Status = err, StatusFailure
 	} else {

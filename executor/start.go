@@ -151,10 +151,14 @@ func (r *run) exec(i int, path string, env []string, dir string) {
 		files[fd] = inheritedFiles[fd]
 	}
 	var devnull *os.File
+	var toStderr []int // the descriptors that are tubo's stderr
 	for _, fd := range pr.FDs {
 		var f *os.File
 		switch fd.Src.Kind {
 		case plan.Inherit:
+			if fd.Src.FD == 2 {
+				toStderr = append(toStderr, fd.Num)
+			}
 			f = r.inheritedFile(fd.Src.FD)
 			if f == nil {
 				r.mu.Lock()
@@ -218,6 +222,15 @@ func (r *run) exec(i int, path string, env []string, dir string) {
 		return
 	}
 	argv := pr.Argv
+	var tail *stderrTail
+	if len(toStderr) > 0 && r.opt.StderrTail > 0 {
+		if t, err := newStderrTail(r.opt.Stderr, r.opt.StderrTail); err == nil {
+			tail = t
+			for _, n := range toStderr {
+				files[n] = t.w
+			}
+		}
+	}
 	start := time.Now()
 	attr := &os.ProcAttr{Dir: dir, Env: env, Files: files, Sys: sys}
 	proc, err := spawn(path, argv, attr)
@@ -237,6 +250,16 @@ func (r *run) exec(i int, path string, env []string, dir string) {
 	}
 	if devnull != nil {
 		devnull.Close()
+	}
+	if tail != nil {
+		// The child has its end (or never will): the reader sees EOF when
+		// the child and whatever it started are done with it.
+		tail.w.Close()
+		if err == nil {
+			r.mu.Lock()
+			r.tails[i] = tail
+			r.mu.Unlock()
+		}
 	}
 	if err != nil {
 		st := StatusNotExecutable

@@ -449,6 +449,10 @@ func TestReportHTMLInBrowser(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("the report's stage table says %v, want %v (rows %q)", got, want, rows)
 	}
+	tail, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('table.stages tr[data-node="broken"] td.tail').textContent`))
+	if tail != "broken on purpose\n" {
+		t.Errorf("broken's stderr in the report is %q", tail)
+	}
 	if n := evalInt(t, ctx, `document.querySelectorAll('.timeline .tl-bar').length`); n != 3 {
 		t.Errorf("%d bars on the timeline, want 3", n)
 	}

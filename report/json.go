@@ -96,6 +96,7 @@ type jsonStage struct {
 	Attempts      []jsonTry   `json:"attempts"`
 	Item          *string     `json:"item"`
 	Host          string      `json:"host"`
+	StderrTail    *string     `json:"stderr_tail"`
 	Remote        *jsonRemote `json:"remote"`
 }
 
@@ -174,6 +175,7 @@ func toJSON(r *Report) jsonReport {
 			FirstFailure:  s.FirstFailure,
 			OK:            s.OK,
 			NotNeeded:     s.NotNeeded,
+			StderrTail:    strPtr(s.StderrTail),
 			Attempts:      []jsonTry{},
 			Item:          strPtr(s.Item),
 		}

@@ -106,6 +106,10 @@ type Stage struct {
 	// NotNeeded is set for a stage skipped because it runs only after an
 	// outcome that did not happen (after: {x: failure} when x succeeded).
 	NotNeeded bool
+	// StderrTail is the end of what the stage wrote to tubo's stderr (its
+	// last lines, a few KiB), when the run kept it
+	// (executor.Options.StderrTail); "" otherwise.
+	StderrTail string
 	// Attempts are the earlier, failed runs of a retried stage, in order;
 	// the fields above are its last run.
 	Attempts []Attempt
@@ -234,6 +238,7 @@ func newStage(pr *executor.ProcResult) *Stage {
 		KilledByTubo: pr.Killed,
 		OK:           pr.OK,
 		NotNeeded:    pr.NotNeeded,
+		StderrTail:   pr.StderrTail,
 		Item:         pr.Node.Item,
 	}
 	if pr.OK && pr.Status != 0 && pr.Signal == 0 && !pr.Skipped {

@@ -240,6 +240,7 @@ func (r *Runner) runGraph(ctx context.Context, g *graph.Graph) int {
 	res, err := executor.Run(ctx, p, executor.Options{
 		Grace:      r.cfg.Grace,
 		SkipProcIO: r.cfg.SkipProcIO,
+		StderrTail: r.cfg.StderrTail,
 		Stdin:      r.fds[0],
 		Stdout:     r.fds[1],
 		Stderr:     r.fds[2],

@@ -54,6 +54,10 @@ type Config struct {
 	// SkipProcIO is passed to the executor: no /proc/PID/io reads when
 	// nothing reports byte counts.
 	SkipProcIO bool
+	// StderrTail is passed to the executor: with > 0 each stage's
+	// inherited stderr goes through tubo, which keeps its last lines for
+	// the report.
+	StderrTail int
 	// BeforeRun and AfterRun, when non-nil, see every pipeline: its plan
 	// before it starts, and its result after (for reports and progress).
 	BeforeRun func(p *plan.Plan)

@@ -24,7 +24,7 @@ function notes(s) {
     const tries = s.attempts.map((a) => (a.signal ? a.signal : `exit ${a.status}`)).join(", ");
     n.push(`${s.attempts.length} earlier attempt${s.attempts.length > 1 ? "s" : ""} (${tries})`);
   }
-  if (s.host) n.push(`on ${s.host}`);
+  if (s.host && s.host !== "local") n.push(`on ${s.host}`);
   if (s.timed_out) n.push("timed out, killed by tubo");
   else if (s.killed_by_tubo) n.push("killed by tubo");
   if (s.reason) n.push(s.reason);
