@@ -64,6 +64,9 @@ func (a *app) checkCmd() *cobra.Command {
 			nwarn := a.warn(g)
 			procs, fifos, builtins := count(g)
 			fmt.Fprintf(a.stdout, "%s: ok: %d processes, %d FIFOs, %d builtin nodes, %d edges%s\n", args[0], procs, fifos, builtins, len(g.Edges), warnings(nwarn))
+			if info, err := pipeline.Describe(args[0]); err == nil {
+				info.WriteList(a.stdout)
+			}
 			return nil
 		},
 	}

@@ -489,3 +489,37 @@ func TestLiveView1000Stages(t *testing.T) {
 	tb.end(t)
 	notListening(t, tb.host)
 }
+
+// A stuck run shows as stuck: the stall detector's finding marks the
+// blocked stage and the edge its reader waits on.
+func TestLiveViewStall(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(dir, "nobody-writes"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "stuck.yaml", `version: 1
+name: stuck
+stages:
+  reader:
+    run: [cat, nobody-writes]
+  count:
+    run: [wc, -c]
+    stdin: reader
+`)
+	ctx := browser(t, 2*time.Minute)
+	tb := startTubo(t, dir, "run", "--ui", "--stall-after", "300ms", "stuck.yaml")
+	if err := chromedp.Do(ctx, chromedp.Navigate(tb.url)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "drawing", `document.body.dataset.drawn === "1"`, 30*time.Second)
+	waitJS(t, ctx, "reader stalled", `!!document.querySelector('g.node.stalled[data-node="reader"]')`, 30*time.Second)
+	waitJS(t, ctx, "the edge stalled", `!!document.querySelector('g.edge.stalled[data-edge="0"]')`, 10*time.Second)
+	waitJS(t, ctx, "the stall's cause", `!document.querySelector(".stall-banner").hidden && document.querySelector(".stall-banner").textContent.includes("FIFO")`, 10*time.Second)
+	tip, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('g.node[data-node="reader"] title').textContent`))
+	if !strings.Contains(tip, "blocked in open(2)") {
+		t.Errorf("reader's tooltip says %q", tip)
+	}
+	screenshot(t, ctx, "live-stall")
+	tb.end(t) // ^C ends the stuck run
+	notListening(t, tb.host)
+}

@@ -42,6 +42,8 @@ type runState struct {
 	edges []*edgeLive
 	// stalls gives the stall detector's picture; nil without one.
 	stalls func() *stall.Report
+	// causes are the deadlocks it recognised while the run is stalled.
+	causes []string
 	// ended is set once the result is in; report is then the JSON report.
 	ended  bool
 	end    time.Time
@@ -230,6 +232,13 @@ func (r *runState) stalled(rep *stall.Report) {
 	if r.ended || rep == nil {
 		return
 	}
+	r.causes = nil
+	if rep.Stalled {
+		r.causes = append([]string{}, rep.Causes...)
+		if len(r.causes) == 0 {
+			r.causes = []string{"nothing has moved for " + report.Seconds(rep.Quiet)}
+		}
+	}
 	why := map[int]string{} // edge → what waits on it
 	for _, sg := range rep.Stages {
 		nl := r.byID[sg.Node]
@@ -300,6 +309,7 @@ func (r *runState) finish(rep *report.Report, doc []byte, end time.Time) {
 		}
 		st.Stalled, st.Stall = false, ""
 	}
+	r.causes = nil
 	for _, b := range rep.Builtins {
 		nl := r.byID[b.Node]
 		if nl == nil {
@@ -365,6 +375,7 @@ func (r *runState) summary() Summary {
 			s.Failed++
 		}
 	}
+	s.Stalled = r.causes
 	s.Elapsed = time.Since(r.start).Seconds()
 	if r.ended {
 		s.Elapsed = r.end.Sub(r.start).Seconds()

@@ -80,6 +80,9 @@ type Summary struct {
 	Done    int     `json:"done"`
 	Failed  int     `json:"failed"`
 	Ended   bool    `json:"ended"`
+	// Stalled says why the run is stuck, one sentence per cause, while
+	// the stall detector finds it stalled; empty otherwise.
+	Stalled []string `json:"stalled,omitempty"`
 }
 
 // tick is a "tick" event: the nodes and edges whose figures changed since

@@ -20,12 +20,16 @@ import (
 // anything starts.
 func (l *loader) lookupPrograms() {
 	basePath := getenv(l.env, "PATH")
+	inGraph := map[*graph.Node]bool{} // not pruned away by targets
+	for _, n := range l.g.Nodes {
+		inGraph[n] = true
+	}
 	for _, d := range l.order {
 		seen := map[string]bool{}
 		for _, n := range d.nodes {
 			// A remote program is looked up on its host, when it starts
 			// (127 there, as sh would say).
-			if n.Shell != "" || n.Host != "" || len(n.Argv) == 0 || seen[n.Argv[0]] {
+			if !inGraph[n] || n.Shell != "" || n.Host != "" || len(n.Argv) == 0 || seen[n.Argv[0]] {
 				continue
 			}
 			seen[n.Argv[0]] = true
@@ -75,7 +79,7 @@ func (l *loader) checkInputs() {
 		}
 	}
 	for _, n := range l.inputs {
-		if made[n.Path] {
+		if made[n.Path] || l.g.Node(n.ID) == nil {
 			continue
 		}
 		if _, err := os.Stat(n.Path); errors.Is(err, fs.ErrNotExist) {

@@ -17,8 +17,6 @@ package pipeline
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,6 +52,9 @@ type Options struct {
 	// Jobs, when above 0, replaces the file's max_parallel (--jobs N):
 	// at most N copies of each replicated or foreach stage run at once.
 	Jobs int
+	// Targets, when not empty, keeps only these stages (names, or one
+	// copy as name[i]) and what they need: `tubo run FILE STAGE…`.
+	Targets []string
 	// Hosts are hosts from the command line (--hosts, --host): they join
 	// the file's hosts:, replacing one of the same name, and replicated
 	// stages without on: are spread over all hosts.
@@ -64,20 +65,14 @@ type Options struct {
 // an *ErrorList whose entries print as FILE:LINE:COL: message; callers exit
 // with status 2.
 func Load(path string, opt Options) (*graph.Graph, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > MaxFileSize {
-		return nil, &ErrorList{Errors: []*Error{{Pos: graph.Pos{File: path}, Msg: fmt.Sprintf("file is %d bytes; pipeline files are limited to %d bytes", st.Size(), MaxFileSize)}}}
-	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	data, err := readFile(path)
 	if err != nil {
 		return nil, err
 	}
 	return LoadBytes(path, data, opt)
 }
+
+func posOf(path string) graph.Pos { return graph.Pos{File: path} }
 
 // LoadBytes is Load for a file already in memory; name is used in
 // positions and its directory is the pipeline's directory.
@@ -178,6 +173,9 @@ func (l *loader) load(data []byte) *graph.Graph {
 	l.finishProcs()
 	l.maxParallel()
 	l.sharedPaths()
+	if len(l.opt.Targets) > 0 {
+		l.prune(l.opt.Targets)
+	}
 	l.checkSplitWidths()
 	l.errs.addList(validate.Check(g, validate.Options{Incomplete: l.incomplete}))
 	if !l.opt.SkipLookup {

@@ -15,6 +15,7 @@ export function startLive(body) {
   const conn = el("span", { class: "conn", title: "the connection to tubo" }, "");
   const header = el("header", {}, title, status, counts, conn);
   const params = el("div", { class: "params" });
+  const stallBox = el("div", { class: "stall-banner", role: "status", hidden: true });
   const graphBox = el("section", { class: "graph-box" });
   const stagesBody = el("tbody");
   const stages = el("section", { class: "live-stages" }, el("h2", {}, "Stages"),
@@ -22,7 +23,7 @@ export function startLive(body) {
       el("thead", {}, el("tr", {}, ["stage", "state", "pid", "cpu", "rss", "read", "written", "started", "ended"].map((h) => el("th", { scope: "col" }, h)))),
       stagesBody));
   const reportBox = el("section", { class: "report", hidden: true });
-  body.append(header, el("main", {}, params, graphBox, legend(), reportBox, stages));
+  body.append(header, el("main", {}, stallBox, params, graphBox, legend(), reportBox, stages));
 
   const graph = new GraphView(graphBox);
   let run = null; // the run shown: its info, and the latest state of each node and edge
@@ -70,7 +71,12 @@ export function startLive(body) {
     const name = run.info.name || "shell line";
     status.textContent = `${s.ended ? "done" : "running"} ${secs(s.elapsed)}`;
     counts.textContent = `${s.running} running, ${s.done} done, ${s.failed} failed, ${s.waiting} waiting`;
-    document.title = `tubo · ${name} · ${s.ended ? "done" : "running"}`;
+    const stalled = !s.ended && s.stalled && s.stalled.length > 0;
+    stallBox.hidden = !stalled;
+    if (stalled) {
+      stallBox.replaceChildren(el("b", {}, "The run is stalled: "), ...s.stalled.map((c) => el("span", { class: "cause" }, c)));
+    }
+    document.title = `tubo · ${name} · ${s.ended ? "done" : stalled ? "stalled" : "running"}`;
     body.dataset.ended = s.ended ? "true" : "false";
   }
 
