@@ -204,7 +204,8 @@ func (a *app) execGraph(g *graph.Graph, stdout *os.File) (*plan.Plan, *executor.
 	if sess != nil {
 		// Every host answers (in parallel) before any stage starts.
 		if err := sess.Connect(sig.ctx); err != nil {
-			return nil, nil, connectError(err)
+			// A Ctrl-C while connecting ends tubo as 128+N.
+			return nil, nil, sig.override(connectError(err))
 		}
 		defer sess.Close()
 		opt.Remote = sess

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -214,14 +215,24 @@ func remoteProcs(t *testing.T, env *sshtest.Env, s *sshtest.Server, m string) []
 	return found
 }
 
-// waitRemote waits until m's processes on s are as many as want says
-// (some: at least one; none: zero), for up to limit.
+// waitRemote waits until m's processes on s are there (some) or gone
+// (!some), for up to limit. A probe is a ps through sshd and takes time
+// itself: the bound counts from when the waiting began, plus the first
+// probe's own duration, so a loaded machine does not fail it.
 func waitRemote(t *testing.T, env *sshtest.Env, s *sshtest.Server, m string, some bool, limit time.Duration) []string {
 	t.Helper()
-	deadline := time.Now().Add(limit)
+	began := time.Now()
+	var deadline time.Time
 	for {
+		probe := time.Now()
 		found := remoteProcs(t, env, s, m)
+		if deadline.IsZero() {
+			deadline = began.Add(limit + time.Since(probe))
+		}
 		if (len(found) > 0) == some {
+			if !some {
+				t.Logf("%s: gone after %s (probe took %s)", s.Name, probe.Sub(began).Round(time.Millisecond), time.Since(probe).Round(time.Millisecond))
+			}
 			return found
 		}
 		if time.Now().After(deadline) {
@@ -276,9 +287,10 @@ func TestTuboEndedByASignalLeavesNothingRemote(t *testing.T) {
 		t.Run(sig.String(), func(t *testing.T) {
 			m := marker()
 			yaml := sleepers(t, t.TempDir(), m, false)
-			before := runDirs(t)
+			// tubo's own private directories go in a TMPDIR of this test's.
+			tmp := t.TempDir()
 			cmd := exec.Command(tuboBin(t), append([]string{"run", yaml}, hostFlags(env)...)...)
-			cmd.Env = append(os.Environ(), env.SSHEnv())
+			cmd.Env = append(os.Environ(), env.SSHEnv(), "TMPDIR="+tmp)
 			var errb bytes.Buffer
 			cmd.Stderr = &errb
 			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -286,8 +298,31 @@ func TestTuboEndedByASignalLeavesNothingRemote(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			waitRemote(t, env, env.Server("h1"), m, true, 30*time.Second)
-			waitRemote(t, env, env.Server("h2"), m, true, 30*time.Second)
+			procs := waitRemote(t, env, env.Server("h1"), m, true, 30*time.Second)
+			procs = append(procs, waitRemote(t, env, env.Server("h2"), m, true, 30*time.Second)...)
+			// The run's directories on the hosts, from the wrappers' command
+			// lines (sh DIR/run …); the hosts share this machine's /tmp.
+			dirs := map[string]bool{}
+			for _, p := range procs {
+				if f := strings.Fields(p); len(f) > 3 && f[2] == "sh" && strings.HasSuffix(f[3], "/run") {
+					dirs[filepath.Dir(f[3])] = true
+				}
+			}
+			if len(dirs) != 2 {
+				t.Fatalf("want the run's directory on each host, found %v in %q", dirs, procs)
+			}
+			local, _ := filepath.Glob(filepath.Join(tmp, "tubo-*"))
+			if len(local) == 0 {
+				// Too long a path for a socket: the control directory
+				// is in /tmp then; find it by its socket's master.
+				local = controlDirs(t, cmd.Process.Pid)
+			}
+			if len(local) == 0 {
+				t.Fatalf("no private directory of tubo's in %s", tmp)
+			}
+			for _, d := range local {
+				dirs[d] = true
+			}
 			cmd.Process.Signal(sig)
 			done := make(chan struct{})
 			go func() { cmd.Wait(); close(done) }()
@@ -305,9 +340,17 @@ func TestTuboEndedByASignalLeavesNothingRemote(t *testing.T) {
 			}
 			waitRemote(t, env, env.Server("h1"), m, false, 2*time.Second)
 			waitRemote(t, env, env.Server("h2"), m, false, 2*time.Second)
-			deadline := time.Now().Add(3 * time.Second)
+			// The hosts' directories go with their agents; tubo's own with
+			// tubo, or its guardian after a SIGKILL.
+			// A bound that only catches a leak: removal is not timed.
+			deadline := time.Now().Add(10 * time.Second)
 			for {
-				left := newRunDirs(t, before)
+				var left []string
+				for d := range dirs {
+					if _, err := os.Stat(d); err == nil {
+						left = append(left, d)
+					}
+				}
 				if len(left) == 0 {
 					break
 				}
@@ -318,30 +361,6 @@ func TestTuboEndedByASignalLeavesNothingRemote(t *testing.T) {
 			}
 		})
 	}
-}
-
-// runDirs lists the agents' directories in /tmp (the namespaced hosts
-// share this machine's filesystem) and tubo's local control directories.
-func runDirs(t *testing.T) map[string]bool {
-	t.Helper()
-	dirs := map[string]bool{}
-	for _, pat := range []string{"/tmp/tubo-????????????????-*", filepath.Join(os.TempDir(), "tubo-ssh-*")} {
-		m, _ := filepath.Glob(pat)
-		for _, d := range m {
-			dirs[d] = true
-		}
-	}
-	return dirs
-}
-
-func newRunDirs(t *testing.T, before map[string]bool) []string {
-	var left []string
-	for d := range runDirs(t) {
-		if !before[d] {
-			left = append(left, d)
-		}
-	}
-	return left
 }
 
 // A connection that drops mid-run fails the stages on that host with
@@ -430,4 +449,23 @@ func TestRefusedKeyStopsTheRun(t *testing.T) {
 	if code != 255 || !strings.Contains(errs, "tubo: n1 (nobody@127.0.0.1 port") || !strings.Contains(errs, "Permission denied") {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
+}
+
+// controlDirs finds the control directories of tubo's ssh masters (its
+// children whose argv says ControlMaster=yes) from their command lines.
+func controlDirs(t *testing.T, tubo int) []string {
+	var dirs []string
+	for _, pid := range sshtest.Descendants(tubo) {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		args := strings.Split(string(b), "\x00")
+		if !slices.Contains(args, "ControlMaster=yes") {
+			continue
+		}
+		for _, a := range args {
+			if p, ok := strings.CutPrefix(a, "ControlPath="); ok {
+				dirs = append(dirs, filepath.Dir(p))
+			}
+		}
+	}
+	return dirs
 }

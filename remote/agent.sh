@@ -28,11 +28,12 @@ while read -r op t s n; do
 		# that has not registered yet; each side writes, then looks for
 		# the other's file, so one of them always sees both.
 		[ "${n:-0}" -gt 0 ] && echo "$n" >"$d/$t.sig"
+		# An empty pid file is a stage that has ended.
 		if [ -f "$d/$t.pid" ] && read -r pg <"$d/$t.pid"; then
 			kill -s "$s" -- "-$pg" 2>/dev/null
 			# After KILL the group is gone: forget it, so that its number
 			# is never signalled again.
-			[ "$s" = KILL ] && rm -f -- "$d/$t.pid"
+			[ "$s" = KILL ] && : >"$d/$t.pid"
 		fi
 		;;
 	end)
@@ -42,7 +43,6 @@ while read -r op t s n; do
 		else
 			echo "end $t none"
 		fi
-		rm -f -- "$d/$t.end" "$d/$t.t" "$d/$t.sig"
 		;;
 	esac
 done

@@ -153,7 +153,7 @@ func (c *conn) wait() {
 	close(c.done)
 	if lost {
 		<-c.errDone
-		fmt.Fprintf(c.s.stderr(), "tubo: %s: connection lost\n", c.host.Name)
+		c.s.reportLost(c.host.Name)
 	}
 }
 

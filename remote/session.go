@@ -76,6 +76,10 @@ type Session struct {
 	conns  map[string][]*conn
 	all    []*conn
 	closed sync.Once
+	// lostMu guards lost: the hosts already reported as lost, once each
+	// however many of their connections drop.
+	lostMu sync.Mutex
+	lost   map[string]bool
 	placed map[string]int // host → stages given a connection so far
 	stages map[string]*conn
 }
@@ -99,7 +103,7 @@ func New(g *graph.Graph) *Session {
 	if len(s.hosts) == 0 {
 		return nil
 	}
-	s.Dir = filepath.Join(os.TempDir(), "tubo-ssh-"+randomHex(6))
+	s.Dir = filepath.Join(controlBase(), "tubo-ssh-"+randomHex(6))
 	s.Token = randomHex(8)
 	for _, h := range s.hosts {
 		per := perConn(h)
@@ -130,6 +134,18 @@ func (s *Session) connFor(host string) *conn {
 	i := s.placed[host] / perConn(cs[0].host)
 	s.placed[host]++
 	return cs[min(i, len(cs)-1)]
+}
+
+// controlBase is where the control directory goes: the temporary
+// directory, unless its path is so long that a socket in it would not
+// fit in sun_path (108 bytes, and ssh adds 17 for the temporary name it
+// binds first); then /tmp.
+func controlBase() string {
+	base := os.TempDir()
+	if len(base)+len("/tubo-ssh-")+12+len("/0000")+17 >= 108 {
+		return "/tmp"
+	}
+	return base
 }
 
 func randomHex(n int) string {
@@ -279,6 +295,13 @@ func (s *Session) Signal(p *plan.Proc, sig syscall.Signal) bool {
 	if c == nil {
 		return false
 	}
+	switch sig {
+	case syscall.SIGTSTP, syscall.SIGTTIN, syscall.SIGTTOU:
+		// The stage's group on its host is orphaned (its leader's parent,
+		// sshd, is in another session), and the kernel discards these
+		// for an orphaned group: SIGSTOP stops it as Ctrl-Z means to.
+		sig = syscall.SIGSTOP
+	}
 	name := strings.TrimPrefix(signalName(sig), "SIG")
 	if name == "" {
 		return false
@@ -326,6 +349,19 @@ func (s *Session) close() {
 	if s.Dir != "" {
 		os.RemoveAll(s.Dir)
 		executor.WatchPath(s.Dir, false)
+	}
+}
+
+// reportLost says once per host that its connection was lost.
+func (s *Session) reportLost(host string) {
+	s.lostMu.Lock()
+	defer s.lostMu.Unlock()
+	if s.lost == nil {
+		s.lost = map[string]bool{}
+	}
+	if !s.lost[host] {
+		s.lost[host] = true
+		fmt.Fprintf(s.stderr(), "tubo: %s: connection lost\n", host)
 	}
 }
 

@@ -1,4 +1,6 @@
-# tubo's stage wrapper, written by the agent into the run's directory:
+# tubo's stage wrapper, written by the agent into the run's directory
+# (which the agent removes at the end; an emptied pid file is a stage
+# that has ended: no rm is run per stage):
 #   sh DIR/run TOKEN HOST CWD PATHDIRS NENV NAME=VALUE… PROGRAM ARG…
 # It runs as the session's command, which sshd made a session and process
 # group leader: the group is the stage. It registers the group, applies
@@ -24,7 +26,7 @@ trap 'q=140' USR2
 trap 'q=142' ALRM
 if [ ! -f "$d/alive" ]; then echo "tubo: $h: the run's agent is gone" >&2; exit 125; fi
 echo "$$" >"$d/$t.pid"
-if [ ! -f "$d/alive" ]; then rm -f -- "$d/$t.pid"; exit 125; fi
+if [ ! -f "$d/alive" ]; then : >"$d/$t.pid"; exit 125; fi
 # A signal that tubo sent before the group was registered.
 if [ -f "$d/$t.sig" ] && read -r x <"$d/$t.sig"; then q=$((128 + x)); fi
 s=
@@ -55,7 +57,7 @@ if [ -z "$s" ]; then
 fi
 now
 { echo "$t $s $k $w0 $w"; times; } >"$d/$t.end"
-rm -f -- "$d/$t.pid"
+: >"$d/$t.pid"
 # Whatever the program left in the group (cmd &) goes with it, as a
 # local stage's leftovers do: TERM now, KILL a second later.
 trap '' TERM

@@ -65,7 +65,7 @@ type Server struct {
 	// Netns is the network namespace it runs in; "" for this one.
 	Netns string
 	cmd   *exec.Cmd
-	log   *bytes.Buffer
+	log   *syncWriter
 }
 
 // Spec is the server as a --hosts line writes it: root@ADDR:PORT.
@@ -77,7 +77,14 @@ func (s *Server) Host(name string) *graph.Host {
 }
 
 // Log is what sshd said so far (it logs errors to stderr with -e).
-func (s *Server) Log() string { return s.log.String() }
+func (s *Server) Log() string {
+	if s.log == nil {
+		return ""
+	}
+	s.log.mu.Lock()
+	defer s.log.mu.Unlock()
+	return s.log.w.String()
+}
 
 func user() string {
 	if u := os.Getenv("USER"); u != "" && os.Geteuid() != 0 {
@@ -233,7 +240,9 @@ func start(opt Options, dir string) (*Env, error) {
 
 // startServer writes the server's config and starts sshd in the
 // foreground (-D), logging to stderr (-e), and waits until it accepts
-// connections.
+// connections. Its sessions get SHLVL=1: bash, as a login shell run by
+// sshd, sources ~/.bashrc only at shell level 1, so the tests do not
+// depend on (or wait for) what the machine's own dotfiles do.
 func (e *Env) startServer(s *Server, hostKey string, opt Options) error {
 	for attempt := 0; ; attempt++ {
 		if s.Netns == "" {
@@ -257,6 +266,7 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 UsePAM no
 MaxStartups 100:30:200
+SetEnv SHLVL=1
 %sLogLevel ERROR
 `, s.Addr, s.Port, hostKey, filepath.Join(e.Dir, "authorized_keys"), maxSessions)
 		if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
@@ -266,9 +276,9 @@ MaxStartups 100:30:200
 		if s.Netns != "" {
 			argv = append([]string{"ip", "netns", "exec", s.Netns}, argv...)
 		}
-		s.log = &bytes.Buffer{}
+		s.log = &syncWriter{w: &bytes.Buffer{}}
 		cmd := exec.Command(argv[0], argv[1:]...)
-		cmd.Stdout, cmd.Stderr = s.log, &syncWriter{w: s.log}
+		cmd.Stdout, cmd.Stderr = s.log, s.log
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 		if err := cmd.Start(); err != nil {
 			return fmt.Errorf("starting sshd: %v", err)
@@ -281,7 +291,7 @@ MaxStartups 100:30:200
 		}
 		s.stop()
 		if attempt == 3 {
-			return fmt.Errorf("sshd %s at %s:%d did not start: %s", s.Name, s.Addr, s.Port, s.log)
+			return fmt.Errorf("sshd %s at %s:%d did not start: %s", s.Name, s.Addr, s.Port, s.Log())
 		}
 	}
 }
