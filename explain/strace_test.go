@@ -272,7 +272,9 @@ func parseStrace(t *testing.T, text string, extra int) []child {
 	// Join each unfinished call with its resumption. A call takes effect
 	// where it returns (another thread may close and reuse a number
 	// meanwhile), except a clone: its child runs before the clone returns
-	// in the parent, with a copy of the table from the call.
+	// in the parent, with a copy of the table from the call; and a close:
+	// the number is free as soon as the call starts (another thread's open
+	// may return it before the close returns).
 	type call struct {
 		pid        int
 		name, args string // args up to and including the return
@@ -286,7 +288,7 @@ func parseStrace(t *testing.T, text string, extra int) []child {
 			if i, ok := pending[pid]; ok {
 				calls[i].args += m[3]
 				delete(pending, pid)
-				if n := calls[i].name; n != "clone" && n != "clone3" && n != "fork" && n != "vfork" {
+				if n := calls[i].name; n != "clone" && n != "clone3" && n != "fork" && n != "vfork" && n != "close" && n != "close_range" {
 					calls = append(calls, calls[i])
 					calls[i].moved = true
 				}
