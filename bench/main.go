@@ -131,7 +131,8 @@ func main() {
 		{"ordered merge text", one(b.textMerge)},
 		{"ordered merge int32", one(b.int32Merge)},
 		{"primes.yaml", b.primesPairs},
-		{"remote", b.remotePairs},
+		{"remote replicas", b.remoteReplicaPairs},
+		{"remote cat", b.remoteCatPairs},
 	}
 	var outs []outcome
 	for _, g := range groups {

@@ -41,12 +41,20 @@ func hostsYAML(e *sshtest.Env) string {
 	return s.String()
 }
 
-func (b *bench) remotePairs() []*pair {
+func (b *bench) remoteReplicaPairs() []*pair {
 	e := b.remoteHosts()
 	if e == nil {
 		return nil
 	}
-	return []*pair{b.remoteReplicas(e, false), b.remoteReplicas(e, true), b.remoteCat(e)}
+	return []*pair{b.remoteReplicas(e, false), b.remoteReplicas(e, true)}
+}
+
+func (b *bench) remoteCatPairs() []*pair {
+	e := b.remoteHosts()
+	if e == nil {
+		return nil
+	}
+	return []*pair{b.remoteCat(e)}
 }
 
 // remoteReplicas: 200 replicas of /bin/true spread over the two hosts,

@@ -221,8 +221,8 @@ func (s *Session) Command(n *graph.Node, token string) ([]string, error) {
 
 // agentLine is the remote command line of a connection's own session.
 func (c *conn) agentLine() string {
-	script := strings.Replace(agentScript, "@WRAPPER@", strings.TrimRight(stripComments(wrapperScript), "\n"), 1)
-	return "exec sh -c " + Quote(stripComments(script)) + " tubo-agent " + c.token()
+	return "exec sh -c " + Quote(stripComments(agentScript)) + " tubo-agent " + c.token() + " " +
+		Quote(strings.TrimRight(stripComments(wrapperScript), "\n"))
 }
 
 // token names the connection's directory on its host. It is unique in
