@@ -203,3 +203,22 @@ func TestSignalBeforeTheStageRegistered(t *testing.T) {
 	}
 	waitGone(t, env, env.Servers[0], m)
 }
+
+// The user's ssh config applies, but a RemoteCommand in it would replace
+// the stage's command: tubo's own sessions say RemoteCommand=none.
+func TestUserConfigRemoteCommandDoesNotReplaceTheStage(t *testing.T) {
+	env := sshtest.Start(t, sshtest.Options{})
+	cfg, err := os.ReadFile(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := filepath.Join(t.TempDir(), "config")
+	os.WriteFile(own, append(cfg, "\tRemoteCommand echo hijacked\n"...), 0o600)
+	env.SSH = []string{"ssh", "-F", own}
+	g := &graph.Graph{Hosts: []*graph.Host{env.Servers[0].Host("n1")}}
+	g.Add(&graph.Node{ID: "a", Kind: graph.Process, Argv: []string{"echo", "the stage"}, Host: "n1", StdinNull: true})
+	res, out, errs := runGraph(t, env, g, "")
+	if res.Status != 0 || out != "the stage\n" {
+		t.Fatalf("status %d, out %q, err %q", res.Status, out, errs)
+	}
+}

@@ -170,7 +170,9 @@ func (s *Session) ssh() []string {
 // the host's options override (ssh keeps the first value it is given).
 func (s *Session) sshArgs(c *conn, master bool) []string {
 	h := c.host
-	args := append(append([]string(nil), s.ssh()...), "-T", "-e", "none")
+	// No terminal (it would mangle binary data), no escape character, and
+	// no RemoteCommand from the user's config: tubo gives the command.
+	args := append(append([]string(nil), s.ssh()...), "-T", "-e", "none", "-o", "RemoteCommand=none")
 	if master {
 		args = append(args, "-o", "ControlMaster=yes", "-o", "ControlPersist=no")
 	} else {
