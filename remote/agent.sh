@@ -42,6 +42,8 @@ while read -r op t s n; do
 		else
 			echo "end $t none"
 		fi
+		# A signal kept for this run of the stage must not stop a retry.
+		[ -s "$d/$t.sig" ] && : >"$d/$t.sig"
 		;;
 	esac
 done

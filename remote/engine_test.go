@@ -222,3 +222,20 @@ func TestUserConfigRemoteCommandDoesNotReplaceTheStage(t *testing.T) {
 		t.Fatalf("status %d, out %q, err %q", res.Status, out, errs)
 	}
 }
+
+// A retried remote stage starts clean: the signal that ended its first
+// run (a timeout's SIGTERM, kept by the agent for a stage that had not
+// registered yet) does not stop the second.
+func TestRetryAfterARemoteTimeout(t *testing.T) {
+	env := sshtest.Start(t, sshtest.Options{})
+	flag := filepath.Join(t.TempDir(), "first-run")
+	g := &graph.Graph{Hosts: []*graph.Host{env.Servers[0].Host("n1")}}
+	g.Add(&graph.Node{ID: "r", Kind: graph.Process, Host: "n1", StdinNull: true,
+		Argv:    []string{"sh", "-c", `if [ -e "$1" ]; then echo second; exit 0; fi; touch "$1"; exec sleep 1000`, "sh", flag},
+		Timeout: time.Second, Retries: 1})
+	res, out, errs := runGraph(t, env, g, "")
+	pr := res.Procs[0]
+	if res.Status != 0 || out != "second\n" || len(pr.Attempts) != 1 || pr.Attempts[0].Status != 143 {
+		t.Fatalf("status %d, out %q, attempts %+v, err %q", res.Status, out, pr.Attempts, errs)
+	}
+}
