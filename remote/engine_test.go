@@ -239,3 +239,33 @@ func TestRetryAfterARemoteTimeout(t *testing.T) {
 		t.Fatalf("status %d, out %q, attempts %+v, err %q", res.Status, out, pr.Attempts, errs)
 	}
 }
+
+// The user's ssh config is what reaches a host: here a ProxyCommand (a
+// jump through the loopback server, which leaves a mark) to a namespaced
+// one. The master goes through it; the stages' clients, which only use
+// the master's socket (and say ProxyCommand=false so that they never
+// connect by themselves), are not disturbed by it.
+func TestUserConfigProxyIsRespected(t *testing.T) {
+	env := sshtest.Start(t, sshtest.Options{Namespaced: 1})
+	lo, h1 := env.Server("lo"), env.Server("h1")
+	cfg, err := os.ReadFile(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	mark := filepath.Join(dir, "proxied")
+	own := filepath.Join(dir, "config")
+	proxy := fmt.Sprintf("Host %s\n\tProxyCommand sh -c 'touch %s; exec ssh -F %s -W %%h:%%p -p %d root@%s'\n",
+		h1.Addr, mark, env.Config, lo.Port, lo.Addr)
+	os.WriteFile(own, append([]byte(proxy), cfg...), 0o600)
+	env.SSH = []string{"ssh", "-F", own}
+	g := &graph.Graph{Hosts: []*graph.Host{h1.Host("far")}}
+	g.Add(&graph.Node{ID: "a", Kind: graph.Process, Argv: []string{"echo", "far away"}, Host: "far", StdinNull: true})
+	res, out, errs := runGraph(t, env, g, "")
+	if res.Status != 0 || out != "far away\n" {
+		t.Fatalf("status %d, out %q, err %q", res.Status, out, errs)
+	}
+	if _, err := os.Stat(mark); err != nil {
+		t.Fatal("the connection did not go through the user's ProxyCommand")
+	}
+}
