@@ -113,6 +113,7 @@ func Text(w io.Writer, p *plan.Plan, opt Options) error {
 		inheritedLines(&b, opt, nil)
 		fmt.Fprintf(&b, "      execve(%q, [\"tubo\", \"__tubo_guard\"])\n", opt.Guardian)
 	}
+	remoteSteps(p, say)
 	if p.TempDir != "" {
 		say("mkdir(%s, 0700)  private directory for FIFOs", p.TempDir)
 		startGuardian("in parallel: if tubo dies, it removes the directory and kills what the stages left behind")
