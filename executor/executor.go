@@ -99,6 +99,9 @@ type ProcResult struct {
 	// did not succeed, or (NotNeeded) it runs only on an outcome that did
 	// not happen, which is no failure (its Status stays 0).
 	Skipped, NotNeeded bool
+	// Cached is set when tubo did not start it because its outputs are
+	// up to date (graph.Node.Cached); it counts as a success.
+	Cached bool
 	// OK is set when it ended as a success by its node's rules: status 0
 	// or one of OKExit, SIGPIPE where the graph ignores it, a failure
 	// under on_failure: ignore, or not needed. Status stays the real one.

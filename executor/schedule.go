@@ -34,7 +34,7 @@ type Attempt struct {
 func (r *run) accepted(res *ProcResult) bool {
 	switch {
 	case res.Skipped:
-		return res.NotNeeded
+		return res.NotNeeded || res.Cached
 	case res.Pid == 0:
 		return false // it could not start
 	case res.Signal == syscall.SIGPIPE && r.p.Graph.IgnoreSIGPIPE:
@@ -406,4 +406,21 @@ func (r *run) procStatus() Status {
 		}
 	}
 	return st
+}
+
+// cached finishes Plan.Procs[i] without starting it when it is up to date
+// (graph.Node.Cached, decided by package cache): it is skipped, counts as
+// a success, and what runs after it starts.
+func (r *run) cached(i int) bool {
+	if !r.p.Procs[i].Node.Cached {
+		return false
+	}
+	r.mu.Lock()
+	res := r.res.Procs[i]
+	res.Skipped, res.Cached = true, true
+	r.mu.Unlock()
+	r.trace("skip", res.Node.ID, 0, "cached: its outputs are up to date")
+	r.release(i)
+	r.finish(i)
+	return true
 }

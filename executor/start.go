@@ -45,6 +45,9 @@ func (r *run) startAll(procs []int) {
 // start starts Plan.Procs[i], or records why it could not. It runs on a
 // spawner thread.
 func (r *run) start(i int) {
+	if r.cached(i) {
+		return
+	}
 	if r.waitTurn(i) {
 		return // started by passTurn when a running copy finishes
 	}

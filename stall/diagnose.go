@@ -37,10 +37,36 @@ type diagnosis struct {
 	seen   map[string]bool // causes already named
 	// waitsFor is the wait graph between stages, for cycles.
 	waitsFor map[string][]string
+	// shallow is set while describing another process in a few words
+	// ("… and is itself blocked in read(2) on fd 0 ← pipe from a:1"):
+	// then wait says what it is blocked on, not who holds the other end.
+	// Without it, each holder's account would hold its own holders', down
+	// the whole graph: a chain of stages whose shells hold their pipes
+	// too branches twice at each step (exponential).
+	shallow bool
 }
 
-func (w *Watchdog) diagnose(wd *world, now time.Time) *Report {
+// peek is wait for a process described inside another one's account.
+func (d *diagnosis) peek(q *proc) (string, Wait) {
+	if d.shallow {
+		return d.wait(q)
+	}
+	d.shallow = true
+	defer func() { d.shallow = false }()
+	return d.wait(q)
+}
+
+func (w *Watchdog) diagnose(wd *world, now time.Time) (rep *Report) {
 	d := &diagnosis{w: w, wd: wd, rep: &Report{At: now}, seen: map[string]bool{}, waitsFor: map[string][]string{}}
+	defer func() {
+		// What /proc says changes under the reading, and a graph may hold
+		// what this code did not foresee: a diagnosis that fails must not
+		// take tubo (and the run it watches) down with it.
+		if v := recover(); v != nil {
+			rep = d.rep
+			rep.Causes = append(d.causes, fmt.Sprintf("(the diagnosis stopped short: %v)", v))
+		}
+	}()
 	w.mu.Lock()
 	if !w.first.IsZero() {
 		d.rep.Elapsed = now.Sub(w.first)
@@ -210,15 +236,18 @@ func (d *diagnosis) wait(q *proc) (string, Wait) {
 			wt.On = path
 		}
 	case callWait:
+		wt.Why = "waits for its children"
+		if d.shallow {
+			break
+		}
 		var kids []string
 		for pid, p := range d.wd.procs {
 			if p.ppid == q.pid {
-				st, kw := d.wait(p)
+				st, kw := d.peek(p)
 				kids = append(kids, fmt.Sprintf("pid %d (%s) %s", pid, cmdline(p), brief(st, kw)))
 			}
 		}
 		sort.Strings(kids)
-		wt.Why = "waits for its children"
 		if len(kids) > 0 {
 			wt.Why += ": " + strings.Join(kids, "; ")
 		}
@@ -276,10 +305,16 @@ func (d *diagnosis) onFD(q *proc, fd int, writing bool, wt *Wait) {
 		} else {
 			wt.On = "a pipe outside the graph (" + desc.link + ")"
 		}
+		if d.shallow {
+			return
+		}
 		wt.Why = d.otherEnd(q, fd, desc, writing, i, known)
 	case desc.fifo:
 		n := d.wd.fifoNode[devIno{desc.dev, desc.ino}]
 		wt.On = fifoName(n, desc.link)
+		if d.shallow {
+			return
+		}
 		if writing {
 			wt.Why = "its readers do not read"
 		} else {
@@ -309,6 +344,9 @@ func (d *diagnosis) onFD(q *proc, fd int, writing bool, wt *Wait) {
 // pipeName says which edge pipe i is, from the side that reads (writing
 // false: "pipe from gen:1") or writes it ("pipe to join:4").
 func (d *diagnosis) pipeName(i int, writing bool) string {
+	if i < 0 || i >= len(d.w.p.Pipes) {
+		return "a pipe outside the graph"
+	}
 	pp := d.w.p.Pipes[i]
 	if writing {
 		return "→ pipe to " + d.w.p.Label(pp.To)
@@ -321,6 +359,9 @@ func (d *diagnosis) pipeName(i int, writing bool) string {
 
 // edgeName is "gen:1 → sort:0" for pipe i.
 func (d *diagnosis) edgeName(i int) string {
+	if i < 0 || i >= len(d.w.p.Pipes) {
+		return "a pipe outside the graph"
+	}
 	pp := d.w.p.Pipes[i]
 	if pp.Edge == nil {
 		return "the here-document pipe into " + d.w.p.Label(pp.To)
@@ -389,8 +430,12 @@ func (d *diagnosis) otherEnd(q *proc, fd int, desc fdesc, writing bool, pipe int
 		if strings.Contains(who, ", ") {
 			who += ","
 		}
+		what := "the write end of a pipe outside the graph (" + desc.link + ")"
+		if known {
+			what = d.edgeName(pipe)
+		}
 		d.cause(fmt.Sprintf("a write end kept open by a background child: %s still holds %s, so %s never sees end-of-file",
-			who, d.edgeName(pipe), d.wd.who(q.pid)))
+			who, what, d.wd.who(q.pid)))
 	}
 	if !writing && known {
 		d.lockStep(q, fd)
@@ -408,7 +453,7 @@ func (d *diagnosis) holderText(h holder, pipe int, known, writing bool) string {
 		return d.tuboHolds(pipe, known, writing)
 	}
 	q := d.wd.procs[h.pid]
-	st, wt := d.wait(q)
+	st, wt := d.peek(q)
 	verb := "holds the " + end
 	if d.wd.orphan[h.pid] {
 		verb = "still holds the " + end + " (fd " + fmt.Sprint(h.fd) + ")"
@@ -427,7 +472,7 @@ func (d *diagnosis) holderText(h holder, pipe int, known, writing bool) string {
 // tuboHolds explains why tubo itself holds an end: a tee or merge inside
 // it, or a stage that has not started yet.
 func (d *diagnosis) tuboHolds(pipe int, known, writing bool) string {
-	if !known {
+	if !known || pipe < 0 || pipe >= len(d.w.p.Pipes) {
 		return "tubo holds it"
 	}
 	pp := d.w.p.Pipes[pipe]
@@ -455,7 +500,7 @@ func (d *diagnosis) holdersOf(hs []holder, self int, writers bool, dflt string) 
 		if h.pid == self || writers && !h.writes || !writers && !h.reads {
 			continue
 		}
-		st, wt := d.wait(d.wd.procs[h.pid])
+		st, wt := d.peek(d.wd.procs[h.pid])
 		out = append(out, d.wd.who(h.pid)+" has it open and is "+brief(st, wt))
 	}
 	if len(out) == 0 {
