@@ -144,6 +144,11 @@ type BuiltinResult struct {
 	// in the order of the node's edges; nil when not known.
 	PerInput, PerOutput []int64
 	Err                 error
+	// ReaderGone is set when the builtin stopped because a reader of its
+	// output went away (EPIPE), as a process dies of SIGPIPE. Where the
+	// graph does not count SIGPIPE as a failure (IgnoreSIGPIPE), Err is
+	// then nil: `tubo run primes.yaml | head -1` ends quietly.
+	ReaderGone bool
 }
 
 // Result is what a whole run did.
@@ -205,6 +210,7 @@ func Start(ctx context.Context, p *plan.Plan, opt Options) (*Handle, error) {
 		r.supervise(ctx)
 		r.wg.Wait()
 		r.takeTerminal()
+		r.readersGone()
 		r.res.Status = r.status()
 	}()
 	return h, nil
