@@ -140,6 +140,7 @@ func (a *app) runShell(cmd *cobra.Command, args []string) error {
 	a.obs.sig = sig
 	defer sig.stop()
 	defer catchInfo(a.obs.picture)()
+	sig.jobControl(cfg.TTY != nil)
 	cfg.Signals = sig.forward
 	return sig.override(runner.New(cfg).Run(sig.ctx, src))
 }
