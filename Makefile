@@ -8,7 +8,7 @@ LDFLAGS  := -s -w -X github.com/tubo-pipes/tubo/cli.Version=$(VERSION)
 EXAMPLES := esclavo maestro fifo-producer fifo-consumer pipe-message lssort-dup lssort-dup2
 FUZZTIME ?= 20000x
 
-.PHONY: build run test test-race test-long fuzz bench lint clean web
+.PHONY: build run test test-race test-long test-kill fuzz bench lint clean web
 
 # build puts tubo and the example programs into bin/.
 build:
@@ -28,9 +28,17 @@ test: build
 test-race: build
 	$(GO) test -race -count=1 ./...
 
-# test-long adds the soak test at full size.
+# test-long runs the soak test and the random-SIGKILL test at full size
+# (make test runs them with 300 and 150 runs).
 test-long: build
 	TUBO_SOAK=5000 $(GO) test -count=1 -run Soak -timeout 30m ./...
+	$(MAKE) test-kill
+
+# test-kill SIGKILLs tubo at 1000 random moments for each of a shell line,
+# a FIFO pipeline and a tee/merge pipeline (issue 9's figure; about a
+# minute on 2 cores): no survivor, no leftover directory. CI runs it.
+test-kill: build
+	TUBO_KILL_RUNS=1000 $(GO) test -count=1 -run TestSIGKILLAtAnyMoment -v -timeout 10m ./reliability/
 
 # fuzz runs each fuzz target for FUZZTIME: a count of executions (Nx), not
 # a duration, so a run does the same amount of work on any machine.
