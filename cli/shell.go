@@ -175,6 +175,7 @@ func (a *app) runShell(cmd *cobra.Command, args []string) error {
 		return a.interactive(cfg)
 	}
 	cfg.CatchSignals = true
+	cfg.Interactive = sa.interactive
 	var src string
 	line := false
 	switch {
@@ -217,6 +218,12 @@ func (a *app) runShell(cmd *cobra.Command, args []string) error {
 		default:
 			return &executor.ExitError{Status: executor.StatusNotFound, Err: fmt.Errorf("%s: cannot open: %s", script, errWord(statErr))}
 		}
+	}
+	if !line && !a.obs.watching() {
+		// A script's pipelines are observed only when asked (--trace,
+		// --report, --progress, --stall-after): the shell's loops stay
+		// as cheap as sh's.
+		cfg.Trace, cfg.BeforeRun, cfg.AfterRun = nil, nil, nil
 	}
 	r := runner.New(cfg)
 	for _, o := range sa.sets {

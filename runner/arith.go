@@ -73,7 +73,7 @@ func (r *Runner) dynamicArith(x syntax.ArithmExpr) bool {
 func (r *Runner) arithText(x syntax.ArithmExpr) (string, error) {
 	src := printNode(x)
 	w, err := shell.NewParser().Document(strings.NewReader(src))
-	if err != nil {
+	if err != nil || w == nil {
 		return "", arithErrorf("%s: syntax error", src)
 	}
 	e := wexp{r: r, mode: modeLiteral, quoted: true, doc: true}
@@ -91,7 +91,8 @@ func (r *Runner) arithText(x syntax.ArithmExpr) (string, error) {
 			return "", err
 		}
 	}
-	return joinFields(e.finish(), false), nil
+	// Quote removal: the double quotes of $(( "$x" * 3 )) go.
+	return strings.ReplaceAll(joinFields(e.finish(), false), `"`, ""), nil
 }
 
 // parseArith parses the text of an arithmetic expression (cached).

@@ -165,7 +165,9 @@ func StageMain(args []string, stdin, stdout, stderr *os.File) int {
 		return 2
 	}
 	r.begin(context.Background())
+	r.expanded = true
 	r.runFile(f2, cs.src)
+	r.expanded = false
 	r.finish()
 	if r.exiting {
 		return r.exitStatus

@@ -468,7 +468,7 @@ func (r *Runner) testExpr(x syntax.TestExpr) (bool, error) {
 			if err != nil {
 				return false, err
 			}
-			m := r.match(pat, a, false)
+			m := r.match(pat, a)
 			if x.Op == syntax.TsNoMatch {
 				return !m, nil
 			}

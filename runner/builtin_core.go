@@ -70,6 +70,7 @@ func loopCount(r *Runner, args []string) (int, bool) {
 	n, err := strconv.Atoi(args[1])
 	if err != nil {
 		r.errorf("%s: %s: numeric argument required", args[0], args[1])
+		r.exit(1)
 		return 0, false
 	}
 	if n < 1 {
@@ -173,6 +174,9 @@ func (r *Runner) runSource(name, src string, isFile bool) int {
 // no slash) is run in the current shell; arguments become the positional
 // parameters while it runs.
 func sourceBuiltin(r *Runner, args []string) int {
+	if len(args) > 1 && args[1] == "--" {
+		args = append([]string{args[0]}, args[2:]...)
+	}
 	if len(args) < 2 {
 		r.errorf("%s: filename argument required", args[0])
 		return -2
@@ -187,7 +191,7 @@ func sourceBuiltin(r *Runner, args []string) int {
 	b, err := os.ReadFile(r.abs(path))
 	if err != nil {
 		r.errorf("%s: %s", name, errText(err))
-		if !r.interactive && args[0] == "." {
+		if !r.interactive && args[0] == "." && os.IsNotExist(err) {
 			return -1
 		}
 		return 1
@@ -305,7 +309,7 @@ func (r *Runner) execBuiltin(s *syntax.Stmt, argv []string, redirs []graph.Redir
 			return st
 		}
 	}
-	st := r.runStages([]stage{{stmt: &syntax.Stmt{Redirs: s.Redirs, Position: s.Position}, argv: args, expanded: true}})
+	st := r.runStages([]stage{{stmt: &syntax.Stmt{Redirs: s.Redirs, Position: s.Position}, argv: args, expanded: true, program: true}})
 	r.exit(st)
 	return st
 }
@@ -331,7 +335,7 @@ func (r *Runner) keepFiles(fs []*os.File) {
 // functions, or say what it is.
 func commandBuiltin(r *Runner, args []string) int {
 	p := newOptParser(args)
-	verbose, short := false, false
+	verbose, short, std := false, false, false
 	for c := p.next(false); c != 0; c = p.next(false) {
 		switch c {
 		case 'v':
@@ -339,6 +343,7 @@ func commandBuiltin(r *Runner, args []string) int {
 		case 'V':
 			verbose = true
 		case 'p':
+			std = true
 		default:
 			return r.usage("command", "-%c: invalid option", c)
 		}
@@ -347,10 +352,17 @@ func commandBuiltin(r *Runner, args []string) int {
 	if len(rest) == 0 {
 		return 0
 	}
+	if std {
+		// command -p: the standard PATH, for this command only.
+		sc := r.vars.push(false, true)
+		sc.vars["PATH"] = &Var{str: defaultPath, set: true, attrs: aExport}
+		r.vars.gen++
+		defer r.vars.pop()
+	}
 	if short || verbose {
 		st := 0
 		for _, name := range rest {
-			if !r.describe(name, verbose, false, false) {
+			if !r.describe(name, verbose, false, false, false) {
 				st = 1
 			}
 		}
@@ -358,6 +370,10 @@ func commandBuiltin(r *Runner, args []string) int {
 	}
 	return r.runCommand(rest, true)
 }
+
+// defaultPath is the PATH of command -p, and the shell's PATH when it
+// starts without one.
+const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 // runCommand runs argv as a command found without functions (command)
 // or as a builtin only (builtin).
@@ -386,7 +402,7 @@ func builtinBuiltin(r *Runner, args []string) int {
 }
 
 // describe prints what a name is, for command -v/-V and type.
-func (r *Runner) describe(name string, verbose, typeT, all bool) bool {
+func (r *Runner) describe(name string, verbose, typeT, all, body bool) bool {
 	w := r.stdout()
 	found := false
 	if a, ok := r.aliases[name]; ok {
@@ -422,8 +438,10 @@ func (r *Runner) describe(name string, verbose, typeT, all bool) bool {
 		switch {
 		case typeT:
 			fmt.Fprintln(w, "function")
-		case verbose:
+		case verbose && body:
 			fmt.Fprintf(w, "%s is a function\n%s\n", name, r.funcSource(fn))
+		case verbose:
+			fmt.Fprintf(w, "%s is a function\n", name)
 		default:
 			fmt.Fprintln(w, name)
 		}
@@ -559,7 +577,7 @@ func typeBuiltin(r *Runner, args []string) int {
 			}
 			continue
 		}
-		if !r.describe(name, !t, t, all) {
+		if !r.describe(name, !t, t, all, true) {
 			if t {
 				st = 1
 				continue
@@ -586,7 +604,14 @@ func hashBuiltin(r *Runner, args []string) int {
 		}
 		fmt.Fprintln(r.stdout(), "hits\tcommand")
 		for _, k := range sortedKeys(r.hashed) {
-			fmt.Fprintf(r.stdout(), "   1\t%s\n", r.hashed[k])
+			p := r.hashed[k]
+			if p == "" {
+				if p = r.lookPath(k); p == "" {
+					continue
+				}
+				r.hashed[k] = p
+			}
+			fmt.Fprintf(r.stdout(), "   1\t%s\n", p)
 		}
 		return 0
 	}

@@ -264,6 +264,10 @@ func dirsBuiltin(r *Runner, args []string) int {
 			return r.usage("dirs", "-%c: invalid option", c)
 		}
 	}
+	if rest := p.rest(); len(rest) > 0 {
+		r.errorf("dirs: %s: invalid argument", rest[0])
+		return 1
+	}
 	all := []string{r.dir}
 	for i := len(r.dirStack) - 1; i >= 0; i-- {
 		all = append(all, r.dirStack[i])

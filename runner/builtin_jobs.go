@@ -96,6 +96,7 @@ operands:
 			}
 		}
 		st = s
+		r.setPipestatusList([]string{strconv.Itoa(s)})
 		r.forget(j)
 	}
 	return st
@@ -353,6 +354,10 @@ func (r *Runner) killList(args []string) int {
 	st := 0
 	for _, a := range args {
 		if n, err := strconv.Atoi(a); err == nil {
+			if n == 0 {
+				fmt.Fprintln(w, "EXIT")
+				continue
+			}
 			if n > 128 {
 				n -= 128
 			}
@@ -413,21 +418,22 @@ func trapBuiltin(r *Runner, args []string) int {
 	sigs := args[1:]
 	reset := action == "-"
 	if len(sigs) == 0 {
-		// trap N: a lone signal number resets it.
-		if _, err := strconv.Atoi(action); err == nil {
-			sigs, reset = []string{action}, true
+		// trap SIG: a lone signal resets it.
+		if _, ok := parseSignal(strings.TrimSpace(action), true); ok {
+			sigs, reset = []string{strings.TrimSpace(action)}, true
 		} else {
 			r.errorf("trap: usage: trap [-lp] [[arg] signal_spec ...]")
 			return 2
 		}
 	}
-	if _, err := strconv.Atoi(action); err == nil && !reset {
-		// trap 2 3: both are signals to reset (POSIX).
+	if isUnsigned(strings.TrimSpace(action)) && !reset {
+		// trap 2 3: an unsigned number first means every operand is a
+		// signal to reset (POSIX).
 		sigs, reset = args, true
 	}
 	st := 0
 	for _, s := range sigs {
-		n, ok := parseSignal(s, true)
+		n, ok := parseSignal(strings.TrimSpace(s), true)
 		if !ok {
 			r.errorf("trap: %s: invalid signal specification", s)
 			st = 1
@@ -449,6 +455,18 @@ func trapBuiltin(r *Runner, args []string) int {
 	// A subshell that sets a trap no longer lists its parent's.
 	r.traps.parent = map[int]string{}
 	return st
+}
+
+func isUnsigned(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func trapListName(n int) string {

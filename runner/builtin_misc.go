@@ -214,6 +214,10 @@ func ulimitBuiltin(r *Runner, args []string) int {
 		return strconv.FormatUint(v/unit, 10)
 	}
 	if all {
+		if len(p.rest()) > 0 {
+			r.errorf("ulimit: %s: too many arguments", p.rest()[0])
+			return 2
+		}
 		for _, u := range ulimits {
 			var lim unix.Rlimit
 			unix.Getrlimit(u.res, &lim)

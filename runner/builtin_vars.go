@@ -691,6 +691,11 @@ func setBuiltin(r *Runner, args []string) int {
 			}
 			return 0
 		}
+		if a == "+" {
+			// A lone + is ignored.
+			args = args[1:]
+			continue
+		}
 		if len(a) < 2 || (a[0] != '-' && a[0] != '+') {
 			break
 		}
@@ -819,6 +824,7 @@ func getoptsBuiltin(r *Runner, args []string) int {
 		return 2
 	}
 	optstring, name := args[1], args[2]
+	badName := !validName(name)
 	params := r.args
 	if len(args) > 3 {
 		params = args[3:]
@@ -826,6 +832,12 @@ func getoptsBuiltin(r *Runner, args []string) int {
 	silent := strings.HasPrefix(optstring, ":")
 	if silent {
 		optstring = optstring[1:]
+	}
+	setName := func(v string) {
+		if badName {
+			return
+		}
+		r.assign(name, v)
 	}
 	optind := 1
 	if s, ok := r.vars.get("OPTIND"); ok {
@@ -837,11 +849,13 @@ func getoptsBuiltin(r *Runner, args []string) int {
 		r.getoptsPos = 0
 	}
 	setInd := func(n int) {
+		pos := r.getoptsPos
 		r.assign("OPTIND", formatInt(int64(n)))
+		r.getoptsPos = pos
 		r.getoptsInd = n
 	}
 	done := func() int {
-		r.assign(name, "?")
+		setName("?")
 		r.vars.unset("OPTARG")
 		setInd(optind)
 		return 1
@@ -878,8 +892,8 @@ func getoptsBuiltin(r *Runner, args []string) int {
 			r.errorf("getopts: illegal option -- %c", c)
 			r.vars.unset("OPTARG")
 		}
-		r.assign(name, "?")
-		return 0
+		setName("?")
+		return getoptsStatus(r, badName, name)
 	}
 	if i+1 < len(optstring) && optstring[i+1] == ':' {
 		if r.getoptsPos < len(arg) {
@@ -895,22 +909,32 @@ func getoptsBuiltin(r *Runner, args []string) int {
 			r.getoptsPos = 0
 			setInd(optind)
 			if silent {
-				r.assign(name, ":")
+				setName(":")
 				r.assign("OPTARG", string(c))
 			} else {
 				r.errorf("getopts: option requires an argument -- %c", c)
-				r.assign(name, "?")
+				setName("?")
 				r.vars.unset("OPTARG")
 			}
-			return 0
+			return getoptsStatus(r, badName, name)
 		}
 		setInd(optind)
-		r.assign(name, string(c))
-		return 0
+		setName(string(c))
+		return getoptsStatus(r, badName, name)
 	}
 	advance()
 	setInd(optind)
 	r.vars.unset("OPTARG")
-	r.assign(name, string(c))
+	setName(string(c))
+	return getoptsStatus(r, badName, name)
+}
+
+// getoptsStatus is getopts's status after an option was found: 2 when
+// the variable name is not valid.
+func getoptsStatus(r *Runner, bad bool, name string) int {
+	if bad {
+		r.errorf("getopts: `%s': not a valid identifier", name)
+		return 2
+	}
 	return 0
 }

@@ -177,7 +177,7 @@ func (r *Runner) caseClause(c *syntax.CaseClause) int {
 				if err != nil {
 					return r.expandFailed(err)
 				}
-				if r.match(pat, word, false) {
+				if r.match(pat, word) {
 					matched = true
 					break
 				}

@@ -85,6 +85,10 @@ func (r *Runner) command(s *syntax.Stmt) (status int, leaf bool) {
 	case *syntax.Subshell:
 		return r.subshellStmt(s), true
 	case *syntax.FuncDecl:
+		if b, ok := c.Body.Cmd.(*syntax.BinaryCmd); ok && (b.Op == syntax.Pipe || b.Op == syntax.PipeAll) {
+			// f() { …; } | cmd is a pipeline (see flatten).
+			return r.pipeline(s), true
+		}
 		return r.defineFunc(c), false
 	case *syntax.DeclClause:
 		return r.withRedirs(s, func() int { return r.declClause(c) }), true

@@ -530,6 +530,24 @@ func (r *Runner) expandFailed(err error) int {
 	if errors.As(err, &ce) {
 		return ce.status
 	}
+	var re *redirError
+	if errors.As(err, &re) {
+		// A redirection that cannot be made fails its command only.
+		r.errorf("%v", err)
+		return 1
+	}
+	var ge *globError
+	if errors.As(err, &ge) {
+		// failglob: the rest of the line is not run (bash).
+		r.errorf("%v", err)
+		r.abortLine = true
+		return 1
+	}
+	var ro *readonlyErr
+	if errors.As(err, &ro) {
+		r.errorf("%v", err)
+		return 1
+	}
 	r.errorf("%v", err)
 	if !r.interactive || r.subshell {
 		r.exit(st)

@@ -26,6 +26,14 @@ type pval struct {
 }
 
 func (v *pval) null() bool {
+	if v.isList && v.star {
+		for _, s := range v.list {
+			if s != "" {
+				return false
+			}
+		}
+		return true
+	}
 	if v.isList {
 		return len(v.list) == 0 || len(v.list) == 1 && v.list[0] == ""
 	}
@@ -545,7 +553,7 @@ func (v *pval) each(fn func(string) string) {
 
 // removeAffix is ${s#p}, ${s##p}, ${s%p} and ${s%%p}.
 func (r *Runner) removeAffix(s, pat string, op syntax.ParExpOperator) string {
-	m := r.compilePattern(pat, false)
+	m := r.compilePattern(pat, patValue)
 	switch op {
 	case syntax.RemSmallPrefix:
 		for i := 0; i <= len(s); i = nextRune(s, i) {
@@ -596,7 +604,7 @@ func prevRune(s string, i int) int {
 func (r *Runner) caseConv(s, pat string, op syntax.ParExpOperator) string {
 	var m *pattern
 	if pat != "" {
-		m = r.compilePattern(pat, false)
+		m = r.compilePattern(pat, patValue)
 	}
 	var b strings.Builder
 	for i, c := range s {
@@ -727,7 +735,7 @@ func (r *Runner) replace(rp *syntax.Replace, v *pval) error {
 			return err
 		}
 	}
-	m := r.compilePattern(pat, false)
+	m := r.compilePattern(pat, patValue)
 	repl := func(match string) string {
 		if !withPat {
 			return with

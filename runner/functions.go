@@ -1,9 +1,12 @@
 package runner
 
 import (
+	"fmt"
 	"strconv"
 
 	"mvdan.cc/sh/v3/syntax"
+
+	"github.com/tubo-pipes/tubo/parser/shell"
 )
 
 // funcDef is a shell function: its body, and the source that a child
@@ -76,8 +79,31 @@ func (r *Runner) callFunc(s *syntax.Stmt, fn *funcDef, argv []string, assigns []
 	return r.runFunc(fn, argv[1:])
 }
 
+// parse parses a function that a child stage got as source, when it is
+// first called.
+func (f *funcDef) parse() error {
+	if f.body != nil {
+		return nil
+	}
+	file, err := shell.Parse(f.name, f.src)
+	if err != nil {
+		return err
+	}
+	for _, s := range file.Stmts {
+		if d, ok := s.Cmd.(*syntax.FuncDecl); ok {
+			f.body = d.Body
+			return nil
+		}
+	}
+	return fmt.Errorf("%s: not a function definition", f.name)
+}
+
 // runFunc runs a function's body with args as $1….
 func (r *Runner) runFunc(fn *funcDef, args []string) int {
+	if err := fn.parse(); err != nil {
+		r.errorf("%v", err)
+		return 2
+	}
 	oldArgs := r.args
 	r.args = args
 	r.depth++
@@ -139,8 +165,13 @@ func returnBuiltin(r *Runner, args []string) int {
 		}
 	}
 	if r.funcDepth == 0 && r.sourceDepth == 0 {
-		r.errorf("return: can only `return' from a function or sourced script")
-		return 1
+		if r.interactive {
+			r.errorf("return: can only `return' from a function or sourced script")
+			return 1
+		}
+		// At the top of a script, return ends it (as dash does).
+		r.exit(st)
+		return st
 	}
 	r.returning = true
 	r.returnStatus = st

@@ -26,7 +26,7 @@ func (r *Runner) globFields(out []string, fs []field) ([]string, error) {
 		if len(matches) == 0 {
 			switch {
 			case r.opts[optFailglob]:
-				return nil, expandErrorf("no match: %s", plainField(f))
+				return nil, &globError{plainField(f)}
 			case r.opts[optNullglob]:
 				continue
 			}
@@ -37,6 +37,11 @@ func (r *Runner) globFields(out []string, fs []field) ([]string, error) {
 	}
 	return out, nil
 }
+
+// globError is failglob's error: a pattern matched nothing.
+type globError struct{ pat string }
+
+func (e *globError) Error() string { return "no match: " + e.pat }
 
 // maybeGlob is a quick test for a character pathname expansion acts on.
 func maybeGlob(f field, ext bool) bool {
@@ -126,7 +131,7 @@ func (r *Runner) glob(pat string) []string {
 			}
 			continue
 		}
-		m := r.compilePattern(part, true)
+		m := r.compilePattern(part, patPath)
 		dotOK := strings.HasPrefix(part, ".") || strings.HasPrefix(part, `\.`)
 		var next []string
 		for _, p := range paths {

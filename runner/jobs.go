@@ -125,6 +125,7 @@ func (r *Runner) background(s *syntax.Stmt) {
 		r.lastBg = j.pids[n-1]
 	}
 	r.jobs.list = append(r.jobs.list, j)
+	r.setPipestatusList([]string{"0"})
 	if r.interactive {
 		fmt.Fprintf(r.stderr(), "[%d] %d\n", j.id, r.lastBg)
 	}

@@ -69,10 +69,20 @@ type pattern struct {
 
 func (p *pattern) literal() (string, bool) { return p.lit, p.isLit && !p.fold }
 
+// patMode says what a pattern is matched for.
+type patMode uint8
+
+const (
+	patValue patMode = iota // ${x#p}, ${x/p/s}: case-sensitive
+	patCase                 // case and [[ == ]]: nocasematch applies
+	patPath                 // pathname expansion: nocaseglob, no * across /
+)
+
 // compilePattern parses a pattern (cached: case statements in loops).
-func (r *Runner) compilePattern(pat string, path bool) *pattern {
+func (r *Runner) compilePattern(pat string, mode patMode) *pattern {
 	key := pat
-	fold := r.opts[optNocasematch] && !path || r.opts[optNocaseglob] && path
+	path := mode == patPath
+	fold := r.opts[optNocasematch] && mode == patCase || r.opts[optNocaseglob] && path
 	if path || fold {
 		key = string([]byte{0, boolByte(path), boolByte(fold)}) + pat
 	}
@@ -96,8 +106,8 @@ func boolByte(b bool) byte {
 }
 
 // match reports whether s matches pattern pat (case, [[ == ]]).
-func (r *Runner) match(pat, s string, path bool) bool {
-	return r.compilePattern(pat, path).match(s)
+func (r *Runner) match(pat, s string) bool {
+	return r.compilePattern(pat, patCase).match(s)
 }
 
 func parsePattern(pat string, ext bool) *pattern {

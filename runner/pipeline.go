@@ -12,6 +12,7 @@ import (
 
 	"github.com/tubo-pipes/tubo/executor"
 	"github.com/tubo-pipes/tubo/graph"
+	"github.com/tubo-pipes/tubo/lookup"
 	"github.com/tubo-pipes/tubo/parser/shell"
 	"github.com/tubo-pipes/tubo/plan"
 )
@@ -24,8 +25,11 @@ type stage struct {
 	argv     []string
 	env      []string
 	expanded bool
-	op       syntax.BinCmdOperator // how the previous stage feeds this one
-	opAt     syntax.Pos
+	// program is set when argv names a program even if a function or
+	// builtin has its name (command, exec).
+	program bool
+	op      syntax.BinCmdOperator // how the previous stage feeds this one
+	opAt    syntax.Pos
 }
 
 // flatten lists the stages of `a | b |& c`, which parses left-nested.
@@ -33,6 +37,17 @@ func flatten(s *syntax.Stmt, op syntax.BinCmdOperator, at syntax.Pos) []stage {
 	if b, ok := s.Cmd.(*syntax.BinaryCmd); ok && (b.Op == syntax.Pipe || b.Op == syntax.PipeAll) && len(s.Redirs) == 0 && !s.Negated {
 		left := flatten(b.X, op, at)
 		return append(left, flatten(b.Y, b.Op, b.OpPos)...)
+	}
+	if fd, ok := s.Cmd.(*syntax.FuncDecl); ok {
+		// `f() { …; } | cmd` parses with the pipe inside the body; in sh
+		// the definition is one stage and cmd the next.
+		if b, ok := fd.Body.Cmd.(*syntax.BinaryCmd); ok && (b.Op == syntax.Pipe || b.Op == syntax.PipeAll) {
+			def := *fd
+			def.Body = b.X
+			first := *s
+			first.Cmd = &def
+			return append([]stage{{stmt: &first, op: op, opAt: at}}, flatten(b.Y, b.Op, b.OpPos)...)
+		}
 	}
 	return []stage{{stmt: s, op: op, opAt: at}}
 }
@@ -177,14 +192,14 @@ func (r *Runner) stageNode(st stage, redirs []graph.Redir) (*graph.Node, error) 
 		}
 	}
 	if len(argv) > 0 {
-		if prog, ok := trivialBuiltins[argv[0]]; ok && (ce == nil || len(ce.Assigns) == 0) {
+		if prog, ok := trivialBuiltins[argv[0]]; ok && !st.program && (ce == nil || len(ce.Assigns) == 0) {
 			// Nothing but a status: the program of that name does the
 			// same without re-running tubo. Arguments are dropped, since
 			// the builtins ignore them (and /bin/true --help would print).
 			return &graph.Node{Kind: graph.Process, Pos: pos, Group: argv[0], Argv: []string{prog}, Redirs: redirs}, nil
 		}
 	}
-	if len(argv) == 0 || r.isShellCommand(argv[0]) {
+	if len(argv) == 0 || !st.program && r.isShellCommand(argv[0]) {
 		src := ""
 		if ce != nil {
 			src = quoteCall(ce, argv, r)
@@ -195,7 +210,34 @@ func (r *Runner) stageNode(st stage, redirs []graph.Redir) (*graph.Node, error) 
 		}
 		return r.childNode(label, src, pos, redirs), nil
 	}
-	return &graph.Node{Kind: graph.Process, Pos: pos, Group: filepath.Base(argv[0]), Argv: argv, Env: env, Redirs: redirs}, nil
+	return &graph.Node{Kind: graph.Process, Pos: pos, Group: filepath.Base(argv[0]), Argv: r.programArgv(argv), Env: env, Redirs: redirs}, nil
+}
+
+// programArgv is a program's argv for the executor, which looks the name
+// up on the PATH of the environment. When the shell's PATH is not
+// exported (PATH=/x without export), sh still looks commands up on it:
+// the program is then found here. Names are remembered for hash.
+func (r *Runner) programArgv(argv []string) []string {
+	name := argv[0]
+	if hasSlash(name) {
+		return argv
+	}
+	if r.hashed == nil {
+		r.hashed = map[string]string{}
+	}
+	if _, ok := r.hashed[name]; !ok {
+		r.hashed[name] = ""
+	}
+	v := r.vars.lookup("PATH")
+	if v == nil || v.has(aExport) {
+		return argv
+	}
+	path, err := lookup.Program(name, v.str, r.dir)
+	if err != nil {
+		return argv
+	}
+	out := append([]string{path}, argv[1:]...)
+	return out
 }
 
 // isShellCommand reports whether a command name is run by the shell

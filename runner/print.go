@@ -11,6 +11,13 @@ import (
 // printNode prints a node back as shell source (for child stages, type,
 // declare -f and error messages).
 func printNode(n syntax.Node) string {
+	if x, ok := n.(syntax.ArithmExpr); ok {
+		if _, isWord := n.(*syntax.Word); !isWord {
+			// The printer prints arithmetic only inside $(( )).
+			s := printNode(&syntax.Word{Parts: []syntax.WordPart{&syntax.ArithmExp{X: x}}})
+			return strings.TrimSuffix(strings.TrimPrefix(s, "$(("), "))")
+		}
+	}
 	var b strings.Builder
 	syntax.NewPrinter(syntax.Minify(false)).Print(&b, n)
 	return strings.TrimRight(b.String(), "\n")

@@ -170,6 +170,14 @@ type Runner struct {
 	returnStatus int
 	// parseErr is a syntax error met while running, for the caller.
 	parseErr error
+	// underscore is $_: the last argument of the previous command.
+	underscore string
+	// abortLine is set by an error that ends the rest of the line being
+	// run (failglob, as in bash).
+	abortLine bool
+	// expanded is set while a child stage runs the source it was given,
+	// whose aliases the parent expanded already.
+	expanded bool
 
 	// Builtin state.
 	getoptsPos    int // the next character in the argument getopts reads
@@ -452,7 +460,7 @@ func (r *Runner) exit(st int) {
 // unwinding reports whether the statements being run must stop: exit,
 // break, continue or return is under way.
 func (r *Runner) unwinding() bool {
-	return r.exiting || r.breakN > 0 || r.contN > 0 || r.returning
+	return r.exiting || r.breakN > 0 || r.contN > 0 || r.returning || r.abortLine
 }
 
 // errorf writes "tubo: MSG" to the current stderr, as sh writes its own

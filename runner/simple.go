@@ -26,44 +26,39 @@ func (r *Runner) simple(s *syntax.Stmt) int {
 	if len(argv) == 0 {
 		return r.assignOnly(s, ce)
 	}
-	return r.call(s, ce, argv, false)
+	st := r.call(s, ce, argv, false)
+	r.underscore = argv[len(argv)-1]
+	return st
 }
 
 // assignOnly runs a command with no command name: its assignments stay
 // in the shell; its redirections are made (so `>f` creates f) and undone.
 // The status is that of the last command substitution, or 0.
 func (r *Runner) assignOnly(s *syntax.Stmt, ce *syntax.CallExpr) int {
+	if len(s.Redirs) > 0 && !r.static {
+		// The redirections are in place while the assignments are
+		// expanded: x=$(cat) <<EOF feeds the command substitution.
+		redirs, err := r.redirs(s.Redirs)
+		if err != nil {
+			return r.expandFailed(err)
+		}
+		restore, err := r.applyRedirs(redirs)
+		if err != nil {
+			r.errorf("%v", err)
+			return 1
+		}
+		defer restore()
+	}
 	if ce != nil {
 		for _, as := range ce.Assigns {
 			if err := r.doAssign(as); err != nil {
-				st := r.assignError(err)
-				if !r.interactive {
-					r.exit(st)
-				}
-				return st
+				return r.assignError(err)
 			}
 			if r.opts[optXtrace] {
 				r.xtraceAssign(as)
 			}
 		}
 	}
-	st := max(r.substStatus, 0)
-	if len(s.Redirs) == 0 {
-		return st
-	}
-	redirs, err := r.redirs(s.Redirs)
-	if err != nil {
-		return r.expandFailed(err)
-	}
-	if r.static {
-		return st
-	}
-	restore, err := r.applyRedirs(redirs)
-	if err != nil {
-		r.errorf("%v", err)
-		return 1
-	}
-	restore()
 	return max(r.substStatus, 0)
 }
 
@@ -99,8 +94,9 @@ func (r *Runner) tempAssigns(assigns []*syntax.Assign) (pop func(), st int, ok b
 	for _, as := range assigns {
 		name := as.Name.Value
 		if v := r.vars.lookup(name); v.has(aReadonly) {
-			r.vars.pop()
-			return nil, r.assignError(&readonlyErr{name}), false
+			// bash: the binding is refused, the command still runs.
+			r.errorf("%s: readonly variable", name)
+			continue
 		}
 		if as.Array != nil || as.Index != nil {
 			// bash makes a[i]=x cmd a global assignment; keep it local.
@@ -215,7 +211,7 @@ func (r *Runner) external(s *syntax.Stmt, argv []string, assigns []*syntax.Assig
 	if r.opts[optXtrace] {
 		r.xtraceArgv(argv)
 	}
-	return r.runStages([]stage{{stmt: s, argv: argv, env: env, expanded: true}})
+	return r.runStages([]stage{{stmt: s, argv: argv, env: env, expanded: true, program: true}})
 }
 
 // lookupKind says what a command name is, for command -v and type.

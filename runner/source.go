@@ -17,12 +17,16 @@ import (
 // in a group when it is reached, with the aliases defined by the lines
 // before it — as sh parses (and alias-expands) one line at a time.
 func (r *Runner) runFile(f *syntax.File, src string) {
+	// A child stage's source had its aliases expanded by the parent; the
+	// eval and . it runs get theirs expanded as usual.
+	expanded := r.expanded
+	r.expanded = false
 	stmts := f.Stmts
 	for len(stmts) > 0 && !r.unwinding() {
 		n := lineGroup(stmts)
 		group := stmts[:n]
 		stmts = stmts[n:]
-		if len(r.aliases) > 0 {
+		if len(r.aliases) > 0 && !expanded {
 			start := group[0].Pos().Offset()
 			end := uint(len(src))
 			if len(stmts) > 0 {
@@ -35,6 +39,7 @@ func (r *Runner) runFile(f *syntax.File, src string) {
 			}
 		}
 		r.stmts(group)
+		r.abortLine = false
 	}
 }
 
@@ -92,6 +97,7 @@ func (r *Runner) runIncremental(in *os.File) {
 			}
 		}
 		r.stmts(group)
+		r.abortLine = false
 		if r.exiting {
 			return
 		}

@@ -43,6 +43,8 @@ func (r *Runner) special(name string) (string, bool) {
 				return "", false
 			}
 			return strconv.Itoa(r.lastBg), true
+		case '_':
+			return r.underscore, true
 		}
 		return "", false
 	}
@@ -127,4 +129,10 @@ func (r *Runner) initVars() {
 		set("HOSTNAME", h)
 	}
 	set("OPTERR", "1")
+	if _, ok := r.vars.get("PATH"); !ok {
+		// sh starts with a PATH even when the environment has none; it
+		// is not exported.
+		r.vars.setString("PATH", defaultPath)
+	}
+	r.underscore = r.arg0
 }

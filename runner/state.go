@@ -207,6 +207,8 @@ func (r *Runner) encodeState(src string, extraFDs []int) []byte {
 		e.num(fd)
 	}
 	e.strs(r.dirStack)
+	e.flag(r.noErrexit > 0)
+	e.str(r.underscore)
 	return e.b
 }
 
@@ -317,6 +319,12 @@ func (r *Runner) decodeState(b []byte) (*childState, error) {
 		r.inheritFD(d.num())
 	}
 	r.dirStack = d.strs()
+	if d.flag() {
+		// The child runs where set -e does not apply (a condition, the
+		// left of && or ||): neither does it inside.
+		r.noErrexit = 1
+	}
+	r.underscore = d.str()
 	if d.err != nil {
 		return nil, d.err
 	}

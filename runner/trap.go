@@ -323,7 +323,7 @@ func (r *Runner) runExitTrap() {
 
 // runErrTrap runs the ERR trap after a command failed.
 func (r *Runner) runErrTrap() {
-	if r.inTrap {
+	if r.inTrap || r.funcDepth > 0 && !r.opts[optErrtrace] {
 		return
 	}
 	if _, ok := r.traps.actions[sigErr]; ok {

@@ -72,6 +72,9 @@ func xtraceQuote(s string) string {
 	if s == "" {
 		return "''"
 	}
+	if s == "'" {
+		return `\'`
+	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c < 0x20 || c == 0x7f {

@@ -58,6 +58,9 @@ func (c *checker) visit(n syntax.Node) bool {
 		if n.Select {
 			c.reject(n.Pos(), "select loops")
 		}
+		if wi, ok := n.Loop.(*syntax.WordIter); ok && !validName(wi.Name.Value) {
+			c.errs = append(c.errs, found{wi.Name.Pos(), "`" + wi.Name.Value + "': not a valid identifier"})
+		}
 	case *syntax.TestDecl:
 		c.reject(n.Pos(), "test declarations")
 	case *syntax.CmdSubst:
@@ -115,4 +118,21 @@ func QuotedDelim(w *syntax.Word) bool {
 		}
 	}
 	return false
+}
+
+// validName reports whether s is a shell variable name.
+func validName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '_', c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+		case i > 0 && c >= '0' && c <= '9':
+		default:
+			return false
+		}
+	}
+	return true
 }
