@@ -347,10 +347,6 @@ func (r *Runner) doAssign(as *syntax.Assign) error {
 // a non-interactive shell ends for a readonly variable as POSIX asks of
 // an assignment error in a special context.
 func (r *Runner) assignError(err error) int {
-	if _, ok := err.(*readonlyErr); ok {
-		r.errorf("%v", err)
-		return 1
-	}
 	return r.expandFailed(err)
 }
 

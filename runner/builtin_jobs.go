@@ -2,6 +2,7 @@ package runner
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"syscall"
@@ -331,7 +332,11 @@ func killBuiltin(r *Runner, args []string) int {
 			st = 1
 			continue
 		}
-		if err := syscall.Kill(pid, sig); err != nil {
+		kill := syscall.Kill
+		if pid == os.Getpid() {
+			kill = func(_ int, s syscall.Signal) error { return selfSignal(s) }
+		}
+		if err := kill(pid, sig); err != nil {
 			r.errorf("kill: (%d) - %s", pid, errText(err))
 			st = 1
 		}
@@ -413,6 +418,11 @@ func trapBuiltin(r *Runner, args []string) int {
 			fmt.Fprintf(r.stdout(), "trap -- %s %s\n", singleQuote(table[k]), trapListName(k))
 		}
 		return 0
+	}
+	if len(args[0]) > 1 && args[0][0] == '-' && args[0] != "--" {
+		r.errorf("trap: %s: invalid option", args[0])
+		r.errorf("trap: usage: trap [-lp] [[arg] signal_spec ...]")
+		return 2
 	}
 	action := args[0]
 	sigs := args[1:]

@@ -153,7 +153,16 @@ func simpleLit(w *syntax.Word) (string, bool) {
 func (r *Runner) wordFields(out []string, w *syntax.Word) ([]string, error) {
 	words := []*syntax.Word{w}
 	if r.opts[optBraceexpand] && hasBraces(w) {
-		words = expand.Braces(w)
+		cp := &syntax.Word{Parts: append([]syntax.WordPart(nil), w.Parts...)}
+		if syntax.SplitBraces(cp) {
+			words = words[:0]
+			for bw, err := range expand.BracesSeq(nil, cp) {
+				if err != nil {
+					return nil, expandErrorf("%v", err)
+				}
+				words = append(words, bw)
+			}
+		}
 	}
 	for _, w := range words {
 		e := wexp{r: r, mode: modeFields}
@@ -545,13 +554,17 @@ func (r *Runner) expandFailed(err error) int {
 	}
 	var ro *readonlyErr
 	if errors.As(err, &ro) {
+		// bash: the rest of the line is not run; the next line is.
 		r.errorf("%v", err)
+		r.abortLine = true
 		return 1
 	}
 	r.errorf("%v", err)
-	if !r.interactive || r.subshell {
-		r.exit(st)
+	if r.interactive && !r.subshell {
+		r.abortLine = true
+		return st
 	}
+	r.exit(st)
 	return st
 }
 

@@ -383,6 +383,11 @@ func (r *Runner) end() {}
 // finish ends the shell: the EXIT trap, then the jobs still running are
 // ended (nothing outlives tubo).
 func (r *Runner) finish() {
+	if !r.exiting {
+		// A signal that came during the last command still has its trap
+		// run.
+		r.runPendingTraps()
+	}
 	r.runExitTrap()
 	r.jobs.endAll()
 }

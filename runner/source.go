@@ -65,12 +65,37 @@ func (r *Runner) parseError(err error) {
 // runIncremental reads and runs commands from in a line at a time.
 func (r *Runner) runIncremental(in *os.File) {
 	lr := newLineReader(in, r)
+	for attempt := 0; ; attempt++ {
+		start, err := r.runLines(lr)
+		if err == nil {
+			return
+		}
+		// `((cmd) || (cmd))`: parse the statement again with ( ( (see
+		// shell.Parse).
+		var pe syntax.ParseError
+		text := lr.take()
+		lr.lines -= strings.Count(text, "\n")
+		if attempt < 16 && errors.As(err, &pe) {
+			off := int(pe.Pos.Offset()) - int(start)
+			if fixed, ok := shell.SplitDoubleParen(text, off); ok {
+				lr.replay(strings.Repeat("\n", lr.lines), fixed)
+				continue
+			}
+		}
+		r.reportSyntax(lr.firstErr(err))
+		return
+	}
+}
+
+// runLines parses and runs lines from lr until its end or a syntax error,
+// which it returns.
+func (r *Runner) runLines(lr *lineReader) (uint, error) {
 	p := syntax.NewParser(syntax.Variant(shell.Lang), syntax.KeepComments(false))
-	var chunkStart uint
+	chunkStart := lr.base
 	for stmts, err := range p.InteractiveSeq(lr) {
 		if err != nil {
-			r.reportSyntax(err)
-			return
+			lr.noteErr(err)
+			return chunkStart, err
 		}
 		if p.Incomplete() {
 			continue
@@ -85,7 +110,7 @@ func (r *Runner) runIncremental(in *os.File) {
 		if err := shell.Check(f); err != nil {
 			r.parseError(err)
 			r.exit(2)
-			return
+			return 0, nil
 		}
 		group := stmts
 		if len(r.aliases) > 0 {
@@ -99,12 +124,13 @@ func (r *Runner) runIncremental(in *os.File) {
 		r.stmts(group)
 		r.abortLine = false
 		if r.exiting {
-			return
+			return 0, nil
 		}
 		// break or continue outside a loop, and return outside a function,
 		// end at the top level.
 		r.breakN, r.contN, r.returning = 0, 0, false
 	}
+	return 0, nil
 }
 
 // reportSyntax records a syntax error met while reading, and ends the
@@ -125,6 +151,34 @@ type lineReader struct {
 	buf      [4096]byte
 	got      strings.Builder // text read since the last take
 	eof      bool
+	// lines counts the newlines of the text taken so far, and base is
+	// the offset where the current parser's text starts.
+	lines int
+	base  uint
+	// pending is text to give the parser again before reading more (a
+	// statement parsed a second time); skip of it is not recorded.
+	pending []byte
+	skip    int
+	err1    error // the first syntax error, reported if a retry fails
+}
+
+func (lr *lineReader) replay(prefix, text string) {
+	lr.pending = []byte(prefix + text)
+	lr.skip = len(prefix)
+	lr.base = uint(len(prefix))
+}
+
+func (lr *lineReader) noteErr(err error) {
+	if lr.err1 == nil {
+		lr.err1 = err
+	}
+}
+
+func (lr *lineReader) firstErr(err error) error {
+	if lr.err1 != nil {
+		return lr.err1
+	}
+	return err
 }
 
 func newLineReader(f *os.File, r *Runner) *lineReader {
@@ -136,6 +190,18 @@ func newLineReader(f *os.File, r *Runner) *lineReader {
 }
 
 func (lr *lineReader) Read(p []byte) (int, error) {
+	if len(lr.pending) > 0 {
+		n := copy(p, lr.pending)
+		rec := p[:n]
+		if lr.skip > 0 {
+			k := min(lr.skip, n)
+			lr.skip -= k
+			rec = rec[k:]
+		}
+		lr.got.Write(rec)
+		lr.pending = lr.pending[n:]
+		return n, nil
+	}
 	if lr.eof {
 		return 0, io.EOF
 	}
@@ -195,6 +261,7 @@ func readRetry(fd int, p []byte) (int, error) {
 func (lr *lineReader) take() string {
 	s := lr.got.String()
 	lr.got.Reset()
+	lr.lines += strings.Count(s, "\n")
 	return s
 }
 

@@ -75,8 +75,18 @@ type hub struct {
 	any     atomic.Bool
 	fatal   atomic.Int32 // an untrapped fatal signal that ends the shell
 	wake    chan struct{}
-	busy    atomic.Bool // the shell waits in a builtin that a signal must interrupt
+	busy    atomic.Bool  // the shell waits in a builtin that a signal must interrupt
+	handled atomic.Int64 // signals the loop has seen
+	// disp is what the owning shell does with each signal, readable from
+	// the hub's goroutine: dispDefault, dispTrap or dispIgnore.
+	disp [65]atomic.Int32
 }
+
+const (
+	dispDefault = iota
+	dispTrap
+	dispIgnore
+)
 
 var theHub struct {
 	once sync.Once
@@ -140,13 +150,25 @@ func (h *hub) loop() {
 		r := h.r
 		h.mu.Unlock()
 		if r == nil {
+			h.handled.Add(1)
 			continue
 		}
-		act, trapped := r.traps.actions[int(s)]
-		switch {
-		case trapped && act == "":
+		h.handle(r, s, sig)
+		h.handled.Add(1)
+	}
+}
+
+// handle acts on one caught signal for the shell r.
+func (h *hub) handle(r *Runner, s syscall.Signal, sig os.Signal) {
+	{
+		d := int32(dispDefault)
+		if int(s) < len(h.disp) {
+			d = h.disp[s].Load()
+		}
+		switch d {
+		case dispIgnore:
 			// Ignored (only reached between Notify and Ignore).
-		case trapped:
+		case dispTrap:
 			h.pending[s].Store(true)
 			h.any.Store(true)
 			select {
@@ -180,6 +202,30 @@ func (h *hub) loop() {
 	}
 }
 
+// selfSignal sends a signal to the shell's own process and waits until
+// the hub has seen it, so that its trap runs before the next command, as
+// a signal a process sends itself is delivered before kill returns.
+func selfSignal(sig syscall.Signal) error {
+	h := theHub.h
+	if h == nil {
+		return syscall.Kill(os.Getpid(), sig)
+	}
+	h.mu.Lock()
+	caught := h.caught[sig]
+	h.mu.Unlock()
+	before := h.handled.Load()
+	if err := syscall.Kill(os.Getpid(), sig); err != nil {
+		return err
+	}
+	if !caught {
+		return nil
+	}
+	for i := 0; i < 1000 && h.handled.Load() == before; i++ {
+		time.Sleep(100 * time.Microsecond)
+	}
+	return nil
+}
+
 // applyTrap sets the process's disposition for a signal's trap action.
 func (r *Runner) applyTrap(sig int, act string) {
 	if r.virtual || sig <= 0 || sig >= 65 {
@@ -189,6 +235,11 @@ func (r *Runner) applyTrap(sig int, act string) {
 	h := processHub()
 	if h.ignored[s] {
 		return
+	}
+	if act == "" {
+		h.disp[s].Store(dispIgnore)
+	} else {
+		h.disp[s].Store(dispTrap)
 	}
 	switch {
 	case act == "":
@@ -214,6 +265,7 @@ func (r *Runner) resetTrap(sig int) {
 	if h.ignored[s] {
 		return
 	}
+	h.disp[s].Store(dispDefault)
 	for _, d := range defaultFatal {
 		if d == s && r.cfg.CatchSignals {
 			// Still caught: forwarded to stages, then the shell ends.

@@ -42,10 +42,48 @@ func NewParser() *syntax.Parser {
 // parser reports.
 func Parse(name, src string) (*syntax.File, error) {
 	f, err := NewParser().Parse(strings.NewReader(src), name)
-	if err != nil {
-		return nil, ParseError(name, err)
+	if err == nil {
+		return f, nil
 	}
-	return f, nil
+	// `((cmd) || (cmd))` is two subshells, not arithmetic: the parser
+	// commits to (( and fails; bash backtracks. Try again with ( ( at the
+	// (( before the error.
+	first := err
+	text := src
+	for range 16 {
+		var pe syntax.ParseError
+		if !errors.As(err, &pe) {
+			break
+		}
+		fixed, ok := SplitDoubleParen(text, int(pe.Pos.Offset()))
+		if !ok {
+			break
+		}
+		text = fixed
+		if f, err = NewParser().Parse(strings.NewReader(text), name); err == nil {
+			return f, nil
+		}
+	}
+	return nil, ParseError(name, first)
+}
+
+// SplitDoubleParen rewrites the last `((` that opens a command before
+// offset as `( (`, for a second parse of a nested subshell that the
+// parser took for arithmetic. ok is false when there is none.
+func SplitDoubleParen(src string, offset int) (string, bool) {
+	if offset > len(src) || offset < 0 {
+		offset = len(src)
+	}
+	for i := min(offset, len(src)-2); i >= 0; i-- {
+		if src[i] != '(' || i+1 >= len(src) || src[i+1] != '(' {
+			continue
+		}
+		if i > 0 && (src[i-1] == '$' || src[i-1] == '(') {
+			continue
+		}
+		return src[:i+1] + " " + src[i+1:], true
+	}
+	return "", false
 }
 
 // ParseError turns an error of the syntax package into an *Error.
