@@ -128,13 +128,6 @@ func (a *assoc) unset(k string) {
 	}
 }
 
-func (a *assoc) len() int {
-	if a == nil {
-		return 0
-	}
-	return len(a.keys)
-}
-
 func (a *assoc) values() []string {
 	if a == nil {
 		return nil

@@ -3,7 +3,6 @@ package runner
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 )
 
@@ -15,7 +14,7 @@ import (
 //
 //   - r.stdout(), r.stderr(): writers on the current descriptors 1 and 2
 //     (after the command's redirections); r.fds[n] for any descriptor,
-//     nil when closed; r.stdinFile() for descriptor 0;
+//     nil when closed (r.fds[0] is stdin);
 //   - r.vars (lookup, get, setString) and r.assign(name, value), which
 //     checks readonly and attributes; r.special(name) for $? $# and the
 //     like; r.args ($1…); r.opts[opt…] for options;
@@ -65,9 +64,6 @@ func IsBuiltin(name string) bool {
 	_, ok := builtins[name]
 	return ok
 }
-
-// stdinFile is descriptor 0 of the current context, or nil if closed.
-func (r *Runner) stdinFile() *os.File { return r.fds[0] }
 
 // usage prints a builtin's usage error and returns status 2.
 func (r *Runner) usage(name, format string, args ...any) int {

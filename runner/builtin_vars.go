@@ -305,11 +305,9 @@ func (r *Runner) declVar(name string, o declOpts) *Var {
 func exportBuiltin(r *Runner, args []string) int {
 	p := newOptParser(args)
 	o := declOpts{add: aExport, export: true}
-	print := false
 	for c := p.next(false); c != 0; c = p.next(false) {
 		switch c {
 		case 'p':
-			print = true
 		case 'n':
 			o.add, o.remove = 0, aExport
 		case 'f':
@@ -319,8 +317,8 @@ func exportBuiltin(r *Runner, args []string) int {
 		}
 	}
 	rest := p.rest()
-	if len(rest) == 0 || print && len(rest) == 0 {
-		r.printVars(r.stdout(), "export", func(v *Var) bool { return v.has(aExport) })
+	if len(rest) == 0 {
+		r.printPOSIX(r.stdout(), "export", aExport)
 		return 0
 	}
 	return r.declare("export", o, rest)
@@ -347,28 +345,28 @@ func readonlyBuiltin(r *Runner, args []string) int {
 	rest := p.rest()
 	if len(rest) == 0 {
 		_ = print
-		r.printVars(r.stdout(), "readonly", func(v *Var) bool { return v.has(aReadonly) })
+		r.printPOSIX(r.stdout(), "readonly", aReadonly)
 		return 0
 	}
 	return r.declare("readonly", o, rest)
 }
 
-// printVars lists variables as export -p and readonly -p do.
-func (r *Runner) printVars(w io.Writer, cmd string, want func(*Var) bool) {
+// printPOSIX lists variables with attribute a as export -p and readonly
+// -p do (POSIX: lines the shell can read back): export NAME='value'.
+func (r *Runner) printPOSIX(w io.Writer, cmd string, a attr) {
 	r.vars.visible(func(name string, v *Var) {
-		if !want(v) {
+		if !v.has(a) {
 			return
 		}
-		flags := r.attrLetters(name)
 		if !v.set {
-			if cmd == "declare" {
-				fmt.Fprintf(w, "declare -%s %s\n", orDash(flags), name)
-			} else {
-				fmt.Fprintf(w, "%s %s\n", r.listPrefix(cmd, flags), name)
-			}
+			fmt.Fprintf(w, "%s %s\n", cmd, name)
 			return
 		}
-		fmt.Fprintf(w, "%s %s=%s\n", r.listPrefix(cmd, flags), name, r.declareValue(v))
+		if v.kind != kString {
+			fmt.Fprintf(w, "%s %s\n", r.listPrefix(cmd, r.attrLetters(name)), name+"="+r.declareValue(v))
+			return
+		}
+		fmt.Fprintf(w, "%s %s=%s\n", cmd, name, singleQuote(v.str))
 	})
 }
 

@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"os"
 	"os/user"
 	"strconv"
 	"strings"
@@ -154,11 +153,3 @@ func formatInt(v int64) string { return strconv.FormatInt(v, 10) }
 // runeLen is the number of characters in s (bytes of invalid UTF-8 count
 // one each), as ${#x} counts in a UTF-8 locale.
 func runeLen(s string) int { return utf8.RuneCountInString(s) }
-
-// homeDir is used when HOME is unset.
-func homeDir() string {
-	if h := os.Getenv("HOME"); h != "" {
-		return h
-	}
-	return "/"
-}

@@ -47,7 +47,9 @@ func (r *Runner) stmt(s *syntax.Stmt) {
 	if s.Negated {
 		r.noErrexit++
 	}
+	nps := len(r.procSubsts)
 	st, leaf := r.command(s)
+	r.closeProcSubsts(nps)
 	if s.Negated {
 		r.noErrexit--
 		if st == 0 {

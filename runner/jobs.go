@@ -31,7 +31,6 @@ type job struct {
 	// reported is set once the job's end was reported (jobs, wait, the
 	// prompt); it is then forgotten.
 	reported bool
-	waited   bool
 }
 
 // status is the job's exit status, once it is done.
@@ -172,10 +171,7 @@ func (r *Runner) waitForeground(h *executor.Handle) (*executor.Result, error) {
 func (r *Runner) findJob(spec string) (*job, int, bool) {
 	if strings.HasPrefix(spec, "%") {
 		s := spec[1:]
-		var cand []*job
-		for _, j := range r.jobs.list {
-			cand = append(cand, j)
-		}
+		cand := r.jobs.list
 		if len(cand) == 0 {
 			return nil, 0, false
 		}

@@ -224,7 +224,7 @@ func (r *Runner) hdocBody(rd *syntax.Redirect) (string, error) {
 	}
 	dash := rd.Op == syntax.DashHdoc
 	if shell.QuotedDelim(rd.Word) {
-		body := hdocText(rd.Hdoc)
+		body := r.rawText(rd.Hdoc)
 		if dash {
 			body = stripTabs(body)
 		}
@@ -235,6 +235,38 @@ func (r *Runner) hdocBody(rd *syntax.Redirect) (string, error) {
 		w = stripTabsWord(w)
 	}
 	return r.document(w)
+}
+
+// rawText is the source text of a here-document body. With a fully quoted
+// delimiter the parser gives one literal; with a partly quoted one
+// (<<'E'OF) it parsed expansions that must not happen, so the text is cut
+// from the source.
+func (r *Runner) rawText(w *syntax.Word) string {
+	if lit, ok := literalParts(w); ok {
+		return lit
+	}
+	start, end := w.Pos().Offset(), w.End().Offset()
+	if l, ok := w.Parts[len(w.Parts)-1].(*syntax.Lit); ok {
+		// A trailing literal's end position runs on over the closing
+		// delimiter line; its value has the true length.
+		end = l.Pos().Offset() + uint(len(l.Value))
+	}
+	if start <= end && int(end) <= len(r.src) {
+		return r.src[start:end]
+	}
+	return hdocText(w)
+}
+
+func literalParts(w *syntax.Word) (string, bool) {
+	var b strings.Builder
+	for _, p := range w.Parts {
+		l, ok := p.(*syntax.Lit)
+		if !ok {
+			return "", false
+		}
+		b.WriteString(l.Value)
+	}
+	return b.String(), true
 }
 
 // hdocText is the text of a here-document body with a quoted delimiter:

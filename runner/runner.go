@@ -172,6 +172,8 @@ type Runner struct {
 	parseErr error
 	// underscore is $_: the last argument of the previous command.
 	underscore string
+	// src is the source being run, for the raw text of here-documents.
+	src string
 	// abortLine is set by an error that ends the rest of the line being
 	// run (failglob, as in bash).
 	abortLine bool

@@ -17,6 +17,9 @@ import (
 // in a group when it is reached, with the aliases defined by the lines
 // before it — as sh parses (and alias-expands) one line at a time.
 func (r *Runner) runFile(f *syntax.File, src string) {
+	oldSrc := r.src
+	r.src = src
+	defer func() { r.src = oldSrc }()
 	// A child stage's source had its aliases expanded by the parent; the
 	// eval and . it runs get theirs expanded as usual.
 	expanded := r.expanded

@@ -120,9 +120,6 @@ func (r *Runner) initVars() {
 	r.vars.setString("PWD", r.dir)
 	r.vars.lookup("PWD").attrs |= aExport
 	r.vars.gen++
-	if _, ok := r.vars.get("HOME"); !ok {
-		// HOME stays unset when the environment has none, as in sh.
-	}
 	r.vars.setString("UID", strconv.Itoa(os.Getuid()))
 	r.vars.setString("EUID", strconv.Itoa(os.Geteuid()))
 	if h, err := os.Hostname(); err == nil {

@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"strings"
 	"unicode/utf8"
 )
 
@@ -154,84 +153,6 @@ func (ifs *ifsSet) split(out []field, f field) []field {
 	}
 	if has {
 		emit()
-	}
-	return out
-}
-
-// splitString splits a string at IFS as read does, for at most max
-// fields (0: no limit); the last field gets the rest of the line with
-// its trailing IFS white space removed.
-func (r *Runner) splitString(s string, max int) []string {
-	ifs := r.ifs()
-	if ifs.empty {
-		if s == "" {
-			return nil
-		}
-		return []string{s}
-	}
-	var out []string
-	i := 0
-	// Leading IFS white space.
-	for i < len(s) {
-		c, n := utf8.DecodeRuneInString(s[i:])
-		if ifs.class(c) != 1 {
-			break
-		}
-		i += n
-	}
-	for i < len(s) {
-		if max > 0 && len(out) == max-1 {
-			rest := strings.TrimRightFunc(s[i:], func(c rune) bool { return ifs.class(c) == 1 })
-			// A single trailing non-white IFS character is dropped too,
-			// when nothing else follows it.
-			if rest != "" {
-				c, n := utf8.DecodeLastRuneInString(rest)
-				if ifs.class(c) == 2 && n == len(rest) {
-					rest = ""
-				} else if ifs.class(c) == 2 {
-					before := rest[:len(rest)-n]
-					if bc, _ := utf8.DecodeLastRuneInString(before); ifs.class(bc) == 0 || true {
-						if !strings.ContainsFunc(before, func(c rune) bool { return ifs.class(c) != 0 }) {
-							rest = before
-						}
-					}
-				}
-			}
-			out = append(out, rest)
-			return out
-		}
-		j := i
-		for j < len(s) {
-			c, n := utf8.DecodeRuneInString(s[j:])
-			if ifs.class(c) != 0 {
-				break
-			}
-			j += n
-		}
-		out = append(out, s[i:j])
-		// The delimiter: white space, at most one other IFS character,
-		// white space.
-		k := j
-		for k < len(s) {
-			c, n := utf8.DecodeRuneInString(s[k:])
-			if ifs.class(c) != 1 {
-				break
-			}
-			k += n
-		}
-		if k < len(s) {
-			if c, n := utf8.DecodeRuneInString(s[k:]); ifs.class(c) == 2 {
-				k += n
-				for k < len(s) {
-					c, n := utf8.DecodeRuneInString(s[k:])
-					if ifs.class(c) != 1 {
-						break
-					}
-					k += n
-				}
-			}
-		}
-		i = k
 	}
 	return out
 }

@@ -115,9 +115,7 @@ func (d *decoder) flag() bool { return d.num() != 0 }
 
 // childState is the decoded state, with the command to run.
 type childState struct {
-	src    string // the command
-	label  string // what the stage is, for messages
-	inLoop bool
+	src string // the command
 }
 
 // encodeState serializes the runner's state and the command src.
