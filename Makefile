@@ -8,7 +8,7 @@ LDFLAGS  := -s -w -X github.com/tubo-pipes/tubo/cli.Version=$(VERSION)
 EXAMPLES := esclavo maestro fifo-producer fifo-consumer pipe-message lssort-dup lssort-dup2
 FUZZTIME ?= 10s
 
-.PHONY: build run test test-race test-long fuzz bench lint clean
+.PHONY: build run test test-race test-long fuzz bench lint clean web
 
 # build puts tubo and the example programs into bin/.
 build:
@@ -43,6 +43,13 @@ bench: build
 	@command -v dash >/dev/null && command -v parallel >/dev/null || \
 		{ apt-get update -qq && apt-get install -y -qq dash parallel >/dev/null; }
 	$(GO) run ./bench
+
+# web rebuilds web/dist/, the browser side of --ui and --report-html, from
+# web/src/ with the esbuild and @viz-js/viz that web/package-lock.json
+# pins. dist/ is committed, so building tubo needs no Node; the web test
+# checks that dist/ is what the sources build to.
+web:
+	cd web && npm ci --no-audit --no-fund && npm run build
 
 lint:
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }

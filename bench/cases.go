@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tubo-pipes/tubo/remote/sshtest"
 )
 
 // sizes are the workloads; -quick shrinks them for a smoke run.
@@ -24,18 +26,20 @@ type sizes struct {
 	primesHi   int   // primes.yaml on [1, primesHi]
 	longStages int   // the long pipeline
 	fanIn      int   // the wide fan-in
+	// remoteBytes go through a remote cat (bench/remote.go).
+	remoteBytes int64
 }
 
 var fullSizes = sizes{
 	catBytes: 2 << 30, teeBytes: 1 << 30,
 	textLines: 1_500_000, int32Recs: 1_000_000, primesHi: 10_000_000,
-	longStages: 1000, fanIn: 256,
+	longStages: 1000, fanIn: 256, remoteBytes: 1 << 30,
 }
 
 var quickSizes = sizes{
 	catBytes: 64 << 20, teeBytes: 64 << 20,
 	textLines: 50_000, int32Recs: 50_000, primesHi: 500_000,
-	longStages: 1000, fanIn: 256,
+	longStages: 1000, fanIn: 256, remoteBytes: 64 << 20,
 }
 
 // bench holds what every case needs.
@@ -47,6 +51,10 @@ type bench struct {
 	onebyone string // the one-read-per-record baseline, built at start
 	n        int
 	sz       sizes
+	// hosts are the remote rows' test hosts, started on first use; nil
+	// with hostsErr saying why they could not be.
+	hosts    *sshtest.Env
+	hostsErr error
 }
 
 func (b *bench) path(name string) string { return filepath.Join(b.dir, name) }

@@ -31,7 +31,14 @@ import (
 // none (or -keep); os.Exit skips deferred calls, so exit removes it.
 var scratch string
 
+// atExit runs on every way out, before the scratch directory goes: the
+// remote rows' test hosts stop there.
+var atExit []func()
+
 func exit(code int) {
+	for _, f := range atExit {
+		f()
+	}
 	if scratch != "" {
 		os.RemoveAll(scratch)
 	}
@@ -124,6 +131,7 @@ func main() {
 		{"ordered merge text", one(b.textMerge)},
 		{"ordered merge int32", one(b.int32Merge)},
 		{"primes.yaml", b.primesPairs},
+		{"remote", b.remotePairs},
 	}
 	var outs []outcome
 	for _, g := range groups {
@@ -167,6 +175,10 @@ func main() {
 	}
 	info = append(info, [2]string{"load average at end", strings.TrimSpace(readOr("/proc/loadavg"))})
 	report(os.Stdout, b, info, outs, rss, scale, time.Since(began))
+	for _, f := range atExit {
+		f()
+	}
+	atExit = nil
 	failed := slices.ContainsFunc(outs, func(o outcome) bool { return o.err != nil })
 	if failed || (rss != nil && rss.err != nil) || slices.ContainsFunc(scale, func(c *scaleCase) bool { return c.err != nil }) {
 		exit(1)

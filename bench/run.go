@@ -26,6 +26,8 @@ type command struct {
 	// poll, when set, samples VmHWM of the process from /proc at this
 	// interval while it runs.
 	poll time.Duration
+	// env is added to the harness's environment; nil adds nothing.
+	env []string
 }
 
 // sample is what one run measured.
@@ -68,6 +70,9 @@ var devNull = func() *os.File {
 // before fork to wait, as time(1) would see it.
 func (c *command) run() (sample, error) {
 	cmd := exec.Command(c.argv[0], c.argv[1:]...)
+	if c.env != nil {
+		cmd.Env = append(os.Environ(), c.env...)
+	}
 	var out capture
 	out.limit = 64 << 10
 	var errb capture

@@ -43,7 +43,7 @@ func Main(args []string, stdin, stdout, stderr *os.File) int {
 	})
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := a.rootCmd()
-	root.SetArgs(args)
+	root.SetArgs(uiArgs(root, args))
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -56,6 +56,7 @@ type app struct {
 	stdin, stdout, stderr *os.File
 
 	obs     observe
+	hostf   hostFlags
 	signals *signals
 }
 
@@ -95,7 +96,14 @@ shopt, -s to read commands from stdin, -i for an interactive shell.
 
 With no arguments tubo reads commands from stdin; on a terminal it prompts
 for them, keeps variables and the directory from line to line, and gives
-each pipeline the terminal while it runs.`,
+each pipeline the terminal while it runs.
+
+When nothing moves (no stage uses CPU or moves a byte) for --stall-after
+(10s), tubo prints who waits on what, from /proc, and goes on (or ends the
+run with status 124 under --on-stall fail). SIGQUIT or SIGUSR1 sent to a
+running tubo (kill -QUIT PID) prints the same live picture of the graph —
+every stage's state, what it is blocked on, bytes per edge so far — and
+the run carries on.`,
 		Version:       Version,
 		SilenceErrors: true,
 		SilenceUsage:  true,
@@ -107,6 +115,7 @@ each pipeline the terminal while it runs.`,
 	}
 	a.obs.flags(root)
 	root.AddCommand(a.runCmd(), a.checkCmd(), a.graphCmd(), a.explainCmd(), a.verifyCmd())
+	completeFlags(root)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	return root
 }
@@ -120,6 +129,7 @@ func (a *app) runnerConfig() (runner.Config, error) {
 		// for it with --progress=always.
 		a.obs.progress = progress.Never
 	}
+	a.obs.stdout = a.stdout
 	if err := a.obs.start(a.stderr); err != nil {
 		return runner.Config{}, err
 	}
@@ -130,6 +140,7 @@ func (a *app) runnerConfig() (runner.Config, error) {
 		PipeSize:   a.obs.pipeSize,
 		Grace:      a.obs.grace,
 		SkipProcIO: !a.obs.wantsIO(),
+		StderrTail: a.obs.stderrTail(),
 		BeforeRun:  a.obs.before,
 		AfterRun:   a.obs.after,
 	}, nil

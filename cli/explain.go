@@ -2,12 +2,47 @@ package cli
 
 import (
 	"fmt"
+	"os"
+	"strconv"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tubo-pipes/tubo/executor"
 	"github.com/tubo-pipes/tubo/explain"
+	"github.com/tubo-pipes/tubo/lookup"
 	"github.com/tubo-pipes/tubo/plan"
 )
+
+// explainOptions tells explain what it can know of the tubo that would run
+// the plan: this process's own descriptors (a run starts with the same
+// runtime), what it inherited, how programs are found. Only a first
+// pipeline starts the guardian.
+func (a *app) explainOptions(first bool) explain.Options {
+	var open []int
+	if dir, err := os.Open("/proc/self/fd"); err == nil {
+		self := int(dir.Fd())
+		names, _ := dir.Readdirnames(-1)
+		dir.Close()
+		for _, name := range names {
+			// The directory's own descriptor was open only while it read.
+			if fd, err := strconv.Atoi(name); err == nil && fd != self {
+				open = append(open, fd)
+			}
+		}
+	}
+	guardian := ""
+	if first {
+		guardian = executor.GuardPath
+	}
+	return explain.Options{
+		Open:      open,
+		Inherited: executor.InheritedFDs(),
+		Guardian:  guardian,
+		Lookup: func(pr *plan.Proc) (string, error) {
+			return lookup.Program(pr.Argv[0], os.Getenv("PATH"), pr.Dir)
+		},
+	}
+}
 
 func (a *app) explainCmd() *cobra.Command {
 	var sets []string
@@ -26,7 +61,12 @@ func (a *app) explainCmd() *cobra.Command {
 					fmt.Fprintln(a.stdout)
 				}
 				var p *plan.Plan
-				if p, err = plan.Build(g, plan.Options{}); err != nil {
+				popt := plan.Options{}
+				if sess := a.session(g); sess != nil {
+					// The ssh commands as they would run; nothing connects.
+					popt.Remote = sess
+				}
+				if p, err = plan.Build(g, popt); err != nil {
 					return err
 				}
 				switch format {
@@ -34,7 +74,7 @@ func (a *app) explainCmd() *cobra.Command {
 					if len(graphs) > 1 {
 						fmt.Fprintf(a.stdout, "# pipeline %d\n", i+1)
 					}
-					err = explain.Text(a.stdout, p)
+					err = explain.Text(a.stdout, p, a.explainOptions(i == 0))
 				case "dot":
 					err = explain.DOT(a.stdout, p)
 				case "mermaid":
@@ -46,10 +86,14 @@ func (a *app) explainCmd() *cobra.Command {
 					return err
 				}
 			}
+			if format == "text" {
+				return explain.Footer(a.stdout, a.explainOptions(false))
+			}
 			return nil
 		},
 	}
 	c.Flags().StringVar(&format, "format", "text", "output `FORMAT`: text, dot or mermaid")
 	c.Flags().StringArrayVar(&sets, "set", nil, "override a parameter: `NAME=VALUE` (repeatable)")
+	a.hostf.register(c)
 	return c
 }

@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/tubo-pipes/tubo/executor"
+	"github.com/tubo-pipes/tubo/lineedit"
 	"github.com/tubo-pipes/tubo/parser/shell"
 	"github.com/tubo-pipes/tubo/runner"
 )
@@ -26,6 +27,9 @@ func (a *app) interactive(cfg runner.Config) error {
 	// redraws the prompt, SIGTERM is ignored (as by an interactive sh)
 	// and SIGHUP ends the session.
 	var running atomic.Bool
+	// With the line editor, ^C at the prompt is a key it reads (the
+	// terminal is in raw mode), and a SIGINT from elsewhere is ignored.
+	editing := lineedit.Usable(a.stdin, a.stdout)
 	hup := make(chan struct{})
 	prompt := make(chan os.Signal, 4)
 	signal.Notify(prompt, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
@@ -36,14 +40,14 @@ func (a *app) interactive(cfg runner.Config) error {
 			case sig == syscall.SIGHUP:
 				close(hup)
 				return
-			case sig == syscall.SIGINT && !running.Load():
+			case sig == syscall.SIGINT && !running.Load() && !editing:
 				fmt.Fprint(a.stderr, "\n"+ps1)
 			}
 		}
 	}()
 
 	r := runner.New(cfg)
-	in := bufio.NewReader(a.stdin)
+	in := a.lineInput(r)
 	var status error
 	for {
 		select {
@@ -51,7 +55,10 @@ func (a *app) interactive(cfg runner.Config) error {
 			return &executor.ExitError{Status: executor.SignalStatus(syscall.SIGHUP)}
 		default:
 		}
-		src, err := readStatement(in, a.stderr)
+		src, err := in.read()
+		if err == lineedit.ErrInterrupt {
+			continue // ^C at the prompt: a fresh one
+		}
 		if err == io.EOF {
 			fmt.Fprintln(a.stderr)
 			return status
@@ -75,6 +82,44 @@ func (a *app) interactive(cfg runner.Config) error {
 }
 
 const ps1, ps2 = "tubo$ ", "> "
+
+// lineInput is where the session's statements come from: the line editor
+// when stdin and stdout are the terminal, or plain lines otherwise (the
+// prompt then goes to stderr, as sh's does).
+type lineInput interface {
+	read() (string, error)
+}
+
+type plainInput struct {
+	in     *bufio.Reader
+	prompt io.Writer
+}
+
+func (p plainInput) read() (string, error) { return readStatement(p.in, p.prompt) }
+
+type editorInput struct{ ed *lineedit.Editor }
+
+func (e editorInput) read() (string, error) { return e.ed.Read() }
+
+// lineInput chooses the session's input. A history file that cannot be
+// read is said once; the session goes on without what it held.
+func (a *app) lineInput(r *runner.Runner) lineInput {
+	if !lineedit.Usable(a.stdin, a.stdout) {
+		return plainInput{bufio.NewReader(a.stdin), a.stderr}
+	}
+	ed, err := lineedit.New(lineedit.Options{
+		Shell:       r,
+		Builtins:    runner.BuiltinNames(),
+		Prompt:      func(more bool) string { return map[bool]string{false: ps1, true: ps2}[more] },
+		Complete:    func(src string) bool { return !shell.Incomplete(src) },
+		HistoryPath: lineedit.HistoryPath(os.Getenv),
+		HistorySize: lineedit.HistorySize(os.Getenv),
+	})
+	if err != nil {
+		fmt.Fprintf(a.stderr, "tubo: history: %v\n", err)
+	}
+	return editorInput{ed}
+}
 
 // readStatement reads lines until they make a complete statement.
 func readStatement(in *bufio.Reader, prompt io.Writer) (string, error) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tubo-pipes/tubo/executor"
 	"github.com/tubo-pipes/tubo/graph"
+	"github.com/tubo-pipes/tubo/live"
 	"github.com/tubo-pipes/tubo/plan"
 	"github.com/tubo-pipes/tubo/progress"
 	"github.com/tubo-pipes/tubo/report"
@@ -34,13 +35,19 @@ type observe struct {
 	reportJSON string
 	pipeSize   int
 	grace      time.Duration
+	ui         string        // --ui: the address to serve the live view on; "" for none
+	uiLinger   time.Duration // --ui-linger
+	reportHTML string        // --report-html FILE
 	stallAfter stallAfter
 	onStall    onStall
 
 	stderr *os.File
+	stdout *os.File // what the stages write to: may be the same terminal
 	tracer *tracer
 	prog   *progress.Progress
 	json   *os.File
+	live   *live.Server
+	html   htmlReports
 	nruns  int
 	// sig is the running command's signal handling, which a stall under
 	// --on-stall fail ends the run through.
@@ -59,6 +66,10 @@ func (o *observe) flags(c *cobra.Command) {
 	f.StringVar(&o.reportJSON, "report-json", "", "write the run report as JSON to `FILE` (docs/report.schema.json; one document per pipeline, one per line)")
 	f.IntVar(&o.pipeSize, "pipe-size", DefaultPipeSize, "pipe buffer size in `BYTES` for every edge (F_SETPIPE_SZ, capped by /proc/sys/fs/pipe-max-size); 0 keeps the kernel's 64 KiB")
 	f.DurationVar(&o.grace, "grace", 2*time.Second, "time between SIGTERM and SIGKILL when tubo ends a stage")
+	f.StringVar(&o.ui, "ui", "", "serve a live view of the run in a browser on `ADDR` (default "+live.DefaultAddr+": loopback, a free port); tubo prints its address")
+	f.Lookup("ui").NoOptDefVal = live.DefaultAddr
+	f.DurationVar(&o.uiLinger, "ui-linger", 0, "keep the live view up for `DURATION` after the run ends (implies --ui; ^C ends it sooner)")
+	f.StringVar(&o.reportHTML, "report-html", "", "write the run report as one self-contained HTML page to `FILE` (graph, stages, edges, timeline, parameters)")
 	o.stallAfter.d = stall.DefaultAfter
 	f.Var(&o.stallAfter, "stall-after", "report a stall (who waits on what) when no stage has used CPU or moved a byte for `DURATION`; 0 turns it off (default 10s, or the file's stall_after:)")
 	f.Var(&o.onStall, "on-stall", "what a stall does: warn (print the diagnosis and go on, the default) or fail (print it and end the run with status 124)")
@@ -72,7 +83,7 @@ func (o *observe) watching() bool {
 // wantsIO says whether anything will show per-stage byte counts, which
 // the executor reads from /proc/PID/io only when asked.
 func (o *observe) wantsIO() bool {
-	return o.report || o.reportJSON != "" || o.progress != progress.Never
+	return o.report || o.reportJSON != "" || o.reportHTML != "" || o.ui != "" || o.progress != progress.Never
 }
 
 // start opens what the flags need; call once before the first pipeline.
@@ -93,12 +104,43 @@ func (o *observe) start(stderr *os.File) error {
 		}
 		o.json = f
 	}
+	if o.reportHTML != "" && o.html.f == nil {
+		f, err := os.Create(o.reportHTML)
+		if err != nil {
+			return usagef("--report-html: %v", err)
+		}
+		o.html.f = f
+	}
+	if o.uiLinger > 0 && o.ui == "" {
+		o.ui = live.DefaultAddr
+	}
+	if o.ui != "" && o.live == nil {
+		srv, err := live.Listen(live.Options{Addr: o.ui})
+		if err != nil {
+			return usagef("--ui: %v", err)
+		}
+		o.live = srv
+		fmt.Fprintf(stderr, "tubo: live view at %s\n", srv.URL())
+	}
 	return nil
 }
 
+// close finishes what start opened: the HTML report is written, and the
+// live view stops, after its linger time.
 func (o *observe) close() {
 	if o.json != nil {
 		o.json.Close()
+		o.json = nil
+	}
+	if o.html.f != nil {
+		if err := o.html.write(); err != nil {
+			fmt.Fprintf(o.stderr, "tubo: --report-html: %v\n", err)
+		}
+	}
+	if o.live != nil {
+		linger(o.stderr, o.uiLinger)
+		o.live.Close()
+		o.live = nil
 	}
 }
 
@@ -107,6 +149,8 @@ func (o *observe) before(p *plan.Plan) {
 	o.prog = progress.New(o.stderr, o.progress)
 	o.prog.Plan(p)
 	dog := o.startWatchdog(p)
+	o.prog.Watch(dog.Live)
+	o.prog.Share(o.stdout)
 	o.mu.Lock()
 	if o.dogs == nil {
 		o.dogs = map[*stall.Watchdog]bool{}
@@ -114,6 +158,9 @@ func (o *observe) before(p *plan.Plan) {
 	o.dog = dog
 	o.dogs[dog] = true
 	o.mu.Unlock()
+	if o.live != nil {
+		o.live.Begin(p.Graph, dog.Live)
+	}
 }
 
 // event is the executor's Trace callback.
@@ -123,6 +170,9 @@ func (o *observe) event(e executor.Event) {
 	}
 	if o.prog != nil {
 		o.prog.Event(e)
+	}
+	if o.live != nil {
+		o.live.Event(e)
 	}
 	o.mu.Lock()
 	dog := o.dog
@@ -155,6 +205,12 @@ func (o *observe) after(g *graph.Graph, p *plan.Plan, res *executor.Result, star
 		if err := writeJSONLine(o.json, rep); err != nil {
 			fmt.Fprintf(o.stderr, "tubo: --report-json: %v\n", err)
 		}
+	}
+	if o.html.f != nil {
+		o.html.add(rep)
+	}
+	if o.live != nil {
+		o.live.Finish(rep)
 	}
 	// A failed multi-stage graph gets a short account on every failure;
 	// for a one-command shell pipeline the command's own message says it.

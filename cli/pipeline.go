@@ -1,8 +1,12 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -10,68 +14,65 @@ import (
 	"github.com/tubo-pipes/tubo/executor"
 	"github.com/tubo-pipes/tubo/graph"
 	"github.com/tubo-pipes/tubo/parser/pipeline"
+	"github.com/tubo-pipes/tubo/parser/pipeline/ast"
 	"github.com/tubo-pipes/tubo/plan"
 	"github.com/tubo-pipes/tubo/render"
 	"github.com/tubo-pipes/tubo/runner"
 )
 
-func (a *app) runCmd() *cobra.Command {
-	var sets []string
-	var recordFile string
-	c := &cobra.Command{
-		Use:   "run FILE [--set NAME=VALUE]…",
-		Short: "Run a YAML pipeline file",
-		Args:  exactArgs(1, "run needs one pipeline file: tubo run pipelines/primes.yaml"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			g, err := loadPipeline(args[0], sets)
-			if err != nil {
-				return err
-			}
-			start := time.Now()
-			p, res, err := a.execGraph(g, a.stdout)
-			if err != nil {
-				return err
-			}
-			if recordFile != "" {
-				if err := recordRun(recordFile, args[0], sets, g, p, res, start); err != nil {
-					return fmt.Errorf("--record: %w", err)
-				}
-			}
-			if res.Status != 0 {
-				return a.signals.override(&executor.ExitError{Status: res.Status})
-			}
-			return a.signals.override(nil)
-		},
-	}
-	c.Flags().StringArrayVar(&sets, "set", nil, "override a parameter: `NAME=VALUE` (repeatable)")
-	c.Flags().StringVar(&recordFile, "record", "", "write a manifest of the run to `FILE` (hashes of the pipeline, executables, inputs and outputs) for tubo verify")
-	return c
-}
-
 func (a *app) checkCmd() *cobra.Command {
 	var sets []string
+	var script string
 	c := &cobra.Command{
-		Use:   "check FILE|LINE",
-		Short: "Validate a pipeline file (or a shell line) without running anything",
-		Args:  exactArgs(1, "check needs one pipeline file or one quoted line"),
+		Use:   "check FILE|LINE | check -f SCRIPT",
+		Short: "Validate a pipeline file, a shell line or a script without running anything",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if script != "" {
+				return exactArgs(0, "check -f SCRIPT takes no other argument")(cmd, args)
+			}
+			return exactArgs(1, "check needs one pipeline file, one quoted line, or -f SCRIPT")(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !isFile(args[0]) {
+			if script != "" {
+				b, err := os.ReadFile(script)
+				if errors.Is(err, fs.ErrNotExist) {
+					return usagef("%s: no such file", script)
+				} else if err != nil {
+					return usagef("%v", err)
+				}
+				if err := runner.Check(script, string(b)); err != nil {
+					return &executor.ExitError{Status: executor.StatusUsage, Err: err}
+				}
+				fmt.Fprintf(a.stdout, "%s: ok\n", script)
+				return nil
+			}
+			file, err := pipelineFile(args[0])
+			if err != nil {
+				return err
+			}
+			if !file {
 				if err := runner.Check("", args[0]); err != nil {
-					return err
+					return &executor.ExitError{Status: executor.StatusUsage, Err: err}
 				}
 				fmt.Fprintln(a.stdout, "ok")
 				return nil
 			}
-			g, err := loadPipeline(args[0], sets)
+			g, err := a.loadPipeline(args[0], sets)
 			if err != nil {
 				return err
 			}
+			nwarn := a.warn(g)
 			procs, fifos, builtins := count(g)
-			fmt.Fprintf(a.stdout, "%s: ok: %d processes, %d FIFOs, %d builtin nodes, %d edges\n", args[0], procs, fifos, builtins, len(g.Edges))
+			fmt.Fprintf(a.stdout, "%s: ok: %d processes, %d FIFOs, %d builtin nodes, %d edges%s\n", args[0], procs, fifos, builtins, len(g.Edges), warnings(nwarn))
+			if info, err := pipeline.Describe(args[0]); err == nil {
+				info.WriteList(a.stdout)
+			}
 			return nil
 		},
 	}
 	c.Flags().StringArrayVar(&sets, "set", nil, "override a parameter: `NAME=VALUE` (repeatable)")
+	a.hostf.register(c)
+	c.Flags().StringVarP(&script, "file", "f", "", "check the shell script `SCRIPT` (as tubo -f would run it)")
 	return c
 }
 
@@ -87,31 +88,40 @@ func (a *app) graphCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			for _, g := range graphs {
-				switch format {
-				case "dot":
-					err = render.DOT(a.stdout, g)
-				case "mermaid":
-					err = render.Mermaid(a.stdout, g)
-				default:
-					return usagef("--format %s: unknown format (dot, mermaid)", format)
-				}
-				if err != nil {
-					return err
-				}
+			// A line of several pipelines (`a; b && c`) is one drawing,
+			// each pipeline a cluster of it.
+			name := "tubo"
+			if len(graphs) > 0 && graphs[0].Name != "" {
+				name = graphs[0].Name
+			}
+			switch format {
+			case "dot":
+				err = render.DOTPipelines(a.stdout, name, graphs)
+			case "mermaid":
+				err = render.MermaidPipelines(a.stdout, name, graphs)
+			default:
+				return usagef("--format %s: unknown format (dot, mermaid)", format)
+			}
+			if err != nil {
+				return &executor.ExitError{Status: executor.StatusUsage, Err: err}
 			}
 			return nil
 		},
 	}
 	c.Flags().StringVar(&format, "format", "dot", "output `FORMAT`: dot or mermaid")
 	c.Flags().StringArrayVar(&sets, "set", nil, "override a parameter: `NAME=VALUE` (repeatable)")
+	a.hostf.register(c)
 	return c
 }
 
 // graphsOf loads a pipeline file, or plans a shell line's pipelines.
 func (a *app) graphsOf(arg string, sets []string) ([]*graph.Graph, error) {
-	if isFile(arg) {
-		g, err := loadPipeline(arg, sets)
+	file, err := pipelineFile(arg)
+	if err != nil {
+		return nil, err
+	}
+	if file {
+		g, err := a.loadPipeline(arg, sets)
 		if err != nil {
 			return nil, err
 		}
@@ -124,9 +134,37 @@ func (a *app) graphsOf(arg string, sets []string) ([]*graph.Graph, error) {
 	return gs, nil
 }
 
+// loadPipeline reads a YAML pipeline with the command line's hosts; any
+// error in it is bad input (2).
+func (a *app) loadPipeline(path string, sets []string) (*graph.Graph, error) {
+	hosts, err := a.hostf.hosts()
+	if err != nil {
+		return nil, err
+	}
+	return loadPipelineWith(path, pipeline.Options{Set: sets, Hosts: hosts})
+}
+
+// loadPipelineOpts is a.loadPipeline with more load options.
+func (a *app) loadPipelineOpts(path string, opt pipeline.Options) (*graph.Graph, error) {
+	hosts, err := a.hostf.hosts()
+	if err != nil {
+		return nil, err
+	}
+	opt.Hosts = hosts
+	return loadPipelineWith(path, opt)
+}
+
 // loadPipeline reads a YAML pipeline; any error in it is bad input (2).
 func loadPipeline(path string, sets []string) (*graph.Graph, error) {
-	g, err := pipeline.Load(path, pipeline.Options{Set: sets})
+	return loadPipelineWith(path, pipeline.Options{Set: sets})
+}
+
+// loadPipelineWith is loadPipeline with every load option.
+func loadPipelineWith(path string, opt pipeline.Options) (*graph.Graph, error) {
+	if _, err := pipelineFile(path); err != nil {
+		return nil, err
+	}
+	g, err := pipeline.Load(path, opt)
 	if err != nil {
 		return nil, &executor.ExitError{Status: executor.StatusUsage, Err: err}
 	}
@@ -135,13 +173,19 @@ func loadPipeline(path string, sets []string) (*graph.Graph, error) {
 
 // execGraph plans and runs a graph with the observers the flags asked for.
 func (a *app) execGraph(g *graph.Graph, stdout *os.File) (*plan.Plan, *executor.Result, error) {
-	p, err := plan.Build(g, plan.Options{PipeSize: a.obs.pipeSize})
+	sess := a.session(g)
+	popt := plan.Options{PipeSize: a.obs.pipeSize}
+	if sess != nil {
+		popt.Remote = sess
+	}
+	p, err := plan.Build(g, popt)
 	if err != nil {
 		return nil, nil, &executor.ExitError{Status: executor.StatusUsage, Err: err}
 	}
 	// Each stage of a graph gets a process group of its own, so a timeout
 	// or kill-rest ends a stage together with its descendants.
 	p.OwnGroups = true
+	a.obs.stdout = a.stdout
 	if err := a.obs.start(a.stderr); err != nil {
 		return nil, nil, err
 	}
@@ -155,6 +199,16 @@ func (a *app) execGraph(g *graph.Graph, stdout *os.File) (*plan.Plan, *executor.
 		Stdin: a.stdin, Stdout: stdout, Stderr: a.stderr,
 		Signals: sig.forward, Grace: a.obs.grace, Trace: a.obs.event,
 		SkipProcIO: !a.obs.wantsIO(),
+		StderrTail: a.obs.stderrTail(),
+	}
+	if sess != nil {
+		// Every host answers (in parallel) before any stage starts.
+		if err := sess.Connect(sig.ctx); err != nil {
+			// A Ctrl-C while connecting ends tubo as 128+N.
+			return nil, nil, sig.override(connectError(err))
+		}
+		defer sess.Close()
+		opt.Remote = sess
 	}
 	a.obs.before(p)
 	start := time.Now()
@@ -162,7 +216,12 @@ func (a *app) execGraph(g *graph.Graph, stdout *os.File) (*plan.Plan, *executor.
 	if err != nil {
 		return nil, nil, err
 	}
-	a.obs.after(g, p, res, start, time.Now())
+	end := time.Now()
+	if sess != nil {
+		// The hosts clean up (and say so) before the report is written.
+		sess.Close()
+	}
+	a.obs.after(g, p, res, start, end)
 	return p, res, nil
 }
 
@@ -180,9 +239,32 @@ func count(g *graph.Graph) (procs, fifos, builtins int) {
 	return
 }
 
-func isFile(arg string) bool {
-	st, err := os.Stat(arg)
-	return err == nil && !st.IsDir()
+// pipelineFile says whether arg names a pipeline file rather than a shell
+// line: an existing file, or a name ending in .yaml or .yml. A missing
+// one is an error (with the closest pipeline file of its directory), not
+// a shell line that would check as "ok" and run nothing.
+func pipelineFile(arg string) (bool, error) {
+	if st, err := os.Stat(arg); err == nil && !st.IsDir() {
+		return true, nil
+	}
+	if strings.ContainsAny(arg, " \t\n|;&<>()$`'\"") || !(strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml")) {
+		return false, nil
+	}
+	if st, err := os.Stat(arg); err == nil && st.IsDir() {
+		return true, usagef("%s: is a directory, not a pipeline file", arg)
+	}
+	hint := ""
+	dir := filepath.Dir(arg)
+	if names, err := filepath.Glob(filepath.Join(dir, "*.y*ml")); err == nil {
+		var bases []string
+		for _, n := range names {
+			bases = append(bases, filepath.Base(n))
+		}
+		if s := ast.Suggest(filepath.Base(arg), bases); s != "" {
+			hint = "; did you mean " + filepath.Join(dir, s) + "?"
+		}
+	}
+	return true, usagef("%s: no such file or directory%s", arg, hint)
 }
 
 func exactArgs(n int, hint string) cobra.PositionalArgs {

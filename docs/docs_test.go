@@ -32,6 +32,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tubo-pipes/tubo/remote/sshtest"
 )
 
 // tools are the programs a documented command may use besides tubo and the
@@ -43,20 +45,19 @@ var tools = []string{
 	"sleep", "mkdir", "rm", "rmdir", "touch", "cp", "mv", "ln", "test", "[", "diff", "cmp",
 	"sha256sum", "gzip", "od", "yes", "kill", "stat", "find", "xargs", "mkfifo",
 	"chmod", "id", "basename", "dirname", "tac", "paste", "join", "comm", "expr",
-	"timeout", "pwd", "readlink", "realpath", "dd", "fold", "nl", "wait",
+	"timeout", "pwd", "readlink", "realpath", "dd", "fold", "nl", "wait", "factor",
 }
+
+// hostsMarker in a page gives its sandbox two test hosts (sshd servers
+// in network namespaces; root and ip netns needed, else the page is
+// skipped with the reason): hosts.txt lists them as n1 and n2, with 2
+// slots each, and TUBO_SSH names an ssh config that reaches them.
+const hostsMarker = "<!-- docs_test: hosts -->"
 
 // pending lists the pages (or "page:line" commands) not yet made runnable
 // as written, each with the reason; the test skips them. The list only
 // shrinks.
-var pending = map[string]string{
-	"examples/README.md":          "its commands are a transcript of several terminals; to be rewritten as runnable steps",
-	"docs/seed/1-fifo.md":         "the by-hand recipe needs two terminals and hangs as written (issue 11)",
-	"docs/seed/3-ls-sort-dup.md":  "the commands are listed without their output (issue 11)",
-	"docs/seed/4-ls-sort-dup2.md": "the commands are listed without their output (issue 11)",
-	"docs/seed/5-primes.md":       "the commands are listed without their output (issue 11)",
-	"README.md:168":               "trace lines and stage output interleave in any order (issue 11: trace order)",
-}
+var pending = map[string]string{}
 
 type command struct {
 	line      int // where the command is, for messages
@@ -82,6 +83,13 @@ func TestDocs(t *testing.T) {
 		}
 	}
 	toolDir := toolLinks(t)
+	var hosts *sshtest.Env
+	var hostsErr error
+	defer func() {
+		if hosts != nil {
+			hosts.Stop()
+		}
+	}()
 	for _, page := range pages {
 		cmds, err := parsePage(filepath.Join(root, page))
 		if err != nil {
@@ -95,13 +103,23 @@ func TestDocs(t *testing.T) {
 				t.Skip("pending: " + why)
 			}
 			box := sandbox(t, root)
+			var env []string
+			if b, _ := os.ReadFile(filepath.Join(root, page)); bytes.Contains(b, []byte(hostsMarker)) {
+				if hosts == nil && hostsErr == nil {
+					hosts, hostsErr = sshtest.StartMain(sshtest.Options{Namespaced: 2})
+				}
+				if hostsErr != nil {
+					t.Skip("the page runs stages on test hosts: " + hostsErr.Error())
+				}
+				env = hostsSandbox(t, box, hosts)
+			}
 			prev := 0
 			for _, c := range cmds {
 				if why, ok := pending[page+":"+strconv.Itoa(c.line)]; ok {
 					t.Logf("%s:%d: pending: %s", page, c.line, why)
 					continue
 				}
-				got, st := runCommand(t, box, toolDir, root, c.text, prev)
+				got, st := runCommand(t, box, toolDir, root, c.text, prev, env)
 				prev = st
 				if msg := compare(c.want, got, c.unordered); msg != "" {
 					t.Errorf("%s:%d: $ %s\n%s\n--- got:\n%s", page, c.line, c.text, msg, strings.Join(got, "\n"))
@@ -200,7 +218,7 @@ func sandbox(t *testing.T, root string) string {
 
 // runCommand runs one command with bash in the sandbox, stdout and stderr
 // merged, with $? set to the previous command's status.
-func runCommand(t *testing.T, box, toolDir, root, text string, prev int) ([]string, int) {
+func runCommand(t *testing.T, box, toolDir, root, text string, prev int, env []string) ([]string, int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, filepath.Join(toolDir, "bash"), "-c", "(exit "+strconv.Itoa(prev)+"); "+text)
@@ -210,6 +228,7 @@ func runCommand(t *testing.T, box, toolDir, root, text string, prev int) ([]stri
 		"HOME=" + filepath.Join(box, "home"),
 		"LC_ALL=C.UTF-8", "TZ=UTC", "TERM=dumb", "NO_COLOR=1",
 	}
+	cmd.Env = append(cmd.Env, env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.Stdin = nil
@@ -318,4 +337,21 @@ func TestMatchLine(t *testing.T) {
 	if !matchLines([]string{"x", "…", "z"}, []string{"x", "1", "2", "z"}) || matchLines([]string{"x", "…", "z"}, []string{"x", "1"}) {
 		t.Error("matchLines with a … line")
 	}
+}
+
+// hostsSandbox writes hosts.txt into a page's sandbox and returns the
+// environment that reaches the hosts.
+func hostsSandbox(t *testing.T, box string, e *sshtest.Env) []string {
+	var list strings.Builder
+	for i, name := range []string{"h1", "h2"} {
+		fmt.Fprintf(&list, "n%d=2/%s\n", i+1, e.Server(name).Spec())
+	}
+	if err := os.WriteFile(filepath.Join(box, "hosts.txt"), []byte(list.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ssh, err := exec.LookPath(e.SSH[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []string{"TUBO_SSH=" + strings.Join(append([]string{ssh}, e.SSH[1:]...), " ")}
 }

@@ -18,7 +18,7 @@ func (r *run) startBuiltin(i int) {
 	take := func(srcs []plan.Source) []*os.File {
 		var fs []*os.File
 		for _, s := range srcs {
-			f, err := r.take(s)
+			f, err := r.take(s, b.Node.ID)
 			if err != nil {
 				res.Err = err
 				continue
@@ -46,18 +46,14 @@ func (r *run) startBuiltin(i int) {
 
 // take transfers ownership of one planned source to a builtin: the builtin
 // closes it, tubo forgets it.
-func (r *run) take(s plan.Source) (*os.File, error) {
+func (r *run) take(s plan.Source, node string) (*os.File, error) {
 	switch s.Kind {
 	case plan.PipeRead:
-		f := r.pipes[s.Index][0]
-		r.pipes[s.Index][0] = nil
-		return f, nil
+		return r.takeEnd(s.Index, 0)
 	case plan.PipeWrite:
-		f := r.pipes[s.Index][1]
-		r.pipes[s.Index][1] = nil
-		return f, nil
+		return r.takeEnd(s.Index, 1)
 	case plan.OpenFile:
-		f, err := r.open(s.Index)
+		f, err := r.open(s.Index, node)
 		r.files[s.Index] = nil
 		return f, err
 	case plan.Inherit:
@@ -74,4 +70,24 @@ func (r *run) take(s plan.Source) (*os.File, error) {
 		return os.NewFile(uintptr(fd), f.Name()), nil
 	}
 	return nil, fmt.Errorf("builtin source kind %d not supported", s.Kind)
+}
+
+// takeEnd gives one holder its own copy of an end of Plan.Pipes[pipe]:
+// tubo's, when it is the last holder, else a close-on-exec duplicate.
+func (r *run) takeEnd(pipe, end int) (*os.File, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f := r.pipes[pipe][end]
+	if f == nil {
+		return nil, fmt.Errorf("pipe %d: end %d already given away", pipe, end)
+	}
+	if r.holders[pipe][end]--; r.holders[pipe][end] <= 0 {
+		r.pipes[pipe][end] = nil
+		return f, nil
+	}
+	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 3)
+	if err != nil {
+		return nil, fmt.Errorf("dup: %w", err)
+	}
+	return os.NewFile(uintptr(fd), f.Name()), nil
 }

@@ -45,6 +45,11 @@ type Options struct {
 	// child's /proc/PID/io: one open and read less per stage, for runs
 	// that report no byte counts.
 	SkipProcIO bool
+	// StderrTail, when > 0, keeps the last StderrTail bytes (whole lines)
+	// that each process wrote to tubo's stderr, in ProcResult.StderrTail:
+	// such a process gets a pipe for its stderr, which tubo copies to its
+	// own as it comes. 0 passes tubo's stderr to the processes as is.
+	StderrTail int
 	// Trace, when non-nil, is called for every step as it happens, one
 	// call at a time (steps happen on several goroutines; the executor
 	// serializes the calls).
@@ -52,6 +57,9 @@ type Options struct {
 	// Errorf prefix: messages about processes that could not start are
 	// written to Stderr as "PREFIX: message"; "" means "tubo".
 	Prefix string
+	// Remote signals and reads the end of stages that run on other hosts
+	// (plan.Proc.Host set); nil for a plan without any.
+	Remote Remote
 }
 
 // Event is one step of a run, for --trace and live views. A process's
@@ -59,7 +67,7 @@ type Options struct {
 // Pgid; Handle.Procs gives the same state on demand.
 type Event struct {
 	Time   time.Time
-	Kind   string // pipe, mkfifo, open, start, exit, signal, rmfifo, error
+	Kind   string // pipe, close, mkfifo, open, start, exit, signal, rmfifo, error
 	Node   string
 	Pid    int
 	Pgid   int // start, exit: the process's group
@@ -82,11 +90,27 @@ type ProcResult struct {
 	// TimedOut is set when tubo ended it for its timeout; Killed when tubo
 	// ended it for any reason (timeout, failure policy, cancel).
 	TimedOut, Killed bool
-	// Skipped is set when an `after` dependency failed, so it never ran.
-	Skipped    bool
+	// Skipped is set when tubo never started it: a stage it runs after
+	// did not succeed, or (NotNeeded) it runs only on an outcome that did
+	// not happen, which is no failure (its Status stays 0).
+	Skipped, NotNeeded bool
+	// OK is set when it ended as a success by its node's rules: status 0
+	// or one of OKExit, SIGPIPE where the graph ignores it, a failure
+	// under on_failure: ignore, or not needed. Status stays the real one.
+	OK bool
+	// Attempts are the earlier runs of a stage that failed and was
+	// retried, in order; the fields above are the last run. nil when it
+	// ran once.
+	Attempts   []Attempt
 	Start, End time.Time
 	Usage      *syscall.Rusage // nil if it never started
 	IO         ProcIO
+	// StderrTail is the end of what the process wrote to tubo's stderr,
+	// when Options.StderrTail asked for it; "" otherwise.
+	StderrTail string
+	// Remote is what the host of a remote stage said about it; nil for a
+	// local stage. Usage and IO are then those of the local ssh client.
+	Remote *RemoteResult
 }
 
 // ProcIO holds the counters of /proc/PID/io, read after the process exited
@@ -178,9 +202,17 @@ type run struct {
 	env []string
 
 	// pipes[i] holds tubo's copies of Plan.Pipes[i]: [read, write]. An end
-	// is closed (and set to nil) as soon as the process or builtin that
-	// owns it has started, so readers see EOF and writers get SIGPIPE.
+	// is closed (and set to nil) as soon as every process or builtin that
+	// holds it has started, so readers see EOF and writers get SIGPIPE.
 	pipes [][2]*os.File
+	// holders[i][end] counts who still has to be given that end of
+	// Plan.Pipes[i] (0 read, 1 write): processes whose final descriptor
+	// table holds it and have not started (or failed to start), builtins
+	// not yet running, the here-document feeder. An end that a
+	// redirection took away from its process (`echo hi >/dev/null | wc`)
+	// has no holder and is closed before anything starts.
+	holders  [][2]int
+	released []bool // per Procs: release has run
 	// files[i] is Plan.Files[i] once opened.
 	files  []*os.File
 	tmpDir string   // created by tubo; removed after
@@ -190,12 +222,21 @@ type run struct {
 	traceMu sync.Mutex // serializes Options.Trace calls
 	// pgid is the run's shared process group (plan.OwnGroups false); 0
 	// until the first process starts.
-	pgid     int
-	groups   map[int]int // live process groups → live members
-	live     map[int]*os.Process
-	done     []bool // per Procs: finished (exited, failed to start, skipped)
-	claimed  []bool // per Procs: chosen to start or to skip; never twice
-	killing  bool   // tubo is ending the run; later failures are not "first"
+	pgid    int
+	groups  map[int]int // live process groups → live members
+	live    map[int]*os.Process
+	tails   map[int]*stderrTail // Options.StderrTail: by process index
+	done    []bool              // per Procs: finished (exited, failed to start, skipped)
+	claimed []bool              // per Procs: chosen to start or to skip; never twice
+	killing bool                // tubo is ending the run; later failures are not "first"
+	// policyEnd is set when the run is ended by a kill-rest failure:
+	// stages that run on a failure (or any outcome) may still start
+	// (see runsWhileEnding), and spared holds their process groups,
+	// which the end's SIGKILL leaves alone.
+	policyEnd bool
+	spared    map[int]bool
+	// turns bounds the copies of a stage that run at once (jobs.go).
+	turns    turns
 	wg       sync.WaitGroup
 	stop     chan struct{} // closed when every process has finished
 	stopOnce sync.Once
@@ -224,15 +265,18 @@ func newRun(p *plan.Plan, opt Options) *run {
 	}
 	r := &run{
 		p: p, opt: opt, env: env,
-		res:     &Result{},
-		pipes:   make([][2]*os.File, len(p.Pipes)),
-		files:   make([]*os.File, len(p.Files)),
-		groups:  map[int]int{},
-		live:    map[int]*os.Process{},
-		done:    make([]bool, len(p.Procs)),
-		claimed: make([]bool, len(p.Procs)),
-		stop:    make(chan struct{}),
-		nleft:   len(p.Procs),
+		res:      &Result{},
+		pipes:    make([][2]*os.File, len(p.Pipes)),
+		files:    make([]*os.File, len(p.Files)),
+		groups:   map[int]int{},
+		live:     map[int]*os.Process{},
+		tails:    map[int]*stderrTail{},
+		done:     make([]bool, len(p.Procs)),
+		claimed:  make([]bool, len(p.Procs)),
+		released: make([]bool, len(p.Procs)),
+		holders:  countHolders(p),
+		stop:     make(chan struct{}),
+		nleft:    len(p.Procs),
 	}
 	for _, pr := range p.Procs {
 		r.res.Procs = append(r.res.Procs, &ProcResult{Node: pr.Node, Argv: pr.Argv})
@@ -254,6 +298,9 @@ func (r *run) emit(e Event) {
 	}
 	r.traceMu.Lock()
 	defer r.traceMu.Unlock()
+	// Stamped under the lock, so that events are printed in the order of
+	// their times: each is emitted once its step has happened.
+	e.Time = time.Now()
 	r.opt.Trace(e)
 }
 

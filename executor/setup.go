@@ -38,6 +38,7 @@ func (r *run) setup() error {
 			return fmt.Errorf("pipe: %w", err)
 		}
 		r.pipes[i] = [2]*os.File{os.NewFile(uintptr(fds[0]), "pipe-r"), os.NewFile(uintptr(fds[1]), "pipe-w")}
+		r.trace("pipe", "", 0, "pipe2(O_CLOEXEC) = [%d %d]  %s", fds[0], fds[1], pp.Why)
 		if size := min(pp.Size, pipeMaxSize()); size > 0 && size <= budget {
 			// Best effort: a pipe that keeps the kernel's 64 KiB works.
 			if got, err := unix.FcntlInt(uintptr(fds[1]), unix.F_SETPIPE_SZ, size); err == nil {
@@ -45,7 +46,17 @@ func (r *run) setup() error {
 				r.trace("pipe", "", 0, "fcntl(%d, F_SETPIPE_SZ, %d) = %d", fds[1], size, got)
 			}
 		}
-		r.trace("pipe", "", 0, "pipe2(O_CLOEXEC) = [%d %d]  %s", fds[0], fds[1], pp.Why)
+	}
+	// An end that no process holds after its redirections (`echo hi
+	// >/dev/null | wc -l`) must not stay open in tubo: the reader would
+	// never see EOF, the writer never get SIGPIPE.
+	for i := range r.p.Pipes {
+		for end := range 2 {
+			if r.holders[i][end] == 0 && r.pipes[i][end] != nil {
+				r.trace("close", "", 0, "close(%d)  no stage holds it: %s", r.pipes[i][end].Fd(), r.p.Pipes[i].Why)
+				closeFile(&r.pipes[i][end])
+			}
+		}
 	}
 	for i, pp := range r.p.Pipes {
 		if pp.Data != nil {
@@ -80,16 +91,22 @@ func (r *run) mkfifo(f plan.FIFO) error {
 // is written at once; a larger one by a goroutine, so a reader that stops
 // early (EPIPE) just ends the feeding.
 func (r *run) feed(i int, data []byte) {
-	w := r.pipes[i][1]
-	r.pipes[i][1] = nil
+	w, err := r.takeEnd(i, 1)
+	if err != nil {
+		return
+	}
+	fd := w.Fd()
+	to := r.p.Label(r.p.Pipes[i].To)
 	if len(data) <= 4096 {
-		w.Write(data)
+		n, _ := w.Write(data)
 		w.Close()
+		r.trace("write", "", 0, "write(%d, …, %d) = %d, close(%d)  here-document → %s", fd, len(data), n, fd, to)
 		return
 	}
 	go func() {
-		w.Write(data)
+		n, _ := w.Write(data)
 		w.Close()
+		r.trace("write", "", 0, "write(%d, …, %d) = %d, close(%d)  here-document → %s", fd, len(data), n, fd, to)
 	}()
 }
 

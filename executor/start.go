@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -13,8 +14,8 @@ import (
 	"github.com/tubo-pipes/tubo/plan"
 )
 
-// open opens Plan.Files[i] (once).
-func (r *run) open(i int) (*os.File, error) {
+// open opens Plan.Files[i] (once) for node.
+func (r *run) open(i int, node string) (*os.File, error) {
 	if f := r.files[i]; f != nil {
 		return f, nil
 	}
@@ -27,16 +28,19 @@ func (r *run) open(i int) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.trace("open", "", 0, "open(%s) = %d", pf.Path, f.Fd())
+	r.trace("open", node, 0, "open(%s) = %d", pf.Path, f.Fd())
 	r.files[i] = f
 	return f, nil
 }
 
 // start starts Plan.Procs[i], or records why it could not.
 func (r *run) start(i int) {
+	if r.waitTurn(i) {
+		return // started by passTurn when a running copy finishes
+	}
 	pr := r.p.Procs[i]
 	res := r.res.Procs[i]
-	env := mergeEnv(r.env, pr.Env)
+	env := r.attemptEnv(i, mergeEnv(r.env, pr.Env))
 	dir := pr.Dir
 	if dir == "" {
 		dir = r.opt.Dir
@@ -109,12 +113,12 @@ func (r *run) openAll(pr *plan.Proc) error {
 		// The run may have ended while an earlier FIFO open blocked (see
 		// unblockFIFOs): open nothing more.
 		r.mu.Lock()
-		killing := r.killing
+		killing := r.killing && !r.runsWhileEnding(pr)
 		r.mu.Unlock()
 		if killing {
 			return fmt.Errorf("%s: not started: the run was ended", pr.Node.ID)
 		}
-		if _, err := r.open(fi); err != nil {
+		if _, err := r.open(fi, pr.Node.ID); err != nil {
 			var pe *os.PathError
 			if errors.As(err, &pe) {
 				return fmt.Errorf("%s: %s", r.p.Files[fi].Path, errText(pe.Err))
@@ -147,10 +151,14 @@ func (r *run) exec(i int, path string, env []string, dir string) {
 		files[fd] = inheritedFiles[fd]
 	}
 	var devnull *os.File
+	var toStderr []int // the descriptors that are tubo's stderr
 	for _, fd := range pr.FDs {
 		var f *os.File
 		switch fd.Src.Kind {
 		case plan.Inherit:
+			if fd.Src.FD == 2 {
+				toStderr = append(toStderr, fd.Num)
+			}
 			f = r.inheritedFile(fd.Src.FD)
 			if f == nil {
 				r.mu.Lock()
@@ -186,7 +194,7 @@ func (r *run) exec(i int, path string, env []string, dir string) {
 		sys.Foreground = true
 		sys.Ctty = int(r.opt.TTY.Fd())
 	}
-	killing := r.killing
+	killing := r.killing && !r.runsWhileEnding(pr)
 	// Count the new member before it exists: a stage that joins the run's
 	// group must be counted before an earlier member is reaped, or the
 	// group would look empty and be swept (see reap).
@@ -214,6 +222,15 @@ func (r *run) exec(i int, path string, env []string, dir string) {
 		return
 	}
 	argv := pr.Argv
+	var tail *stderrTail
+	if len(toStderr) > 0 && r.opt.StderrTail > 0 {
+		if t, err := newStderrTail(r.opt.Stderr, r.opt.StderrTail); err == nil {
+			tail = t
+			for _, n := range toStderr {
+				files[n] = t.w
+			}
+		}
+	}
 	start := time.Now()
 	attr := &os.ProcAttr{Dir: dir, Env: env, Files: files, Sys: sys}
 	proc, err := spawn(path, argv, attr)
@@ -233,6 +250,16 @@ func (r *run) exec(i int, path string, env []string, dir string) {
 	}
 	if devnull != nil {
 		devnull.Close()
+	}
+	if tail != nil {
+		// The child has its end (or never will): the reader sees EOF when
+		// the child and whatever it started are done with it.
+		tail.w.Close()
+		if err == nil {
+			r.mu.Lock()
+			r.tails[i] = tail
+			r.mu.Unlock()
+		}
 	}
 	if err != nil {
 		st := StatusNotExecutable
@@ -259,6 +286,7 @@ func (r *run) exec(i int, path string, env []string, dir string) {
 		guard.watch(pgid, true)
 	}
 	res.Pgid = pgid
+	r.lateStart(pr, res, pgid)
 	r.live[proc.Pid] = proc
 	r.mu.Unlock()
 	if r.opt.Trace != nil {
@@ -305,22 +333,79 @@ func (r *run) inheritedFile(fd int) *os.File {
 	return nil
 }
 
-// release closes tubo's copies of everything Plan.Procs[i] owned.
+// release closes tubo's copies of what Plan.Procs[i] was to be given, now
+// that it has started or will never start: its files, and each pipe end
+// its descriptor table holds that no one else still needs.
 func (r *run) release(i int) {
 	pr := r.p.Procs[i]
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, fd := range pr.FDs {
-		switch fd.Src.Kind {
-		case plan.PipeRead:
-			closeFile(&r.pipes[fd.Src.Index][0])
-		case plan.PipeWrite:
-			closeFile(&r.pipes[fd.Src.Index][1])
-		}
+	if r.released[i] {
+		return
+	}
+	r.released[i] = true
+	for _, e := range procEnds(pr) {
+		r.dropHolder(e[0], e[1])
 	}
 	for _, fi := range pr.Files {
 		closeFile(&r.files[fi])
 	}
+}
+
+// dropHolder counts one holder of an end of Plan.Pipes[pipe] as served and
+// closes tubo's copy when it was the last. Called with r.mu held.
+func (r *run) dropHolder(pipe, end int) {
+	if r.holders[pipe][end]--; r.holders[pipe][end] <= 0 {
+		closeFile(&r.pipes[pipe][end])
+	}
+}
+
+// procEnds lists the pipe ends in a process's final descriptor table, each
+// once ([pipe, end]), whatever number of descriptors refer to it.
+func procEnds(pr *plan.Proc) [][2]int {
+	var out [][2]int
+	for _, fd := range pr.FDs {
+		var e [2]int
+		switch fd.Src.Kind {
+		case plan.PipeRead:
+			e = [2]int{fd.Src.Index, 0}
+		case plan.PipeWrite:
+			e = [2]int{fd.Src.Index, 1}
+		default:
+			continue
+		}
+		if !slices.Contains(out, e) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// countHolders counts, for every pipe end, who is to be given it (see
+// run.holders).
+func countHolders(p *plan.Plan) [][2]int {
+	h := make([][2]int, len(p.Pipes))
+	for _, pr := range p.Procs {
+		for _, e := range procEnds(pr) {
+			h[e[0]][e[1]]++
+		}
+	}
+	for _, b := range p.Builtins {
+		for _, s := range append(slices.Clip(b.Inputs), b.Outputs...) {
+			switch s.Kind {
+			case plan.PipeRead:
+				h[s.Index][0]++
+			case plan.PipeWrite:
+				h[s.Index][1]++
+			}
+		}
+	}
+	for i, pp := range p.Pipes {
+		if pp.Data != nil {
+			h[i][1]++ // the feeder writes the here-document
+		}
+	}
+	return h
 }
 
 func closeFile(f **os.File) {

@@ -13,9 +13,13 @@ import (
 type Status int
 
 const (
-	StatusOK            Status = 0
-	StatusFailure       Status = 1
-	StatusUsage         Status = 2 // bad input: nothing was started
+	StatusOK      Status = 0
+	StatusFailure Status = 1
+	StatusUsage   Status = 2 // bad input: nothing was started
+	// StatusTimedOut (as timeout(1)) is a run's status when a timeout
+	// ended it and the processes' own statuses would say 0: a stage that
+	// exits 0 on tubo's SIGTERM has still failed.
+	StatusTimedOut      Status = 124
 	StatusNotExecutable Status = 126
 	StatusNotFound      Status = 127
 	StatusSignalBase    Status = 128

@@ -44,14 +44,24 @@ func (r *run) supervise(ctx context.Context) {
 func (r *run) signalAll(sig syscall.Signal) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	remote := r.signalRemote(sig)
 	for pgid := range r.groups {
+		if remote[pgid] {
+			continue
+		}
+		if sig == syscall.SIGKILL && r.spared[pgid] {
+			continue // a cleanup stage started after the end began
+		}
 		signalGroup(pgid, sig)
 		r.trace("signal", "", pgid, "kill(-%d, %s)", pgid, unix.SignalName(sig))
 	}
 }
 
-// killAll ends the run: SIGTERM to every group, SIGKILL after the grace
-// period to whatever is left. Processes not yet started never start.
+// killAll ends the run: SIGTERM to every group, then SIGCONT, so that a
+// stopped stage (SIGTTIN, SIGTSTP, SIGSTOP) runs to take the SIGTERM
+// instead of waiting for the SIGKILL after the grace period, as a shell's
+// kill does for a stopped job; SIGKILL after the grace period to whatever
+// is left. Processes not yet started never start.
 func (r *run) killAll(why string) {
 	r.mu.Lock()
 	r.killing = true
@@ -63,6 +73,7 @@ func (r *run) killAll(why string) {
 	r.mu.Unlock()
 	r.trace("signal", "", 0, "ending the run: %s", why)
 	r.signalAll(syscall.SIGTERM)
+	r.signalAll(syscall.SIGCONT)
 	time.AfterFunc(r.opt.Grace, func() { r.signalAll(syscall.SIGKILL) })
 	// A stage whose FIFO tubo is still opening for it (its other side
 	// never opened) has no process to signal: tubo's own open(2) blocks,
@@ -110,14 +121,14 @@ func (r *run) timeout(i int, proc *os.Process) {
 	r.mu.Unlock()
 	r.errorf("%s: timed out after %s", res.Node.ID, res.Node.Timeout)
 	r.trace("signal", res.Node.ID, proc.Pid, "timeout: SIGTERM")
-	proc.Signal(syscall.SIGTERM)
+	r.signalOne(i, proc, syscall.SIGTERM)
 	time.AfterFunc(r.opt.Grace, func() {
 		r.mu.Lock()
 		ended := !res.End.IsZero()
 		r.mu.Unlock()
 		if !ended {
 			r.trace("signal", res.Node.ID, proc.Pid, "grace over: SIGKILL")
-			proc.Signal(syscall.SIGKILL)
+			r.signalOne(i, proc, syscall.SIGKILL)
 		}
 	})
 }

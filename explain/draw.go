@@ -14,7 +14,7 @@ import (
 // numbers in tubo, and an arrow from the writing row to the pipe and from
 // the pipe to the reading row — the lab's blackboard drawing.
 func DOT(w io.Writer, p *plan.Plan) error {
-	n := number(p)
+	n := number(p, Options{})
 	b := bufio.NewWriter(w)
 	b.WriteString("digraph plan {\n\trankdir=LR;\n\tnode [fontname=\"monospace\", fontsize=10];\n")
 	for i := range p.Pipes {
@@ -64,7 +64,7 @@ func DOT(w io.Writer, p *plan.Plan) error {
 // Mermaid draws the same picture as a Mermaid flowchart: a subgraph per
 // process with a node per descriptor.
 func Mermaid(w io.Writer, p *plan.Plan) error {
-	n := number(p)
+	n := number(p, Options{})
 	b := bufio.NewWriter(w)
 	b.WriteString("flowchart LR\n")
 	for i := range p.Pipes {
@@ -101,7 +101,7 @@ func Mermaid(w io.Writer, p *plan.Plan) error {
 	return b.Flush()
 }
 
-func pipeLabel(p *plan.Plan, n numbering, i int) string {
+func pipeLabel(p *plan.Plan, n *numbering, i int) string {
 	what := "pipe"
 	if p.Pipes[i].Data != nil {
 		what = "here-document"
@@ -110,7 +110,7 @@ func pipeLabel(p *plan.Plan, n numbering, i int) string {
 }
 
 // short names what a descriptor refers to, in a few words.
-func short(p *plan.Plan, n numbering, s plan.Source) string {
+func short(p *plan.Plan, n *numbering, s plan.Source) string {
 	switch s.Kind {
 	case plan.Inherit:
 		return fmt.Sprintf("tubo's fd %d", s.FD)

@@ -91,15 +91,51 @@ type Node struct {
 	// After names nodes that must exit with status 0 before this one starts;
 	// nil means start at once.
 	After []string
+	// AfterOutcome says, for a node named in After, what it must end with
+	// for this one to start (see Outcome); a node not in the map must
+	// succeed, and nil means every one must.
+	AfterOutcome map[string]Outcome
+	// OKExit lists the exit statuses that count as success (a diff that
+	// finds a difference exits 1); nil means only 0. The status shown
+	// stays the one the process exited with.
+	OKExit []int
+	// OnFailure is what this stage's failure does to the run; nil means
+	// the graph's OnFailure.
+	OnFailure *Policy
+	// Retries is how many more times a stage that fails is started again
+	// (after RetryDelay, each delay Backoff times the one before); 0
+	// means it is never retried. Only stages without live streams (their
+	// inputs and outputs are files or nothing) can be retried.
+	Retries    int
+	RetryDelay time.Duration
+	// Backoff multiplies the delay before each further retry; 0 or 1
+	// keeps it constant.
+	Backoff float64
 	// Redirs are sh-style redirections, applied in order after the edges are
 	// wired (so `2>&1` sees the pipe that an edge put on fd 1).
 	Redirs []Redir
 	// Replica is this copy's index (0-based) among Replicas copies; Replicas
 	// is 0 for a stage that was not replicated.
 	Replica, Replicas int
+	// Item is the foreach item this copy was made for; "" when the stage
+	// has no foreach.
+	Item string
+	// MaxParallel bounds how many nodes of this node's Group run at once
+	// (the others wait for a turn, as with parallel -j); 0 means no bound.
+	MaxParallel int
 	// StdinNull gives the process /dev/null on fd 0 when no edge feeds it;
 	// false means it inherits tubo's stdin.
 	StdinNull bool
+	// Host is the name of the Graph.Hosts entry the process runs on,
+	// through OpenSSH; "" runs it here, as a child of tubo. On a remote
+	// host, Dir, Env and PathDirs apply there, and Argv[0] is looked up
+	// on that host's PATH.
+	Host string
+	// PathDirs are directories put in front of the PATH the process would
+	// otherwise get; nil adds none. Local processes get them folded into
+	// Env by the front end; a remote one gets them in front of the remote
+	// PATH, which only the remote side knows.
+	PathDirs []string
 
 	// FIFO and File fields.
 	Path string // "" for a FIFO means a fresh name in tubo's private directory
@@ -228,9 +264,29 @@ const (
 	LetFinish Policy = iota
 	// KillRest ends every other stage on the first failure.
 	KillRest
+	// Ignore counts the failure as a success: the run does not fail
+	// because of it and what runs after it still runs (make's `-cmd`).
+	Ignore
 )
 
-func (p Policy) String() string { return [...]string{"let-finish", "kill-rest"}[p] }
+func (p Policy) String() string { return [...]string{"let-finish", "kill-rest", "ignore"}[p] }
+
+// Outcome is what a stage must have ended with for a stage that runs
+// after it to start.
+type Outcome int
+
+const (
+	// Success: it exited with a status it accepts (OKExit), or failed
+	// under on_failure: ignore.
+	Success Outcome = iota
+	// Failure: it failed, could not start, or was not started because
+	// a stage it needed failed.
+	Failure
+	// Any: it ended, however.
+	Any
+)
+
+func (o Outcome) String() string { return [...]string{"success", "failure", "any"}[o] }
 
 // Graph is a whole process graph.
 type Graph struct {
@@ -249,6 +305,10 @@ type Graph struct {
 	OnFailure Policy
 	// Timeout bounds the whole run; 0 means no limit.
 	Timeout time.Duration
+	// Params are the pipeline's parameters as resolved for this run (the
+	// --set values and the defaults of the others), in the order they are
+	// declared; nil for a shell line or a pipeline without params.
+	Params []Param
 	// StallAfter is how long no stage may use CPU or move a byte before
 	// tubo reports a stall (stall_after:); 0 means tubo's default (10s),
 	// a negative value turns the watchdog off.
@@ -260,7 +320,54 @@ type Graph struct {
 	// hold FIFOs that have no path of their own, and removes afterwards;
 	// "" when no FIFO needs it.
 	TempDir string
+	// Hosts are the machines that processes may run on (Node.Host names
+	// one), in declaration order; nil means every process runs here.
+	Hosts []*Host
 }
+
+// Local is the name of the machine tubo runs on; "localhost" means the
+// same. A process placed there runs without ssh.
+const Local = "local"
+
+// IsLocal reports whether a host name means the machine tubo runs on.
+func IsLocal(name string) bool { return name == "" || name == Local || name == "localhost" }
+
+// Host is a machine that stages run on through OpenSSH.
+type Host struct {
+	Name string // what on: and the report call it
+	// SSH is the destination given to ssh: "host", "user@host", or a
+	// Host alias from ~/.ssh/config.
+	SSH string
+	// Port is the TCP port; 0 leaves it to ssh (its config, else 22).
+	Port int
+	// Slots weighs the host when replicas are spread: a host with 4 slots
+	// gets 4 replicas for each one a 1-slot host gets. 0 means 1.
+	Slots int
+	// Sessions is how many sessions tubo opens over one connection to
+	// the host, its agent's included: sshd's MaxSessions, whose default
+	// (and the meaning of 0) is 10. A host with more stages gets more
+	// connections.
+	Sessions int
+	// Options are extra arguments for ssh, such as ["-o",
+	// "Compression=no"]; they come before tubo's own options, so they win
+	// where both set one.
+	Options []string
+	Pos     Pos
+}
+
+// Host returns the host with the given name, or nil (also for local).
+func (g *Graph) Host(name string) *Host {
+	for _, h := range g.Hosts {
+		if h.Name == name {
+			return h
+		}
+	}
+	return nil
+}
+
+// Param is one resolved parameter: its value as one string (an int in
+// decimal, a bool as true or false, a list joined with commas).
+type Param struct{ Name, Value string }
 
 // Node returns the node with the given ID, or nil.
 func (g *Graph) Node(id string) *Node {

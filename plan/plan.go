@@ -70,6 +70,9 @@ type File struct {
 	// executor opens it without holding up anything else.
 	IsFIFO bool
 	Pos    graph.Pos
+	// Edge is the graph edge whose FIFO or file end this opens; nil for
+	// a path that a redirection names (`>out.txt`, `<in`).
+	Edge *graph.Edge
 }
 
 // SourceKind says where a child's descriptor comes from.
@@ -113,6 +116,25 @@ type Proc struct {
 	Files []int
 	// After holds indexes into Plan.Procs that must exit 0 first.
 	After []int
+	// Owned lists every pipe end and file tubo opens for this process,
+	// whether or not a redirection later replaced it in FDs (`echo hi
+	// >/dev/null | wc -l` never uses its pipe's write end): tubo closes its
+	// copies of all of them once the process has started, or failed to.
+	Owned []Source
+	// Host is the remote host the process runs on (Node.Host); "" means
+	// here. For a remote process Argv is the local ssh client's, whose
+	// stdin, stdout and stderr carry the remote program's fds 0–2, and
+	// Dir and Env are empty: the remote command line carries them.
+	Host string
+	// Token names the remote process to its host's agent ("s3"); "" for
+	// a local one.
+	Token string
+}
+
+// Remote turns a remote process into the local ssh command that runs it
+// (see package remote); plan only decides which token names it.
+type Remote interface {
+	Command(n *graph.Node, token string) ([]string, error)
 }
 
 // Builtin is a tee or merge node run inside tubo.
@@ -131,6 +153,9 @@ type Options struct {
 	// PipeSize is the default pipe buffer size for every edge; 0 keeps the
 	// kernel default.
 	PipeSize int
+	// Remote builds the ssh command of each process placed on another
+	// host; a graph with such a process cannot be planned without it.
+	Remote Remote
 }
 
 // Build plans a graph. The graph must have been validated; Build reports
@@ -196,7 +221,7 @@ func (b *builder) edges() error {
 		switch {
 		case isPath(from):
 			// The reader opens the file or FIFO itself: no pipe between them.
-			fi := b.file(from, os.O_RDONLY, e.Pos)
+			fi := b.file(from, os.O_RDONLY, e)
 			b.ends[e.To] = append(b.ends[e.To], endRef{Source{Kind: OpenFile, Index: fi}, "reads " + from.Path})
 		case isPath(to):
 			flag := os.O_WRONLY
@@ -208,7 +233,7 @@ func (b *builder) edges() error {
 					flag |= os.O_TRUNC
 				}
 			}
-			fi := b.file(to, flag, e.Pos)
+			fi := b.file(to, flag, e)
 			b.ends[e.From] = append(b.ends[e.From], endRef{Source{Kind: OpenFile, Index: fi}, "writes " + to.Path})
 		default:
 			size := e.PipeSize
@@ -233,8 +258,8 @@ func label(n *graph.Node, ep graph.Endpoint) string {
 	return n.ID
 }
 
-func (b *builder) file(n *graph.Node, flag int, pos graph.Pos) int {
-	b.p.Files = append(b.p.Files, File{Path: n.Path, Flag: flag, Perm: 0o666, IsFIFO: n.Kind == graph.FIFO, Pos: pos})
+func (b *builder) file(n *graph.Node, flag int, e *graph.Edge) int {
+	b.p.Files = append(b.p.Files, File{Path: n.Path, Flag: flag, Perm: 0o666, IsFIFO: n.Kind == graph.FIFO, Pos: e.Pos, Edge: e})
 	return len(b.p.Files) - 1
 }
 
@@ -254,6 +279,11 @@ func (b *builder) proc(n *graph.Node) error {
 		pr.Argv = []string{self, "-c", n.Shell}
 	} else {
 		pr.Argv = n.Argv
+	}
+	if n.Host != "" {
+		if err := b.remote(n, pr); err != nil {
+			return err
+		}
 	}
 	table := map[int]FD{
 		0: {Num: 0, Src: Source{Kind: Inherit, FD: 0}, Why: "inherited stdin"},
@@ -275,6 +305,7 @@ func (b *builder) proc(n *graph.Node) error {
 			// An endpoint may appear on several edges only for merges and
 			// tees; a process endpoint has exactly one (validation checks).
 			table[side.FD] = FD{Num: side.FD, Src: refs[0].src, Why: refs[0].why}
+			pr.Owned = append(pr.Owned, refs[0].src)
 			if refs[0].src.Kind == OpenFile {
 				pr.Files = appendOnce(pr.Files, refs[0].src.Index)
 			}
@@ -287,6 +318,7 @@ func (b *builder) proc(n *graph.Node) error {
 			fi := len(b.p.Files) - 1
 			pr.Files = append(pr.Files, fi)
 			table[r.FD] = FD{Num: r.FD, Src: Source{Kind: OpenFile, Index: fi}, Why: r.String()}
+			pr.Owned = append(pr.Owned, Source{Kind: OpenFile, Index: fi})
 		case graph.Dup:
 			src, ok := table[r.Src]
 			if !ok {
@@ -304,6 +336,7 @@ func (b *builder) proc(n *graph.Node) error {
 			b.p.Pipes = append(b.p.Pipes, Pipe{Why: fmt.Sprintf("here-document → %s:%d", n.ID, r.FD), Data: r.Data,
 				To: graph.Endpoint{Node: n.ID, FD: r.FD}})
 			table[r.FD] = FD{Num: r.FD, Src: Source{Kind: PipeRead, Index: len(b.p.Pipes) - 1}, Why: r.String()}
+			pr.Owned = append(pr.Owned, Source{Kind: PipeRead, Index: len(b.p.Pipes) - 1})
 		}
 	}
 	for _, fd := range table {

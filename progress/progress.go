@@ -6,8 +6,10 @@
 // It learns the stages' pids from the executor's trace events, so a
 // Progress is wired in through executor.Options.Trace (alongside a tracer,
 // if any). It writes only to the file it is given (stderr), draws nothing
-// when that is not a terminal (Mode Auto), and honours NO_COLOR. Cursor
-// movement and colors come from github.com/muesli/termenv.
+// when that is not a terminal (Mode Auto), and honours NO_COLOR. Colors
+// come from github.com/muesli/termenv. On a terminal the area keeps to
+// the bottom rows, below a scroll region where the stages' own output
+// goes, so that no frame ever writes over that output (region.go).
 package progress
 
 import (
@@ -19,12 +21,19 @@ import (
 
 	"github.com/muesli/termenv"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/tubo-pipes/tubo/executor"
 	"github.com/tubo-pipes/tubo/plan"
+	"github.com/tubo-pipes/tubo/stall"
 )
 
 // Interval is how often the live area is refreshed.
 const Interval = 250 * time.Millisecond
+
+// MinSummary is the shortest run that gets a summary line at its end: a
+// run shorter than that has nothing to report the shell prompt does not.
+const MinSummary = time.Second
 
 // Progress draws the live area. Its methods may be called from any
 // goroutine; all of them do nothing when progress is off.
@@ -36,12 +45,51 @@ type Progress struct {
 	mu     sync.Mutex
 	stages []*stage
 	byNode map[string]*stage
-	lines  int // lines of the live area now on the terminal
-	start  time.Time
-	ended  bool
+	// area is set once the area is drawn at the bottom of the screen,
+	// below a scroll region for the stages' output (region.go); nil
+	// until the first frame, and for good when the terminal's size is
+	// unknown or too small: then the area is redrawn relative to the
+	// cursor, lines tall.
+	area     *region
+	relative bool
+	lines    int // lines of the relative area now on the terminal
+	start    time.Time
+	ended    bool
+
+	// shared is set when the stages write on the same terminal (tubo's
+	// stdout is it too): see Share.
+	shared bool
+	// live, when set, gives the watchdog's picture of the run: what each
+	// stage waits on, and each edge's bytes.
+	live func() *stall.Report
 
 	quit chan struct{}
 	done chan struct{}
+}
+
+// Share tells the progress area that the stages may write on the terminal
+// it draws on (tubo's stdout is the same terminal as its stderr), so the
+// area must never be erased: that would take the stages' output with it.
+func (p *Progress) Share(stdout *os.File) {
+	if !p.on || stdout == nil {
+		return
+	}
+	var a, b unix.Stat_t
+	if unix.Fstat(int(stdout.Fd()), &a) == nil && unix.Fstat(int(p.w.Fd()), &b) == nil &&
+		a.Mode&unix.S_IFMT == unix.S_IFCHR && a.Rdev == b.Rdev {
+		p.mu.Lock()
+		p.shared = true
+		p.mu.Unlock()
+	}
+}
+
+// Watch gives the progress area the watchdog's live picture: a stage
+// blocked on a FIFO shows as "waiting for a writer on chan", and the area
+// lists each edge's bytes, rate and whether it is stalled.
+func (p *Progress) Watch(live func() *stall.Report) {
+	p.mu.Lock()
+	p.live = live
+	p.mu.Unlock()
 }
 
 // New returns a Progress that draws on w (normally os.Stderr) according
@@ -147,8 +195,30 @@ func (p *Progress) Stop() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var buf bytes.Buffer
+	if p.area != nil {
+		// The area goes, the stages' output stays, and the summary
+		// starts a line of its own below it.
+		p.area.end(&buf)
+		p.area.lineStart(&buf)
+		if time.Since(p.start) >= MinSummary {
+			buf.WriteString(p.summary() + "\n")
+		}
+		p.w.Write(buf.Bytes())
+		return
+	}
 	out := p.output(&buf)
-	p.clear(out)
+	if p.shared {
+		// The stages wrote on this terminal too, below the area: moving
+		// up to erase it would erase their output instead. Leave the
+		// last frame where it is, and add the summary under everything.
+		p.lines = 0
+	} else {
+		p.clear(out)
+	}
+	if time.Since(p.start) < MinSummary {
+		p.w.Write(buf.Bytes())
+		return
+	}
 	buf.WriteString(p.summary() + "\n")
 	p.w.Write(buf.Bytes())
 }
@@ -200,8 +270,24 @@ func (p *Progress) draw() {
 		return
 	}
 	var buf bytes.Buffer
+	rows, cols := size(p.w)
+	if p.area == nil && !p.relative {
+		if fits(rows) {
+			p.area = &region{}
+		} else {
+			p.relative = true
+		}
+	}
+	if p.area != nil {
+		if !fits(rows) {
+			rows, cols = p.area.rows, p.area.cols // size unknown now: keep the last
+		}
+		p.area.frame(&buf, p.render(cols), rows, cols)
+		p.w.Write(buf.Bytes())
+		return
+	}
 	out := p.output(&buf)
-	lines := p.render(width(p.w))
+	lines := p.render(cols)
 	if p.lines > 0 {
 		out.CursorPrevLine(p.lines)
 	}
@@ -275,7 +361,12 @@ func (p *Progress) Above(write func(f *os.File)) {
 	defer p.mu.Unlock()
 	if !p.ended {
 		var buf bytes.Buffer
-		p.clear(p.output(&buf))
+		if p.area != nil {
+			// Into the stages' region, on a line of its own.
+			p.area.lineStart(&buf)
+		} else {
+			p.clear(p.output(&buf))
+		}
 		p.w.Write(buf.Bytes())
 	}
 	write(p.w)

@@ -126,7 +126,7 @@ func TestKilledStage(t *testing.T) {
 	t.Setenv("TERM", "xterm")
 	g := &graph.Graph{}
 	g.Add(&graph.Node{ID: "yes", Argv: []string{"yes"}, StdinNull: true})
-	g.Add(&graph.Node{ID: "one", Argv: []string{"sh", "-c", "sleep 0.6; head -n 1 >/dev/null"}})
+	g.Add(&graph.Node{ID: "one", Argv: []string{"sh", "-c", "sleep 1.1; head -n 1 >/dev/null"}})
 	g.Connect(graph.Endpoint{Node: "yes", FD: 1}, graph.Endpoint{Node: "one", FD: 0}, graph.Pos{})
 	out := onPTY(t, g, progress.Always)
 	if last := lastLine(out); !regexp.MustCompile(`yes killed SIGPIPE \(wrote [0-9.]+(KiB|MiB)\), one exit 0`).MatchString(last) {
@@ -208,4 +208,15 @@ func lastLine(out string) string {
 		}
 	}
 	return ""
+}
+
+// A run shorter than a second leaves no summary line behind.
+func TestShortRunNoSummary(t *testing.T) {
+	t.Setenv("TERM", "xterm")
+	g := &graph.Graph{}
+	g.Add(&graph.Node{ID: "quick", Argv: []string{"true"}, StdinNull: true})
+	out := onPTY(t, g, progress.Always)
+	if strings.Contains(out, "tubo: 1 stages") {
+		t.Errorf("a summary for a short run:\n%q", out)
+	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tubo-pipes/tubo/executor"
 	"github.com/tubo-pipes/tubo/report"
+	"github.com/tubo-pipes/tubo/stall"
 )
 
 type state int
@@ -30,6 +31,9 @@ type stage struct {
 	state          state
 	how            string // exited: "exit N"; killed: the signal name
 	started, ended time.Time
+
+	// wait is the watchdog's word on what it waits on; "" when none.
+	wait string
 
 	cpu     time.Duration
 	wchar   int64
@@ -69,6 +73,8 @@ func (s *stage) final(pr *executor.ProcResult) {
 		s.started, s.ended = pr.Start, pr.End
 	}
 	switch {
+	case pr.NotNeeded:
+		s.state, s.how = exited, "not needed"
 	case pr.Skipped:
 		s.state, s.how = exited, "skipped"
 	case pr.Pid == 0:
@@ -127,16 +133,65 @@ func (p *Progress) render(width int) []string {
 	}
 	lines := []string{fit(fmt.Sprintf("tubo %s  %d running, %d done, %d waiting",
 		report.Seconds(now.Sub(p.start)), nrun, ndone, len(p.stages)-nrun-ndone), width)}
+	var live *stall.Report
+	if p.live != nil {
+		live = p.live()
+	}
 	for _, s := range p.stages {
+		s.wait = waitLabel(live, s.node)
 		lines = append(lines, p.line(s, name, width))
 	}
+	if live != nil && len(live.Edges) > 0 && len(live.Edges) <= 8 {
+		for _, e := range live.Edges {
+			l := "  " + e.From + " → " + e.To
+			if e.Bytes >= 0 {
+				l += "  ≈" + report.Bytes(e.Bytes) + "  " + report.Bytes(int64(e.Rate)) + "/s"
+			}
+			if e.Stalled {
+				l += "  stalled"
+			}
+			lines = append(lines, fit(l, width))
+		}
+	}
 	return lines
+}
+
+// waitLabel is what the watchdog says a stage waits on, in the few words
+// the live area has room for: "waiting for a writer on chan", "stalled:
+// read fd 0"; "" when it has nothing to add.
+func waitLabel(r *stall.Report, node string) string {
+	if r == nil {
+		return ""
+	}
+	for _, st := range r.Stages {
+		if st.Node != node {
+			continue
+		}
+		if st.Call == "open" && strings.HasPrefix(st.On, "FIFO ") {
+			fifo, _, _ := strings.Cut(strings.TrimPrefix(st.On, "FIFO "), " ")
+			if strings.Contains(st.Why, "no reader") {
+				return "waiting for a reader on " + fifo
+			}
+			return "waiting for a writer on " + fifo
+		}
+		if r.Stalled && st.State == "blocked" && st.Call != "" {
+			if st.FD >= 0 {
+				return fmt.Sprintf("stalled: %s fd %d", st.Call, st.FD)
+			}
+			return "stalled: " + st.Call
+		}
+	}
+	return ""
 }
 
 // line formats one stage: name, state, CPU time, bytes written and rate.
 func (p *Progress) line(s *stage, name, width int) string {
 	head := "  " + pad(s.node, name) + "  "
-	st := pad(s.label(), 15)
+	label := s.label()
+	if s.wait != "" && (s.state == waiting || s.state == running) {
+		label = s.wait
+	}
+	st := pad(label, 15)
 	var tail string
 	if s.state != waiting {
 		tail = "  cpu " + pad(report.Seconds(s.cpu), 7)
@@ -172,13 +227,14 @@ func (p *Progress) summary() string {
 		len(p.stages), report.Seconds(time.Since(p.start)), strings.Join(parts, ", "))
 }
 
-// width is the terminal's width, or 0 when w is not a terminal.
-func width(w *os.File) int {
-	cols, _, err := term.GetSize(int(w.Fd()))
-	if err != nil || cols <= 0 {
-		return 0
+// size is the terminal's height and width, or 0, 0 when w is not a
+// terminal.
+func size(w *os.File) (rows, cols int) {
+	cols, rows, err := term.GetSize(int(w.Fd()))
+	if err != nil || cols <= 0 || rows <= 0 {
+		return 0, 0
 	}
-	return cols
+	return rows, cols
 }
 
 // fit cuts s to fewer than width runes, so that the line never wraps (a

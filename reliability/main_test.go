@@ -2,6 +2,7 @@ package reliability
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -149,13 +150,23 @@ type proc struct {
 // /dev/null and output captured. env entries are added to the environment.
 func start(t *testing.T, dir string, env []string, args ...string) *proc {
 	t.Helper()
-	p := &proc{cmd: exec.Command(tubo, args...)}
 	if dir == "" {
 		dir = t.TempDir()
 	}
+	return startCmd(t, dir, env, tubo, args...)
+}
+
+// startCmd is start for any program.
+func startCmd(t *testing.T, dir string, env []string, prog string, args ...string) *proc {
+	t.Helper()
+	p := &proc{cmd: exec.Command(prog, args...)}
 	p.cmd.Dir = dir
 	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
+	// Wait returns at most this long after the process exits, even if a
+	// survivor still holds its stdout or stderr: a test that checks for
+	// survivors must not hang on one.
+	p.cmd.WaitDelay = 3 * time.Second
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +180,9 @@ func start(t *testing.T, dir string, env []string, args ...string) *proc {
 }
 
 // wait waits for tubo to exit, failing the test (instead of hanging) if it
-// takes more than d, and returns its exit status (128+N for a signal).
+// takes more than d, and returns its exit status (128+N for a signal). A
+// survivor holding tubo's output makes it return WaitDelay after tubo's
+// exit, not never.
 func (p *proc) wait(t *testing.T, d time.Duration) int {
 	t.Helper()
 	done := make(chan error, 1)
@@ -206,3 +219,36 @@ func writeFile(t *testing.T, dir, name, text string) string {
 	}
 	return path
 }
+
+// runBounded runs cmd in a process group of its own and waits at most d.
+// Past d it kills the whole group and fails: a hang is an error, never a
+// stuck test. WaitDelay bounds the wait for output pipes that a leftover
+// descendant may still hold. The status is 128+N for a signal.
+func runBounded(cmd *exec.Cmd, d time.Duration) (int, error) {
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Setpgid = true
+	cmd.WaitDelay = 2 * time.Second
+	if err := cmd.Start(); err != nil {
+		return 0, err
+	}
+	timer := time.AfterFunc(d, func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+	err := cmd.Wait()
+	if !timer.Stop() {
+		return 0, fmt.Errorf("still running after %s (a hang): killed", d)
+	}
+	if cmd.ProcessState == nil {
+		return 0, err
+	}
+	ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if ws.Signaled() {
+		return 128 + int(ws.Signal()), nil
+	}
+	if errors.Is(err, exec.ErrWaitDelay) {
+		return ws.ExitStatus(), fmt.Errorf("exited %d, but its output stayed open %s longer (a survivor holds it)", ws.ExitStatus(), cmd.WaitDelay)
+	}
+	return ws.ExitStatus(), nil
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

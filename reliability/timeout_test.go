@@ -65,3 +65,50 @@ stages:
 	}
 	assertGone(t, m, 4*time.Second, p.cmd.Process.Pid)
 }
+
+// TestTimeoutIsFailureWhateverTheExit: a stage that hits its timeout and
+// exits 0 on SIGTERM has still failed: the run's status is non-zero
+// (124, as timeout(1)), the failure policy ends the other stages, and a
+// run ended by its own timeout is never a success either.
+func TestTimeoutIsFailureWhateverTheExit(t *testing.T) {
+	t.Run("stage", func(t *testing.T) {
+		dir := t.TempDir()
+		m := newMarker()
+		f := writeFile(t, dir, "t.yaml", fmt.Sprintf(`version: 1
+stages:
+  polite:
+    run: [sh, -c, "trap 'exit 0' TERM; sleep %s & wait"]
+    timeout: 200ms
+  other:
+    run: [sleep, "%s"]
+`, m, m))
+		p := start(t, dir, nil, "--report", "run", f)
+		st := p.wait(t, 30*time.Second)
+		stderr := p.stderr.String()
+		if st != 124 {
+			t.Errorf("exit status %d, want 124; stderr:\n%s", st, stderr)
+		}
+		for _, w := range []string{"polite: timed out after 200ms", "ending the other stages", "first failure polite"} {
+			if !strings.Contains(stderr, w) {
+				t.Errorf("stderr lacks %q:\n%s", w, stderr)
+			}
+		}
+		assertGone(t, m, 4*time.Second, p.cmd.Process.Pid)
+	})
+	t.Run("run", func(t *testing.T) {
+		dir := t.TempDir()
+		m := newMarker()
+		f := writeFile(t, dir, "t.yaml", fmt.Sprintf(`version: 1
+timeout: 300ms
+on_failure: let-finish
+stages:
+  polite:
+    run: [sh, -c, "trap 'exit 0' TERM; sleep %s & wait"]
+`, m))
+		p := start(t, dir, nil, "run", f)
+		if st := p.wait(t, 30*time.Second); st != 124 {
+			t.Errorf("exit status %d, want 124; stderr:\n%s", st, p.stderr.String())
+		}
+		assertGone(t, m, 4*time.Second, p.cmd.Process.Pid)
+	})
+}

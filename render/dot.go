@@ -9,58 +9,138 @@ import (
 	"github.com/tubo-pipes/tubo/graph"
 )
 
-var dotShape = map[graph.Kind]string{
-	graph.Process: `shape=box`,
-	graph.FIFO:    `shape=cds, style=filled, fillcolor="#e8f0fe"`,
-	graph.File:    `shape=note`,
-	graph.Tee:     `shape=triangle, style=filled, fillcolor="#fff4d6"`,
-	graph.Merge:   `shape=invtriangle, style=filled, fillcolor="#e6f4ea"`,
+var dotShape = map[shape]string{
+	process: `shape=box`,
+	fifo:    `shape=cds, style=filled, fillcolor="#e8f0fe"`,
+	file:    `shape=note`,
+	tee:     `shape=triangle, style=filled, fillcolor="#fff4d6"`,
+	merge:   `shape=invtriangle, style=filled, fillcolor="#e6f4ea"`,
+	stdio:   `shape=plaintext`,
+	heredoc: `shape=note, style=dashed`,
 }
 
 // DOT writes g as a Graphviz digraph, left to right. Replicas of a stage
 // sit in a cluster named after it.
-func DOT(w io.Writer, g *graph.Graph) error {
-	b := bufio.NewWriter(w)
-	fmt.Fprintf(b, "digraph %s {\n", dotQuote(nameOf(g)))
-	b.WriteString("\trankdir=LR;\n")
-	b.WriteString("\tnode [fontname=\"monospace\", fontsize=10];\n")
-	b.WriteString("\tedge [fontname=\"monospace\", fontsize=9];\n")
-	order, members := groups(g)
-	inGroup := map[string]bool{}
-	for i, grp := range order {
-		fmt.Fprintf(b, "\tsubgraph cluster_%d {\n", i)
-		fmt.Fprintf(b, "\t\tlabel=%s;\n\t\tstyle=dashed;\n", dotQuote(fmt.Sprintf("%s ×%d", grp, len(members[grp]))))
-		for _, n := range members[grp] {
-			inGroup[n.ID] = true
-			fmt.Fprintf(b, "\t\t%s [%s, label=%s];\n", dotQuote(n.ID), dotShape[n.Kind], dotQuote(strings.Join(lines(g, n), "\n")))
-		}
-		b.WriteString("\t}\n")
+func DOT(w io.Writer, g *graph.Graph) error { return DOTWith(w, g, DOTOptions{}) }
+
+// DOTOptions change what DOTWith draws; the zero value draws what DOT
+// (and so `tubo graph`) prints.
+type DOTOptions struct {
+	// ProcRoom and EdgeRoom add that many blank lines, RoomWidth characters
+	// wide, under the label of every process node and of every edge of the
+	// graph: room that the layout keeps for figures a live view writes
+	// there later. Zero adds none.
+	ProcRoom, EdgeRoom, RoomWidth int
+	// Font names the font of node and edge labels; "" means monospace.
+	// A layout engine without fonts (Graphviz compiled to WebAssembly)
+	// measures "Courier" as a fixed-width font but "monospace" as Times.
+	Font string
+}
+
+// room is a label's blank lines. They are no-break spaces, which
+// Graphviz measures like any character (it would drop plain ones).
+func (o DOTOptions) room(n int) string {
+	if n <= 0 || o.RoomWidth <= 0 {
+		return ""
 	}
-	for _, n := range g.Nodes {
-		if inGroup[n.ID] {
+	return strings.Repeat(`\n`+strings.Repeat("\u00a0", o.RoomWidth), n)
+}
+
+// DOTWith writes g as DOT like DOT, with the changes opt asks for. The
+// graph's edges are the first edges of the DOT, in the graph's order.
+func DOTWith(w io.Writer, g *graph.Graph, opt DOTOptions) error {
+	return dotPipelines(w, nameOf(g), []*graph.Graph{g}, opt)
+}
+
+// DOTPipelines writes the pipelines of a shell line (`a | b; c && d`) as
+// one Graphviz digraph named name, each pipeline a cluster of its own in
+// order ("pipeline 1", …) when there are several. tubo's stdin and stdout
+// and the files that redirections open are drawn once, outside them.
+func DOTPipelines(w io.Writer, name string, gs []*graph.Graph) error {
+	return dotPipelines(w, name, gs, DOTOptions{})
+}
+
+func dotPipelines(w io.Writer, name string, gs []*graph.Graph, opt DOTOptions) error {
+	d, err := drawGraphs(name, gs)
+	if err != nil {
+		return err
+	}
+	b := bufio.NewWriter(w)
+	fmt.Fprintf(b, "digraph %s {\n", dotQuote(d.name))
+	b.WriteString("\trankdir=LR;\n")
+	font := opt.Font
+	if font == "" {
+		font = "monospace"
+	}
+	fmt.Fprintf(b, "\tnode [fontname=%s, fontsize=10];\n", dotQuote(font))
+	fmt.Fprintf(b, "\tedge [fontname=%s, fontsize=9];\n", dotQuote(font))
+	cluster := 0
+	node := func(indent string, v *vertex) {
+		label := dotQuote(strings.Join(v.lines, "\n"))
+		if v.shape == process {
+			label = dotRoom(label, opt.room(opt.ProcRoom))
+		}
+		fmt.Fprintf(b, "%s%s [%s, label=%s];\n", indent, dotQuote(v.id), dotShape[v.shape], label)
+	}
+	groups := func(indent string, pt *part) {
+		for _, gr := range pt.groups {
+			fmt.Fprintf(b, "%ssubgraph cluster_%d {\n", indent, cluster)
+			cluster++
+			fmt.Fprintf(b, "%s\tlabel=%s;\n%s\tstyle=dashed;\n", indent, dotQuote(gr.label), indent)
+			for _, v := range gr.members {
+				node(indent+"\t", v)
+			}
+			fmt.Fprintf(b, "%s}\n", indent)
+		}
+		for _, v := range pt.loose {
+			node(indent, v)
+		}
+	}
+	for _, pt := range d.parts {
+		if pt.label == "" {
+			groups("\t", pt)
 			continue
 		}
-		fmt.Fprintf(b, "\t%s [%s, label=%s];\n", dotQuote(n.ID), dotShape[n.Kind], dotQuote(strings.Join(lines(g, n), "\n")))
+		fmt.Fprintf(b, "\tsubgraph cluster_%d {\n", cluster)
+		cluster++
+		fmt.Fprintf(b, "\t\tlabel=%s;\n", dotQuote(pt.label))
+		groups("\t\t", pt)
+		b.WriteString("\t}\n")
 	}
-	for _, e := range g.Edges {
-		fmt.Fprintf(b, "\t%s -> %s [label=%s];\n", dotQuote(e.From.Node), dotQuote(e.To.Node), dotQuote(edgeLabel(g, e)))
+	for _, v := range d.shared {
+		node("\t", v)
 	}
-	if ms := toStdout(g); len(ms) > 0 {
-		b.WriteString("\t\"(stdout)\" [shape=plaintext, label=\"tubo's stdout\"];\n")
-		for _, m := range ms {
-			fmt.Fprintf(b, "\t%s -> \"(stdout)\" [label=\"→1\"];\n", dotQuote(m.ID))
+	for _, a := range d.arrows {
+		var attrs []string
+		switch a.style {
+		case dashed:
+			attrs = append(attrs, "style=dashed")
+		case dotted:
+			attrs = append(attrs, "style=dotted")
 		}
-	}
-	for _, n := range g.Nodes {
-		for _, d := range n.After {
-			fmt.Fprintf(b, "\t%s -> %s [style=dashed, label=\"after\"];\n", dotQuote(d), dotQuote(n.ID))
+		if a.nohead {
+			attrs = append(attrs, "arrowhead=none")
 		}
-	}
-	for _, u := range pathUses(g) {
-		fmt.Fprintf(b, "\t%s -> %s [style=dotted, arrowhead=none, label=\"opens\"];\n", dotQuote(u[0].ID), dotQuote(u[1].ID))
+		if a.both {
+			attrs = append(attrs, "dir=both")
+		}
+		label := dotQuote(a.label)
+		if a.edge {
+			label = dotRoom(label, opt.room(opt.EdgeRoom))
+		}
+		attrs = append(attrs, "label="+label)
+		fmt.Fprintf(b, "\t%s -> %s [%s];\n", dotQuote(a.from.id), dotQuote(a.to.id), strings.Join(attrs, ", "))
 	}
 	b.WriteString("}\n")
 	return b.Flush()
+}
+
+// dotRoom adds blank lines inside a quoted label.
+func dotRoom(quoted, room string) string {
+	if room == "" {
+		return quoted
+	}
+	return quoted[:len(quoted)-1] + room + `"`
 }
 
 func nameOf(g *graph.Graph) string {

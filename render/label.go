@@ -25,7 +25,11 @@ func lines(g *graph.Graph, n *graph.Node) []string {
 		if n.Shell == "" {
 			cmd = graph.QuoteArgv(n.Argv)
 		}
-		return []string{n.ID, truncate(cmd)}
+		head := n.ID
+		if n.Host != "" {
+			head += " on " + n.Host
+		}
+		return append([]string{head, truncate(cmd)}, failureLines(n)...)
 	case graph.FIFO:
 		if g.TempDir != "" && strings.HasPrefix(n.Path, g.TempDir+"/") {
 			return []string{"fifo " + n.ID}
@@ -119,14 +123,31 @@ func pathUses(g *graph.Graph) [][2]*graph.Node {
 	return out
 }
 
-// toStdout lists the merge nodes with no output edge: they write to tubo's
-// own standard output, drawn as a node of its own.
-func toStdout(g *graph.Graph) []*graph.Node {
-	var out []*graph.Node
-	for _, n := range g.Nodes {
-		if n.Kind == graph.Merge && len(g.Outputs(n.ID)) == 0 {
-			out = append(out, n)
-		}
+// afterLabel names a dashed after: edge into n from dep by the outcome it
+// waits for: "after" (success), "after failure", "after any".
+func afterLabel(n *graph.Node, dep string) string {
+	if o, ok := n.AfterOutcome[dep]; ok && o != graph.Success {
+		return "after " + o.String()
 	}
-	return out
+	return "after"
+}
+
+// failureLines are the label lines of a process's failure settings, when
+// it has any: "ok_exit 0,1", "on_failure ignore", "retries 3".
+func failureLines(n *graph.Node) []string {
+	var l []string
+	if n.OKExit != nil {
+		s := make([]string, len(n.OKExit))
+		for i, x := range n.OKExit {
+			s[i] = fmt.Sprint(x)
+		}
+		l = append(l, "ok_exit "+strings.Join(s, ","))
+	}
+	if n.OnFailure != nil {
+		l = append(l, "on_failure "+n.OnFailure.String())
+	}
+	if n.Retries > 0 {
+		l = append(l, fmt.Sprintf("retries %d", n.Retries))
+	}
+	return l
 }

@@ -9,66 +9,77 @@ import (
 	"github.com/tubo-pipes/tubo/graph"
 )
 
-// Mermaid shapes: [ ] process, [( )] FIFO, [/ /] file, {{ }} tee, [\\ /] merge.
-var mermaidShape = map[graph.Kind][2]string{
-	graph.Process: {`[`, `]`},
-	graph.FIFO:    {`[(`, `)]`},
-	graph.File:    {`[/`, `/]`},
-	graph.Tee:     {`{{`, `}}`},
-	graph.Merge:   {`[\`, `/]`},
+// Mermaid shapes: [ ] process, [( )] FIFO, [/ /] file, {{ }} tee, [\\ /]
+// merge, ([ ]) tubo's own descriptors, >  ] a here-document.
+var mermaidShape = map[shape][2]string{
+	process: {`[`, `]`},
+	fifo:    {`[(`, `)]`},
+	file:    {`[/`, `/]`},
+	tee:     {`{{`, `}}`},
+	merge:   {`[\`, `/]`},
+	stdio:   {`([`, `])`},
+	heredoc: {`>`, `]`},
 }
 
 // Mermaid writes g as a Mermaid flowchart, left to right. Node IDs are n0,
 // n1, … in graph order (labels carry the real names), so any name is safe.
 // Replicas of a stage sit in a subgraph named after it.
 func Mermaid(w io.Writer, g *graph.Graph) error {
+	return MermaidPipelines(w, nameOf(g), []*graph.Graph{g})
+}
+
+// MermaidPipelines writes the pipelines of a shell line as one flowchart,
+// each pipeline a subgraph of its own in order when there are several, as
+// DOTPipelines does.
+func MermaidPipelines(w io.Writer, name string, gs []*graph.Graph) error {
+	d, err := drawGraphs(name, gs)
+	if err != nil {
+		return err
+	}
 	b := bufio.NewWriter(w)
 	b.WriteString("flowchart LR\n")
-	id := map[string]string{}
-	for i, n := range g.Nodes {
-		id[n.ID] = fmt.Sprintf("n%d", i)
+	node := func(indent string, v *vertex) {
+		sh := mermaidShape[v.shape]
+		fmt.Fprintf(b, "%s%s%s\"%s\"%s\n", indent, v.short, sh[0], mermaidEscape(strings.Join(v.lines, "\n")), sh[1])
 	}
-	node := func(indent string, n *graph.Node) {
-		sh := mermaidShape[n.Kind]
-		fmt.Fprintf(b, "%s%s%s\"%s\"%s\n", indent, id[n.ID], sh[0], mermaidEscape(strings.Join(lines(g, n), "\n")), sh[1])
-	}
-	order, members := groups(g)
-	inGroup := map[string]bool{}
-	for i, grp := range order {
-		fmt.Fprintf(b, "  subgraph g%d [\"%s\"]\n", i, mermaidEscape(fmt.Sprintf("%s ×%d", grp, len(members[grp]))))
-		for _, n := range members[grp] {
-			inGroup[n.ID] = true
-			node("    ", n)
+	sub := 0
+	groups := func(indent string, pt *part) {
+		for _, gr := range pt.groups {
+			fmt.Fprintf(b, "%ssubgraph g%d [\"%s\"]\n", indent, sub, mermaidEscape(gr.label))
+			sub++
+			for _, v := range gr.members {
+				node(indent+"  ", v)
+			}
+			fmt.Fprintf(b, "%send\n", indent)
 		}
+		for _, v := range pt.loose {
+			node(indent, v)
+		}
+	}
+	for _, pt := range d.parts {
+		if pt.label == "" {
+			groups("  ", pt)
+			continue
+		}
+		fmt.Fprintf(b, "  subgraph g%d [\"%s\"]\n", sub, mermaidEscape(pt.label))
+		sub++
+		groups("    ", pt)
 		b.WriteString("  end\n")
 	}
-	for _, n := range g.Nodes {
-		if !inGroup[n.ID] {
-			node("  ", n)
+	for _, v := range d.shared {
+		node("  ", v)
+	}
+	for _, a := range d.arrows {
+		link := "-->"
+		switch {
+		case a.nohead:
+			link = "-.-"
+		case a.both:
+			link = "<-->"
+		case a.style != solid:
+			link = "-.->"
 		}
-	}
-	ref := func(s string) string {
-		if v, ok := id[s]; ok {
-			return v
-		}
-		return "missing_" + fmt.Sprint(len(s))
-	}
-	for _, e := range g.Edges {
-		fmt.Fprintf(b, "  %s -->|\"%s\"| %s\n", ref(e.From.Node), mermaidEscape(edgeLabel(g, e)), ref(e.To.Node))
-	}
-	if ms := toStdout(g); len(ms) > 0 {
-		b.WriteString("  stdout([\"tubo's stdout\"])\n")
-		for _, m := range ms {
-			fmt.Fprintf(b, "  %s -->|\"→1\"| stdout\n", ref(m.ID))
-		}
-	}
-	for _, n := range g.Nodes {
-		for _, d := range n.After {
-			fmt.Fprintf(b, "  %s -.->|after| %s\n", ref(d), ref(n.ID))
-		}
-	}
-	for _, u := range pathUses(g) {
-		fmt.Fprintf(b, "  %s -.-|opens| %s\n", ref(u[0].ID), ref(u[1].ID))
+		fmt.Fprintf(b, "  %s %s|\"%s\"| %s\n", a.from.short, link, mermaidEscape(a.label), a.to.short)
 	}
 	return b.Flush()
 }

@@ -21,6 +21,12 @@ func TestGolden(t *testing.T) {
 	if len(files) == 0 {
 		t.Fatal("no pipelines")
 	}
+	// Paths next to a pipeline file are absolute: the goldens name the
+	// directory $PIPELINES, wherever the repository is.
+	dir, err := filepath.Abs("../pipelines")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".yaml")
 		g, err := pipeline.Load(f, pipeline.Options{SkipLookup: true, TempDir: "/tmp/tubo-golden"})
@@ -39,6 +45,9 @@ func TestGolden(t *testing.T) {
 				if err := format.fn(&b, g); err != nil {
 					t.Fatal(err)
 				}
+				got := strings.ReplaceAll(b.String(), dir, "$PIPELINES")
+				b.Reset()
+				b.WriteString(got)
 				golden := filepath.Join("testdata", name+format.ext)
 				if *update {
 					os.WriteFile(golden, b.Bytes(), 0o644)
@@ -78,5 +87,32 @@ func TestEscaping(t *testing.T) {
 	}
 	if !strings.Contains(m.String(), `n0 -->|"2→"| n1`) {
 		t.Errorf("Mermaid edge:\n%s", m.String())
+	}
+}
+
+// DOTWith keeps room under process and edge labels, and the zero options
+// print exactly what DOT does.
+func TestDOTWithRoom(t *testing.T) {
+	g := &graph.Graph{Name: "x"}
+	g.Add(&graph.Node{ID: "a", Argv: []string{"seq", "3"}})
+	g.Add(&graph.Node{ID: "t", Kind: graph.Tee})
+	g.Connect(graph.Endpoint{Node: "a", FD: 1}, graph.Endpoint{Node: "t"}, graph.Pos{})
+	var plain, zero, room bytes.Buffer
+	render.DOT(&plain, g)
+	render.DOTWith(&zero, g, render.DOTOptions{})
+	if plain.String() != zero.String() {
+		t.Errorf("zero options change the DOT:\n%s\nvs\n%s", zero.String(), plain.String())
+	}
+	render.DOTWith(&room, g, render.DOTOptions{ProcRoom: 2, EdgeRoom: 1, RoomWidth: 3, Font: "Courier"})
+	blank := `\n` + strings.Repeat("\u00a0", 3)
+	for _, want := range []string{
+		`"a" [shape=box, label="a\nseq 3` + blank + blank + `"];`,
+		`"t" [shape=triangle, style=filled, fillcolor="#fff4d6", label="tee t"];`,
+		`"a" -> "t" [label="1→` + blank + `"];`,
+		`node [fontname="Courier", fontsize=10];`,
+	} {
+		if !strings.Contains(room.String(), want) {
+			t.Errorf("DOT lacks %s:\n%s", want, room.String())
+		}
 	}
 }

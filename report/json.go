@@ -1,9 +1,12 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"time"
+
+	"github.com/tubo-pipes/tubo/graph"
 )
 
 // JSON writes the report as one indented JSON object in the schema
@@ -35,31 +38,85 @@ type jsonReport struct {
 	Stages        []jsonStage   `json:"stages"`
 	Builtins      []jsonBuiltin `json:"builtins"`
 	Edges         []jsonEdge    `json:"edges"`
+	Params        jsonParams    `json:"params"`
+}
+
+// jsonParams is an object of the parameters, written in declaration
+// order (a map would sort them).
+type jsonParams []graph.Param
+
+func (ps jsonParams) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, p := range ps {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, err := json.Marshal(p.Name)
+		if err != nil {
+			return nil, err
+		}
+		v, err := json.Marshal(p.Value)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
 }
 
 type jsonStage struct {
-	Node          string     `json:"node"`
-	Group         string     `json:"group"`
-	Argv          []string   `json:"argv"`
-	Path          *string    `json:"path"`
-	Pid           *int       `json:"pid"`
-	State         State      `json:"state"`
-	Status        int        `json:"status"`
-	Signal        *string    `json:"signal"`
-	Reason        *string    `json:"reason"`
-	Start         *time.Time `json:"start"`
-	End           *time.Time `json:"end"`
-	WallSeconds   float64    `json:"wall_seconds"`
-	UserSeconds   float64    `json:"user_seconds"`
-	SystemSeconds float64    `json:"system_seconds"`
-	MaxRSSBytes   *int64     `json:"max_rss_bytes"`
-	ReadBytes     *int64     `json:"read_bytes"`
-	WrittenBytes  *int64     `json:"written_bytes"`
-	TimedOut      bool       `json:"timed_out"`
-	KilledByTubo  bool       `json:"killed_by_tubo"`
-	Skipped       bool       `json:"skipped"`
-	NotStarted    bool       `json:"not_started"`
-	FirstFailure  bool       `json:"first_failure"`
+	Node          string      `json:"node"`
+	Group         string      `json:"group"`
+	Argv          []string    `json:"argv"`
+	Path          *string     `json:"path"`
+	Pid           *int        `json:"pid"`
+	State         State       `json:"state"`
+	Status        int         `json:"status"`
+	Signal        *string     `json:"signal"`
+	Reason        *string     `json:"reason"`
+	Start         *time.Time  `json:"start"`
+	End           *time.Time  `json:"end"`
+	WallSeconds   float64     `json:"wall_seconds"`
+	UserSeconds   float64     `json:"user_seconds"`
+	SystemSeconds float64     `json:"system_seconds"`
+	MaxRSSBytes   *int64      `json:"max_rss_bytes"`
+	ReadBytes     *int64      `json:"read_bytes"`
+	WrittenBytes  *int64      `json:"written_bytes"`
+	TimedOut      bool        `json:"timed_out"`
+	KilledByTubo  bool        `json:"killed_by_tubo"`
+	Skipped       bool        `json:"skipped"`
+	NotStarted    bool        `json:"not_started"`
+	FirstFailure  bool        `json:"first_failure"`
+	OK            bool        `json:"ok"`
+	NotNeeded     bool        `json:"not_needed"`
+	Attempts      []jsonTry   `json:"attempts"`
+	Item          *string     `json:"item"`
+	Host          string      `json:"host"`
+	StderrTail    *string     `json:"stderr_tail"`
+	Remote        *jsonRemote `json:"remote"`
+}
+
+// jsonRemote is what a remote stage's host said about it.
+type jsonRemote struct {
+	Known           bool     `json:"known"`
+	Status          *int     `json:"status"`
+	WallStepSeconds *float64 `json:"wall_step_seconds"`
+	ConnectionLost  bool     `json:"connection_lost"`
+}
+
+// jsonTry is one earlier, failed run of a retried stage.
+type jsonTry struct {
+	Pid         int        `json:"pid"`
+	Status      int        `json:"status"`
+	Signal      *string    `json:"signal"`
+	TimedOut    bool       `json:"timed_out"`
+	Start       *time.Time `json:"start"`
+	End         *time.Time `json:"end"`
+	WallSeconds float64    `json:"wall_seconds"`
 }
 
 type jsonBuiltin struct {
@@ -94,6 +151,7 @@ func toJSON(r *Report) jsonReport {
 		Stages:        []jsonStage{},
 		Builtins:      []jsonBuiltin{},
 		Edges:         []jsonEdge{},
+		Params:        jsonParams(r.Params),
 	}
 	for _, s := range r.Stages {
 		js := jsonStage{
@@ -115,9 +173,26 @@ func toJSON(r *Report) jsonReport {
 			Skipped:       s.State == Skipped,
 			NotStarted:    s.State == NotStarted,
 			FirstFailure:  s.FirstFailure,
+			OK:            s.OK,
+			NotNeeded:     s.NotNeeded,
+			StderrTail:    strPtr(s.StderrTail),
+			Attempts:      []jsonTry{},
+			Item:          strPtr(s.Item),
+		}
+		for _, a := range s.Attempts {
+			js.Attempts = append(js.Attempts, jsonTry{Pid: a.Pid, Status: a.Status, Signal: strPtr(SignalName(a.Signal)), TimedOut: a.TimedOut, Start: timePtr(a.Start), End: timePtr(a.End), WallSeconds: a.Wall.Seconds()})
 		}
 		if js.Argv == nil {
 			js.Argv = []string{}
+		}
+		js.Host = s.HostName()
+		if rm := s.Remote; rm != nil {
+			jr := &jsonRemote{Known: rm.Known, ConnectionLost: rm.Lost}
+			if rm.Known {
+				st, step := rm.Status, rm.WallStep.Seconds()
+				jr.Status, jr.WallStepSeconds = &st, &step
+			}
+			js.Remote = jr
 		}
 		if s.Pid != 0 {
 			js.Pid = &s.Pid

@@ -44,6 +44,11 @@ type Report struct {
 	Builtins     []*Builtin
 	// Edges is empty unless New was given the graph (WithGraph).
 	Edges []*Edge
+	// Params are the pipeline's resolved parameters, in declaration
+	// order; nil for a shell line or without the graph.
+	Params []graph.Param
+
+	g *graph.Graph // the graph, when New was given it
 }
 
 // State says how a stage ended.
@@ -91,6 +96,59 @@ type Stage struct {
 	KilledByTubo bool
 	// FirstFailure marks the stage that made the run fail first.
 	FirstFailure bool
+	// OK is set when the stage ended as a success by its own rules
+	// (status 0 or an ok_exit status, SIGPIPE where ignored, a failure
+	// under on_failure: ignore, or not needed); Status stays the real one.
+	OK bool
+	// Accepted says why a non-zero status counts as success: "ok_exit"
+	// or "failure ignored"; "" otherwise.
+	Accepted string
+	// NotNeeded is set for a stage skipped because it runs only after an
+	// outcome that did not happen (after: {x: failure} when x succeeded).
+	NotNeeded bool
+	// StderrTail is the end of what the stage wrote to tubo's stderr (its
+	// last lines, a few KiB), when the run kept it
+	// (executor.Options.StderrTail); "" otherwise.
+	StderrTail string
+	// Attempts are the earlier, failed runs of a retried stage, in order;
+	// the fields above are its last run.
+	Attempts []Attempt
+	// Item is the foreach item the stage's copy was made for; "" if none.
+	Item string
+	// Host is where the stage ran: "" for this machine, else the name of
+	// the host it ran on through ssh.
+	Host string
+	// Remote is what that host said about the stage; nil for a local
+	// one. For a remote stage Wall, User and System are the program's as
+	// its host measured them (when Remote.Known; else Wall is the local
+	// ssh client's and User and System are unknown, 0), Pid is the local
+	// ssh client's, and MaxRSS, Read and Written are not known: the
+	// client's counters are not the program's.
+	Remote *Remote
+}
+
+// Remote is how a stage's program ended on its host.
+type Remote struct {
+	// Known is false when the host could not say (the connection was
+	// lost, or tubo's SIGKILL ended the stage's wrapper too).
+	Known bool
+	// Status is the program's status as the remote sh reported it.
+	Status int
+	// WallStep is how fine the host's clock for Wall was: 10ms from
+	// /proc/uptime, 1s where only date(1) can tell.
+	WallStep time.Duration
+	// Lost is set when the connection to the host was lost while it ran.
+	Lost bool
+}
+
+// Attempt is one earlier run of a retried stage.
+type Attempt struct {
+	Pid        int
+	Status     int
+	Signal     syscall.Signal
+	TimedOut   bool
+	Start, End time.Time
+	Wall       time.Duration
 }
 
 // Builtin is what a tee or merge node did. Its byte counts are exact.
@@ -119,7 +177,7 @@ func New(res *executor.Result, start, end time.Time, opts ...Option) *Report {
 		TimedOut: res.TimedOut,
 	}
 	if o.graph != nil {
-		r.Pipeline = o.graph.Name
+		r.Pipeline, r.Params, r.g = o.graph.Name, o.graph.Params, o.graph
 	}
 	if res.Failed != nil {
 		r.FirstFailure = res.Failed.Node.ID
@@ -128,7 +186,7 @@ func New(res *executor.Result, start, end time.Time, opts ...Option) *Report {
 	for _, pr := range res.Procs {
 		s := newStage(pr)
 		s.FirstFailure = pr == res.Failed
-		if s.Status != 0 {
+		if !s.OK {
 			failed[s.Node] = true
 		}
 		r.User += s.User
@@ -137,7 +195,7 @@ func New(res *executor.Result, start, end time.Time, opts ...Option) *Report {
 	}
 	for _, s := range r.Stages {
 		if s.State == Skipped {
-			s.Reason = skipReason(s, res, failed)
+			s.Reason = skipReason(s, res, r, failed)
 		}
 	}
 	for _, b := range res.Builtins {
@@ -178,6 +236,21 @@ func newStage(pr *executor.ProcResult) *Stage {
 		Signal:       pr.Signal,
 		TimedOut:     pr.TimedOut,
 		KilledByTubo: pr.Killed,
+		OK:           pr.OK,
+		NotNeeded:    pr.NotNeeded,
+		StderrTail:   pr.StderrTail,
+		Item:         pr.Node.Item,
+	}
+	if pr.OK && pr.Status != 0 && pr.Signal == 0 && !pr.Skipped {
+		s.Accepted = "failure ignored"
+		for _, x := range pr.Node.OKExit {
+			if x == int(pr.Status) {
+				s.Accepted = "ok_exit"
+			}
+		}
+	}
+	for _, a := range pr.Attempts {
+		s.Attempts = append(s.Attempts, Attempt{Pid: a.Pid, Status: int(a.Status), Signal: a.Signal, TimedOut: a.TimedOut, Start: a.Start, End: a.End, Wall: a.End.Sub(a.Start)})
 	}
 	switch {
 	case pr.Skipped:
@@ -211,20 +284,43 @@ func newStage(pr *executor.ProcResult) *Stage {
 		s.IOKnown = true
 		s.Read, s.Written = pr.IO.Rchar, pr.IO.Wchar
 	}
+	if rr := pr.Remote; rr != nil {
+		s.Host = rr.Host
+		s.IOKnown, s.Read, s.Written, s.MaxRSS = false, 0, 0, 0
+		s.User, s.System = 0, 0
+		if rr.Known {
+			s.Wall, s.User, s.System = rr.Wall, rr.User, rr.System
+		}
+		s.Remote = &Remote{Known: rr.Known, Status: int(rr.Status), WallStep: rr.WallStep, Lost: rr.Lost}
+	} else if pr.Node.Host != "" {
+		s.Host = pr.Node.Host
+	}
 	return s
 }
 
 // skipReason says why tubo did not start a stage: an `after` dependency
-// failed, or the run was being ended when its turn came.
-func skipReason(s *Stage, res *executor.Result, failed map[string]bool) string {
+// failed, it was not needed (it runs on an outcome that did not happen),
+// or the run was being ended when its turn came.
+func skipReason(s *Stage, res *executor.Result, r *Report, failed map[string]bool) string {
 	for _, pr := range res.Procs {
 		if pr.Node.ID != s.Node {
 			continue
 		}
 		for _, dep := range pr.Node.After {
-			if failed[dep] {
+			if failed[dep] && pr.Node.AfterOutcome[dep] == graph.Success {
 				return "after: " + dep + " failed"
 			}
+		}
+		if pr.NotNeeded {
+			for _, dep := range pr.Node.After {
+				switch {
+				case r.Stage(dep) != nil && r.Stage(dep).NotNeeded:
+					return "not needed: after: " + dep + " was not needed"
+				case pr.Node.AfterOutcome[dep] == graph.Failure && !failed[dep]:
+					return "not needed: after: " + dep + " succeeded"
+				}
+			}
+			return "not needed"
 		}
 	}
 	return "the run was being ended"

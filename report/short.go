@@ -29,11 +29,12 @@ func Short(w io.Writer, r *Report) {
 			killed = append(killed, s.Node+" killed by "+SignalName(s.Signal))
 		case s.KilledByTubo:
 			killed = append(killed, s.Node+" "+killedText(s))
+		case s.State == Skipped && s.NotNeeded:
 		case s.State == Skipped:
 			notRun = append(notRun, s.Node+" skipped ("+s.Reason+")")
 		case s.State == NotStarted:
 			notRun = append(notRun, s.Node+" not started ("+s.Reason+")")
-		case s.Status != 0:
+		case !s.OK && s.Status != 0:
 			others = append(others, s.Node+" "+s.Describe())
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -26,7 +27,13 @@ func Text(w io.Writer, r *Report) {
 
 func text(w io.Writer, r *Report) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "STAGE\tPID\tSTATUS\tWALL\tUSER\tSYS\tMAXRSS\tREAD\tWRITTEN\tNOTES")
+	// A run with remote stages gets a HOST column.
+	hosts := r.Remote()
+	if hosts {
+		fmt.Fprintln(tw, "STAGE\tHOST\tPID\tSTATUS\tWALL\tUSER\tSYS\tMAXRSS\tREAD\tWRITTEN\tNOTES")
+	} else {
+		fmt.Fprintln(tw, "STAGE\tPID\tSTATUS\tWALL\tUSER\tSYS\tMAXRSS\tREAD\tWRITTEN\tNOTES")
+	}
 	for _, s := range r.Stages {
 		pid := "-"
 		if s.Pid != 0 {
@@ -43,8 +50,29 @@ func text(w io.Writer, r *Report) {
 		if s.Pid == 0 {
 			read, written, rss = "-", "-", "-"
 		}
+		user, sys := Seconds(s.User), Seconds(s.System)
+		if s.Remote != nil && !s.Remote.Known {
+			user, sys = "?", "?"
+		}
+		node := s.Node
+		if hosts {
+			node += "\t" + s.HostName()
+		}
+		for k, a := range s.Attempts {
+			// Earlier attempts of a retried stage, each on a row of its
+			// own; only the last run has CPU, memory and I/O figures.
+			st := "exit " + itoa(a.Status)
+			if a.Signal != 0 {
+				st = SignalName(a.Signal)
+			}
+			note := fmt.Sprintf("attempt %d, failed", k+1)
+			if a.TimedOut {
+				note += ", timed out"
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t-\t-\t-\t-\t-\t%s\n", node, a.Pid, st, Seconds(a.Wall), note)
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			s.Node, pid, s.Describe(), Seconds(s.Wall), Seconds(s.User), Seconds(s.System),
+			node, pid, s.Describe(), Seconds(s.Wall), user, sys,
 			rss, read, written, strings.Join(s.notes(), "; "))
 	}
 	tw.Flush()
@@ -99,6 +127,9 @@ func (s *Stage) Describe() string {
 	case NotStarted:
 		return "not started"
 	case Skipped:
+		if s.NotNeeded {
+			return "not needed"
+		}
 		return "skipped"
 	}
 	return "exit " + itoa(s.Status)
@@ -106,8 +137,21 @@ func (s *Stage) Describe() string {
 
 func (s *Stage) notes() []string {
 	var n []string
+	if s.Item != "" {
+		item := s.Item
+		if strings.Contains(item, "/") {
+			item = filepath.Base(item)
+		}
+		n = append(n, "item "+item)
+	}
 	if s.FirstFailure {
 		n = append(n, "first failure")
+	}
+	if len(s.Attempts) > 0 {
+		n = append(n, fmt.Sprintf("attempt %d", len(s.Attempts)+1))
+	}
+	if s.Accepted != "" {
+		n = append(n, s.Accepted)
 	}
 	switch {
 	case s.TimedOut:
@@ -118,7 +162,33 @@ func (s *Stage) notes() []string {
 	if s.Reason != "" {
 		n = append(n, s.Reason)
 	}
+	if rm := s.Remote; rm != nil && rm.Known {
+		// What the row's times are, and how fine.
+		step := "10ms"
+		if rm.WallStep >= time.Second {
+			step = "1s"
+		}
+		n = append(n, "times from "+s.Host+" (±"+step+")")
+	}
 	return n
+}
+
+// HostName is where the stage ran: its host, or local.
+func (s *Stage) HostName() string {
+	if s.Host == "" {
+		return "local"
+	}
+	return s.Host
+}
+
+// Remote reports whether any stage ran on another host.
+func (r *Report) Remote() bool {
+	for _, s := range r.Stages {
+		if s.Host != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // Seconds formats a duration as seconds with two decimals: "0.12s".

@@ -49,16 +49,6 @@ func registerStatic(name string, fn builtinFunc, special bool) {
 	builtins[name] = builtinDef{fn: fn, special: special, static: fn}
 }
 
-// Builtins lists the names of tubo's builtins, sorted.
-func Builtins() []string {
-	var out []string
-	for k := range builtins {
-		out = append(out, k)
-	}
-	sortStrings(out)
-	return out
-}
-
 // IsBuiltin reports whether name is one of tubo's builtins.
 func IsBuiltin(name string) bool {
 	_, ok := builtins[name]

@@ -305,6 +305,7 @@ func (r *Runner) startGraph(g *graph.Graph, background, nullStdin bool) (*execut
 	opt := executor.Options{
 		Grace:      r.cfg.Grace,
 		SkipProcIO: r.cfg.SkipProcIO,
+		StderrTail: r.cfg.StderrTail,
 		Stdin:      stdin,
 		Stdout:     r.fds[1],
 		Stderr:     r.fds[2],

@@ -88,6 +88,10 @@ type Config struct {
 	// SkipProcIO is passed to the executor: no /proc/PID/io reads when
 	// nothing reports byte counts.
 	SkipProcIO bool
+	// StderrTail is passed to the executor: with > 0 each stage's
+	// inherited stderr goes through tubo, which keeps its last lines for
+	// the report.
+	StderrTail int
 	// BeforeRun and AfterRun, when non-nil, see every pipeline: its plan
 	// before it starts, and its result after (for reports and progress).
 	BeforeRun func(p *plan.Plan)
@@ -440,21 +444,6 @@ func (r *Runner) SetOption(name string, on bool) bool {
 	}
 	r.setOpt(o, on)
 	return true
-}
-
-// Names lists the variables and functions the shell knows, for the
-// prompt's completion: variables (without $) and function names, sorted.
-func (r *Runner) Names() (vars, funcs []string) {
-	r.vars.visible(func(name string, v *Var) {
-		if v.set {
-			vars = append(vars, name)
-		}
-	})
-	for name := range r.funcs {
-		funcs = append(funcs, name)
-	}
-	sortStrings(funcs)
-	return vars, funcs
 }
 
 // exit ends the script (or the subshell) with status st.

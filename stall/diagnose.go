@@ -68,7 +68,7 @@ func (d *diagnosis) cause(s string) {
 
 // stage describes one stage of the plan.
 func (d *diagnosis) stage(s stageRun, now time.Time) Stage {
-	st := Stage{Node: s.node, Pid: s.pid, Wait: noWait()}
+	st := Stage{Node: s.node, Host: d.w.p.Procs[s.idx].Host, Pid: s.pid, Wait: noWait()}
 	switch {
 	case s.ended:
 		st.State, st.Exit, st.Ran = "exited", s.exit, s.end.Sub(s.start)

@@ -43,6 +43,9 @@ type Report struct {
 // Stage is the state of one stage of the plan.
 type Stage struct {
 	Node string
+	// Host is the remote host the stage runs on ("" here): its program's
+	// CPU and bytes are not visible from this machine.
+	Host string
 	// Pid is 0 for a stage that has not started.
 	Pid int
 	// State is one of "waiting" (not started), "running", "blocked",

@@ -117,6 +117,11 @@ func StageText(s Stage) string {
 		}
 		return "waiting"
 	}
+	if s.Host != "" {
+		// What is seen here is the local ssh client; the program runs
+		// on its host.
+		return "runs on " + s.Host + " (its ssh client: " + waitText(s.State, s.Wait) + ")"
+	}
 	return waitText(s.State, s.Wait)
 }
 

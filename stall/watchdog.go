@@ -253,6 +253,11 @@ func waitsOnTime(r *Report) bool {
 		if s.State == "exited" || s.State == "waiting" {
 			continue
 		}
+		// A live remote stage may be working on its host, where no
+		// counter of this machine can see it: idle here, not stuck.
+		if s.Host != "" {
+			return true
+		}
 		if outside(s.State, s.Wait) {
 			return true
 		}

@@ -252,6 +252,9 @@ func Diamonds(g *graph.Graph) []*graph.Node {
 		}
 	}
 	c.index()
+	// A join reached through FIFOs that stages open by path deadlocks
+	// just the same (see Warnings).
+	c.inferOpens(c.pathUses())
 	var tees []*graph.Node
 	for _, n := range g.Nodes {
 		if n.Kind == graph.Tee && len(c.meetings(n)) > 0 {

@@ -39,6 +39,9 @@ func Check(g *graph.Graph, opt Options) error {
 		c.builtins()
 		c.fds()
 		c.paths()
+		c.remote()
+		c.retries()
+		c.maxParallel()
 		if c.errs.Len() == 0 {
 			c.afterWaits()
 			c.diamonds()

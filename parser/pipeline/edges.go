@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"fmt"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -62,6 +64,15 @@ func (l *loader) resolveRef(r refSpec, src bool) (endpoints, bool) {
 	if l.broken[name] {
 		return out, false
 	}
+	kind, known := l.names[name]
+	if !known {
+		shown := name
+		if looksLikePath(text) {
+			shown = text
+		}
+		l.errs.addPos(l.refPos(r), "no stage, fifo, file, tee or merge named %s%s", quote(shown), l.refHint(text, name, src))
+		return out, false
+	}
 	idx := -1
 	if strings.HasPrefix(rest, "[") {
 		j := strings.IndexByte(rest, ']')
@@ -88,11 +99,6 @@ func (l *loader) resolveRef(r refSpec, src bool) (endpoints, bool) {
 			return out, false
 		}
 		out.port = true
-	}
-	kind, known := l.names[name]
-	if !known {
-		l.errs.addPos(l.refPos(r), "no stage, fifo, file, tee or merge named %s%s", quote(name), didYouMean(name, keys(l.names)))
-		return out, false
 	}
 	d := l.stages[name]
 	if d == nil {
@@ -127,6 +133,64 @@ func (l *loader) resolveRef(r refSpec, src bool) (endpoints, bool) {
 		}
 	}
 	return out, true
+}
+
+// refHint helps with a reference to nothing: a likely typo of a declared
+// name, or, for what looks like a path (access.log, data/in.txt), how to
+// declare the file, since a reference names a node and never a path.
+func (l *loader) refHint(text, name string, src bool) string {
+	if looksLikePath(text) {
+		id := fileID(text)
+		for l.names[id] != "" {
+			id += "_file"
+		}
+		verb := "write into"
+		if src {
+			verb = "read"
+		}
+		return fmt.Sprintf("; to %s a file, declare it under files: (files: {%s: %s}) and refer to it as %s", verb, id, text, id)
+	}
+	return didYouMean(name, keys(l.names))
+}
+
+// looksLikePath says whether a reference is more likely a file's path
+// than a node's name: it has a slash, or what follows its first dot is
+// no port (access.log, not gen.stdout).
+func looksLikePath(text string) bool {
+	if strings.ContainsAny(text, "/~") {
+		return true
+	}
+	_, rest, ok := strings.Cut(text, ".")
+	if !ok {
+		return false
+	}
+	if strings.HasPrefix(rest, "[") {
+		return false
+	}
+	return portFD(rest) < 0
+}
+
+// fileID makes a node name from a path: its base name without the
+// extension, other characters than letters, digits, _ and - as _.
+func fileID(p string) string {
+	base := filepath.Base(p)
+	if ext := filepath.Ext(base); ext != "" && ext != base {
+		base = strings.TrimSuffix(base, ext)
+	}
+	var b strings.Builder
+	for i, c := range base {
+		switch {
+		case c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+		case i > 0 && (c == '-' || c >= '0' && c <= '9'):
+		default:
+			c = '_'
+		}
+		b.WriteRune(c)
+	}
+	if b.Len() == 0 || !ast.ValidName(b.String()) {
+		return "input"
+	}
+	return b.String()
 }
 
 func portFD(p string) int {
@@ -172,6 +236,12 @@ func (l *loader) buildEdges() {
 		pos := l.refPos(written)
 		var pairs [][2]graph.Endpoint
 		switch {
+		case len(from.eps) == 0 || len(to.eps) == 0:
+			// A foreach stage with no items (allow_empty): nothing to
+			// connect, and the other end is short of what it expects.
+			for _, ep := range append(from.eps, to.eps...) {
+				l.incomplete[ep.Node] = true
+			}
 		case len(from.eps) == 1 || len(to.eps) == 1:
 			for _, f := range from.eps {
 				for _, t := range to.eps {
@@ -191,6 +261,9 @@ func (l *loader) buildEdges() {
 			all = append(all, placed{&graph.Edge{From: p[0], To: p[1], Pos: pos, PipeSize: es.pipeSize}, pos})
 		}
 	}
+	for _, f := range l.inline {
+		all = append(all, placed{f.edge, f.edge.Pos})
+	}
 	sort.SliceStable(all, func(i, j int) bool {
 		a, b := all[i].pos, all[j].pos
 		if a.Line != b.Line {
@@ -206,8 +279,9 @@ func (l *loader) buildEdges() {
 			continue
 		}
 		var ids []string
+		var when map[string]graph.Outcome
 		for _, a := range d.decl.After {
-			r := refOf(a)
+			r := refOf(a.Ref)
 			eps, ok := l.resolveRef(r, true)
 			if !ok {
 				continue
@@ -222,10 +296,17 @@ func (l *loader) buildEdges() {
 					continue
 				}
 				ids = append(ids, ep.Node)
+				if a.When != graph.Success {
+					if when == nil {
+						when = map[string]graph.Outcome{}
+					}
+					when[ep.Node] = a.When
+				}
 			}
 		}
 		for _, n := range d.nodes {
 			n.After = append([]string(nil), ids...)
+			n.AfterOutcome = when
 		}
 	}
 }
@@ -288,6 +369,14 @@ func (l *loader) finishProcs() {
 	for _, d := range l.order {
 		for _, n := range d.nodes {
 			n.StdinNull = !fed[n.ID] && !d.decl.InheritStdin
+			if n.Host != "" {
+				// Only the host knows its PATH: the wrapper puts the
+				// dirs in front of it there (and an env: PATH wins).
+				if getenv(n.Env, "PATH") == "" {
+					n.PathDirs = l.binDirs
+				}
+				continue
+			}
 			if len(l.binDirs) > 0 && getenv(n.Env, "PATH") == "" {
 				p := strings.Join(l.binDirs, ":")
 				if basePath != "" {

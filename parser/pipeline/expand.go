@@ -36,8 +36,9 @@ type scope struct {
 	replica  int
 	replicas int // 0: not inside a stage
 	part     *[2]int64
-	shell    bool // values are shell-quoted (a stage's shell: line)
-	onlyArgs bool // only params and pipeline.* (replicas, split, paths)
+	item     *item // this copy's foreach item, or nil
+	shell    bool  // values are shell-quoted (a stage's shell: line)
+	onlyArgs bool  // only params and pipeline.* (replicas, split, paths)
 }
 
 // token is a piece of a template: literal text or a placeholder.
@@ -112,6 +113,16 @@ func (l *loader) lookup(name string, sc *scope) ([]string, bool, string) {
 	ns, sub, dotted := strings.Cut(name, ".")
 	inStage := sc != nil && sc.replicas > 0 && !sc.onlyArgs
 	switch {
+	case ns == "item":
+		var it *item
+		if inStage {
+			it = sc.item
+		}
+		v, msg := lookupItem(name, it)
+		if msg != "" {
+			return nil, false, msg
+		}
+		return []string{v}, false, ""
 	case name == "replica" || name == "replicas":
 		if !inStage {
 			return nil, false, "{{" + name + "}} is only known inside a stage's run, shell, env and cwd"

@@ -17,8 +17,6 @@ package pipeline
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,26 +49,30 @@ type Options struct {
 	// TempDir is the private FIFO directory to use; "" means a fresh
 	// random path under os.TempDir(). Tests set it for stable output.
 	TempDir string
+	// Jobs, when above 0, replaces the file's max_parallel (--jobs N):
+	// at most N copies of each replicated or foreach stage run at once.
+	Jobs int
+	// Targets, when not empty, keeps only these stages (names, or one
+	// copy as name[i]) and what they need: `tubo run FILE STAGE…`.
+	Targets []string
+	// Hosts are hosts from the command line (--hosts, --host): they join
+	// the file's hosts:, replacing one of the same name, and replicated
+	// stages without on: are spread over all hosts.
+	Hosts []*graph.Host
 }
 
 // Load reads, checks and expands a pipeline file into a graph. Errors are
 // an *ErrorList whose entries print as FILE:LINE:COL: message; callers exit
 // with status 2.
 func Load(path string, opt Options) (*graph.Graph, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > MaxFileSize {
-		return nil, &ErrorList{Errors: []*Error{{Pos: graph.Pos{File: path}, Msg: fmt.Sprintf("file is %d bytes; pipeline files are limited to %d bytes", st.Size(), MaxFileSize)}}}
-	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	data, err := readFile(path)
 	if err != nil {
 		return nil, err
 	}
 	return LoadBytes(path, data, opt)
 }
+
+func posOf(path string) graph.Pos { return graph.Pos{File: path} }
 
 // LoadBytes is Load for a file already in memory; name is used in
 // positions and its directory is the pipeline's directory.
@@ -113,6 +115,10 @@ type loader struct {
 	binDirs    []string // from path:, absolute
 	envAll     []string // from env:, NAME=VALUE
 	expanded   int      // bytes produced by placeholder substitution so far
+	// inline are the files that stages name in place ({file: PATH}), one
+	// per copy, with their edges; inputs are those read.
+	inline []inlineFile
+	inputs []*graph.Node
 }
 
 func newLoader(name string, opt Options) *loader {
@@ -151,21 +157,30 @@ func (l *loader) load(data []byte) *graph.Graph {
 		g.Name = file.Name.Text
 	}
 	l.params(file.Params)
+	l.resolvedParams()
 	l.options(file)
+	l.declareHosts(file.Hosts)
 	l.declareFIFOs(file.FIFOs)
 	l.declareFiles(file.Files)
 	l.declareTees(file.Tees)
 	l.declareMerges(file.Merges)
 	l.declareStages(file)
+	l.placeStages()
 	l.topEdges(file.Edges)
 	l.buildEdges()
 	l.implicitTees()
 	l.spillDiamonds()
 	l.finishProcs()
+	l.maxParallel()
+	l.sharedPaths()
+	if len(l.opt.Targets) > 0 {
+		l.prune(l.opt.Targets)
+	}
 	l.checkSplitWidths()
 	l.errs.addList(validate.Check(g, validate.Options{Incomplete: l.incomplete}))
 	if !l.opt.SkipLookup {
 		l.lookupPrograms()
+		l.checkInputs()
 	}
 	return g
 }
@@ -186,6 +201,14 @@ func (l *loader) options(f *ast.Pipeline) {
 	if f.Timeout != nil {
 		g.Timeout = l.duration(f.Timeout, onlyArgs, "timeout")
 	}
+	if f.StallAfter != nil {
+		if v, ok := l.expand(f.StallAfter.Node, f.StallAfter.Text, onlyArgs); ok && (v == "0" || v == "0s") {
+			g.StallAfter = -1 // off
+		} else {
+			g.StallAfter = l.duration(f.StallAfter, onlyArgs, "stall_after")
+		}
+	}
+	g.FailOnStall = f.OnStall != nil && f.OnStall.Text == "fail"
 	for _, s := range f.Path {
 		if e, ok := l.expand(s.Node, s.Text, onlyArgs); ok {
 			if e == "" || strings.ContainsRune(e, ':') {

@@ -31,7 +31,17 @@ func (p *param) text() string {
 }
 
 // reserved names are placeholders of their own (or their prefixes).
-var reserved = []string{"replica", "replicas", "part", "fifo", "file", "fds", "pipeline", "env"}
+var reserved = []string{"replica", "replicas", "part", "fifo", "file", "fds", "pipeline", "env", "item"}
+
+// resolvedParams records the parameters' values in the graph, for the
+// report: those that have one, in declaration order.
+func (l *loader) resolvedParams() {
+	for _, name := range l.paramOrder {
+		if p := l.param[name]; p.val != nil && !p.decl.Broken && !l.broken[name] {
+			l.g.Params = append(l.g.Params, graph.Param{Name: name, Value: p.text()})
+		}
+	}
+}
 
 // params takes the declared parameters, then applies the --set overrides.
 func (l *loader) params(decls []*ast.Param) {

@@ -16,6 +16,14 @@ func (l *loader) replicas(d *stageDecl) bool {
 	s := d.decl
 	what := "stage " + d.name
 	onlyArgs := &scope{onlyArgs: true}
+	if s.Foreach != nil {
+		items, ok := l.foreachItems(d)
+		if !ok {
+			return false
+		}
+		d.items, d.replicated, d.n = items, true, len(items)
+		return true
+	}
 	if s.Replicas != nil {
 		n, ok := l.expandInt(s.Replicas, onlyArgs, what+": replicas")
 		if !ok {

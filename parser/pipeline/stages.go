@@ -15,6 +15,7 @@ type stageDecl struct {
 	replicated bool
 	n          int        // number of copies (1 when not replicated)
 	parts      [][2]int64 // each copy's part of split:, or nil
+	items      []string   // each copy's foreach item, or nil
 	fdByName   map[string]int
 	nodes      []*graph.Node
 }
@@ -48,12 +49,18 @@ func (l *loader) declareStages(f *ast.Pipeline) {
 }
 
 // stage expands one stage into its nodes; false when it cannot be built.
-func (l *loader) stage(d *stageDecl) bool {
+func (l *loader) stage(d *stageDecl) (built bool) {
 	s := d.decl
 	what := "stage " + d.name
 	if !l.replicas(d) {
 		return false
 	}
+	inlineFrom, inputsFrom := len(l.inline), len(l.inputs)
+	defer func() {
+		if !built {
+			l.inline, l.inputs = l.inline[:inlineFrom], l.inputs[:inputsFrom]
+		}
+	}()
 	// The nodes join the graph only once every copy is built, so that a
 	// stage that fails halfway leaves nothing behind to validate.
 	var nodes []*graph.Node
@@ -62,10 +69,16 @@ func (l *loader) stage(d *stageDecl) bool {
 		if d.parts != nil {
 			sc.part = &d.parts[i]
 		}
+		if d.items != nil {
+			sc.item = &item{value: d.items[i], index: i}
+		}
 		node := &graph.Node{ID: d.name, Kind: graph.Process, Pos: l.errs.at(s.Key)}
 		if d.replicated {
 			node.ID = d.name + "[" + strconv.Itoa(i) + "]"
 			node.Group, node.Replica, node.Replicas = d.name, i, d.n
+		}
+		if sc.item != nil {
+			node.Item = sc.item.value
 		}
 		if !l.command(node, s, sc, what) {
 			return false
@@ -80,6 +93,10 @@ func (l *loader) stage(d *stageDecl) bool {
 		if s.Timeout != nil {
 			node.Timeout = l.duration(s.Timeout, sc, what+": timeout")
 		}
+		l.failure(node, &s.Failure, sc, what)
+		if !l.inlineFiles(node, sc) {
+			return false
+		}
 		node.Env = setEnv(node.Env, tuboEnv(d, i)...)
 		nodes = append(nodes, node)
 		if l.errs.full() {
@@ -88,6 +105,9 @@ func (l *loader) stage(d *stageDecl) bool {
 	}
 	for _, n := range nodes {
 		d.nodes = append(d.nodes, l.g.Add(n))
+	}
+	for _, f := range l.inline[inlineFrom:] {
+		l.g.Add(f.node)
 	}
 	return true
 }

@@ -25,7 +25,18 @@ type Pipeline struct {
 	Timeout *Scalar
 	// SigpipeIsFailure is nil for the default, false.
 	SigpipeIsFailure *Bool
+	// StallAfter is how long nothing may move before tubo reports a stall
+	// ("0" turns the watchdog off); nil means tubo's default.
+	StallAfter *Scalar
+	// OnStall is "warn" or "fail"; nil means warn.
+	OnStall *Scalar
+	// MaxParallel bounds how many copies of each replicated or foreach
+	// stage run at once (a stage's own max_parallel bounds it further);
+	// nil means no bound.
+	MaxParallel *Scalar
 
+	// Hosts are the machines stages may run on (on:); nil: only this one.
+	Hosts  []*Host
 	FIFOs  []*FIFO
 	Files  []*File
 	Tees   []*Tee
@@ -42,8 +53,8 @@ type Pipeline struct {
 
 var topKeys = []string{
 	"version", "name", "description", "params", "path", "env",
-	"on_failure", "pipefail", "timeout", "sigpipe_is_failure",
-	"fifos", "files", "tees", "merges", "stages", "edges",
+	"on_failure", "pipefail", "timeout", "sigpipe_is_failure", "stall_after", "on_stall", "max_parallel",
+	"hosts", "fifos", "files", "tees", "merges", "stages", "edges",
 }
 
 // Policy is an on_failure value.
@@ -80,12 +91,20 @@ func (p *Pipeline) UnmarshalYAML(n *yaml.Node) error {
 	p.Pipefail = d.boolean(top.get("pipefail"), "pipefail")
 	p.SigpipeIsFailure = d.boolean(top.get("sigpipe_is_failure"), "sigpipe_is_failure")
 	p.Timeout = d.str(top.get("timeout"), "timeout")
+	p.MaxParallel = d.str(top.get("max_parallel"), "max_parallel")
+	p.StallAfter = d.str(top.get("stall_after"), "stall_after")
+	if v := top.get("on_stall"); v != nil {
+		if p.OnStall = d.str(v, "on_stall"); p.OnStall != nil && p.OnStall.Text != "warn" && p.OnStall.Text != "fail" {
+			d.add(v, "on_stall: want warn or fail, not %s%s", Quote(p.OnStall.Text), DidYouMean(p.OnStall.Text, []string{"warn", "fail"}))
+		}
+	}
 	if v := top.get("path"); v != nil {
 		p.Path, _ = d.strList(v, "path")
 	}
 	if v := top.get("env"); v != nil {
 		p.Env = decodeEnv(&d, v, "env")
 	}
+	p.Hosts = section[Host](&d, top.get("hosts"), "hosts")
 	p.FIFOs = decodeFIFOs(&d, top.get("fifos"))
 	p.Files = section[File](&d, top.get("files"), "files")
 	p.Tees = section[Tee](&d, top.get("tees"), "tees")

@@ -24,10 +24,58 @@ func refsOf(list []*Scalar) []*Ref {
 	return out
 }
 
-// Port is a stage's stdin:, stdout: or stderr: key and the references it
-// names (one for stdin; one or several for an output, which several
-// readers share through a tee).
+// Port is a stage's stdin:, stdout: or stderr: key and what it names:
+// references to nodes, and files written in place ({file: PATH}), which
+// each replica of the stage gets its own of (a foreach stage writes
+// out/{{item.stem}}.txt). An output with several readers shares them
+// through a tee.
 type Port struct {
-	Key  *yaml.Node
-	Refs []*Ref
+	Key   *yaml.Node
+	Refs  []*Ref
+	Files []*InlineFile
+}
+
+// InlineFile is a file named where a stage's descriptor goes: stdin:
+// {file: PATH} or stdout: {file: PATH, append: true}. Its path may use the
+// stage's own placeholders ({{item}}, {{replica}}).
+type InlineFile struct {
+	Node   *yaml.Node
+	Path   *Scalar
+	Append *Bool // nil: truncate when written
+}
+
+var inlineFileKeys = []string{"file", "append"}
+
+// decodePort reads a port's value: a reference, {file: PATH}, or (for an
+// output) a list of them.
+func decodePort(d *decoder, key, v *yaml.Node, what string, list bool) *Port {
+	p := &Port{Key: key}
+	v = deref(v)
+	items := []*yaml.Node{v}
+	if v.Kind == yaml.SequenceNode {
+		if !list {
+			d.add(v, "%s: want one source, got a list", what)
+			return p
+		}
+		items = v.Content
+	}
+	for _, it := range items {
+		it = deref(it)
+		if it.Kind == yaml.MappingNode {
+			f, _ := d.mapping(it, what, inlineFileKeys)
+			inl := &InlineFile{Node: it, Path: d.str(f.get("file"), what+": file")}
+			if !f.has("file") {
+				d.add(it, "%s: a mapping here names a file: {file: PATH}", what)
+			}
+			inl.Append = d.boolean(f.get("append"), what+": append")
+			if inl.Path != nil {
+				p.Files = append(p.Files, inl)
+			}
+			continue
+		}
+		if s := d.str(it, what); s != nil {
+			p.Refs = append(p.Refs, refOf(s))
+		}
+	}
+	return p
 }

@@ -18,13 +18,29 @@ type Stage struct {
 
 	// Replicas is the number of copies; nil means one, not replicated.
 	Replicas *Scalar
+	// Foreach makes one copy per item of a list or a glob; nil means
+	// none. AllowEmpty (nil: false) lets the list be empty.
+	Foreach    *Foreach
+	AllowEmpty *Bool
+	// MaxParallel bounds how many copies run at once; nil means the
+	// file's max_parallel (or --jobs).
+	MaxParallel *Scalar
 	// Split divides a range among the replicas; nil means no parts.
 	Split *Split
+
+	// On names the hosts the stage (each replica) runs on: a host, a
+	// list of them, or all; nil: here, unless the command line gave
+	// hosts and the stage is replicated (then all).
+	On []*Scalar
+	// OnNode is the on: value (nil when absent).
+	OnNode *yaml.Node
 
 	Cwd     *Scalar   // nil: tubo's directory
 	Env     []*EnvVar // added to the run's environment
 	Timeout *Scalar   // nil: no limit
-	After   []*Ref    // stages that must succeed first
+	After   []*After  // stages to wait for, each with its outcome
+	// Failure is ok_exit, on_failure and the retry keys.
+	Failure Failure
 
 	// Stdin is nil when no stdin: is written. InheritStdin is stdin: "-".
 	Stdin          *Port
@@ -35,10 +51,10 @@ type Stage struct {
 	Description *Scalar
 }
 
-var stageKeys = []string{
-	"run", "shell", "replicas", "split", "cwd", "env", "timeout", "after",
-	"stdin", "stdout", "stderr", "fds", "description",
-}
+var stageKeys = append([]string{
+	"run", "shell", "replicas", "foreach", "allow_empty", "max_parallel", "split",
+	"cwd", "env", "timeout", "after", "stdin", "stdout", "stderr", "fds", "description", "on",
+}, failureKeys...)
 
 // UnmarshalYAML reads one stage; s.Name and s.Key must be set. The stage
 // is broken when its command, or the shape of its replicas or split,
@@ -66,37 +82,48 @@ func (s *Stage) UnmarshalYAML(n *yaml.Node) error {
 			s.Broken = true
 		}
 	}
+	if v := f.get("on"); v != nil {
+		s.OnNode = v
+		s.On, _ = d.strList(v, what+": on")
+	}
 	s.Cwd = d.str(f.get("cwd"), what+": cwd")
 	if v := f.get("env"); v != nil {
 		s.Env = decodeEnv(&d, v, what+": env")
 	}
 	s.Timeout = d.str(f.get("timeout"), what+": timeout")
 	if v := f.get("after"); v != nil {
-		after, _ := d.strList(v, what+": after")
-		s.After = refsOf(after)
+		s.After = decodeAfter(&d, v, what+": after")
 	}
+	s.Failure.decode(&d, f, what)
 	s.Description = d.str(f.get("description"), what+": description")
 	if v := f.get("stdin"); v != nil {
-		if sc := d.str(v, what+": stdin"); sc != nil {
-			if sc.Text == "-" {
-				s.InheritStdin = true
-			} else {
-				s.Stdin = &Port{Key: f.key("stdin"), Refs: []*Ref{refOf(sc)}}
-			}
+		if v.Kind == yaml.ScalarNode && v.Value == "-" {
+			s.InheritStdin = true
+		} else {
+			s.Stdin = decodePort(&d, f.key("stdin"), v, what+": stdin", false)
 		}
 	}
-	for _, port := range []string{"stdout", "stderr"} {
-		v := f.get(port)
-		if v == nil {
-			continue
-		}
-		list, _ := d.strList(v, what+": "+port)
-		p := &Port{Key: f.key(port), Refs: refsOf(list)}
-		if port == "stdout" {
-			s.Stdout = p
-		} else {
-			s.Stderr = p
-		}
+	if v := f.get("stdout"); v != nil {
+		s.Stdout = decodePort(&d, f.key("stdout"), v, what+": stdout", true)
+	}
+	if v := f.get("stderr"); v != nil {
+		s.Stderr = decodePort(&d, f.key("stderr"), v, what+": stderr", true)
+	}
+	s.Foreach = decodeForeach(&d, f.get("foreach"), what)
+	s.AllowEmpty = d.boolean(f.get("allow_empty"), what+": allow_empty")
+	s.MaxParallel = d.str(f.get("max_parallel"), what+": max_parallel")
+	switch {
+	case s.Foreach != nil && s.Replicas != nil:
+		d.add(f.key("foreach"), "%s: give foreach: (one copy per item) or replicas: (N copies), not both", what)
+		s.Broken = true
+	case s.Foreach != nil && s.Split != nil:
+		d.add(f.key("split"), "%s: split: divides a range among replicas:, not among foreach: items", what)
+		s.Broken = true
+	case s.AllowEmpty != nil && s.Foreach == nil:
+		d.add(f.key("allow_empty"), "%s: allow_empty applies only with foreach:", what)
+	}
+	if s.Foreach != nil && s.Foreach.Broken {
+		s.Broken = true
 	}
 	return d.err()
 }

@@ -1,0 +1,142 @@
+package cli
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tubo-pipes/tubo/executor"
+	"github.com/tubo-pipes/tubo/explain"
+	"github.com/tubo-pipes/tubo/graph"
+	"github.com/tubo-pipes/tubo/parser/pipeline"
+	"github.com/tubo-pipes/tubo/plan"
+)
+
+// runFlags are the flags of tubo run.
+type runFlags struct {
+	sets   []string
+	record string
+	jobs   int
+	list   bool
+	dryRun bool
+}
+
+func (a *app) runCmd() *cobra.Command {
+	var f runFlags
+	c := &cobra.Command{
+		Use:   "run FILE [STAGE…] [--set NAME=VALUE]…",
+		Short: "Run a YAML pipeline file (or only some stages and what they need)",
+		Long: `Run a YAML pipeline file. Naming stages after the file runs those stages
+and everything they need (what feeds them, what they run after), nothing
+else. tubo run FILE --help lists the file's params and stages.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("run needs one pipeline file: tubo run pipelines/primes.yaml")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.jobs < 0 {
+				return usagef("--jobs %d: want a number of processes ≥ 1", f.jobs)
+			}
+			if f.list {
+				return a.listPipeline(args[0])
+			}
+			g, err := a.loadPipelineOpts(args[0], pipeline.Options{Set: f.sets, Jobs: f.jobs, Targets: args[1:]})
+			if err != nil {
+				return err
+			}
+			if f.dryRun {
+				return a.dryRun(g)
+			}
+			a.warn(g)
+			a.warnTerminal(g)
+			start := time.Now()
+			p, res, err := a.execGraph(g, a.stdout)
+			if err != nil {
+				return err
+			}
+			if f.record != "" {
+				if err := recordRun(f.record, args[0], f.sets, g, p, res, start); err != nil {
+					return fmt.Errorf("--record: %w", err)
+				}
+			}
+			if res.Status != 0 {
+				return a.signals.override(&executor.ExitError{Status: res.Status})
+			}
+			return a.signals.override(nil)
+		},
+	}
+	c.Flags().StringArrayVar(&f.sets, "set", nil, "override a parameter: `NAME=VALUE` (repeatable)")
+	a.hostf.register(c)
+	c.Flags().StringVar(&f.record, "record", "", "write a manifest of the run to `FILE` (hashes of the pipeline, executables, inputs and outputs) for tubo verify")
+	c.Flags().IntVarP(&f.jobs, "jobs", "j", 0, "run at most `N` copies of each foreach or replicated stage at once (replaces the file's max_parallel)")
+	c.Flags().BoolVar(&f.list, "list", false, "list the file's stages and params, with their descriptions, and run nothing")
+	c.Flags().BoolVarP(&f.dryRun, "dry-run", "n", false, "print every process's argv, environment, directory and descriptors, and run nothing")
+	// tubo run FILE --help is the file's own help: its params and stages.
+	defaultHelp := c.HelpFunc()
+	c.SetHelpFunc(func(cmd *cobra.Command, args []string) {
+		rest := cmd.Flags().Args()
+		if cmd != c || len(rest) == 0 {
+			defaultHelp(cmd, args)
+			return
+		}
+		if err := a.pipelineHelp(cmd, rest[0]); err != nil {
+			a.printErr(err)
+		}
+	})
+	return c
+}
+
+// listPipeline prints a file's stages and params (tubo run FILE --list).
+func (a *app) listPipeline(path string) error {
+	if _, err := pipelineFile(path); err != nil {
+		return err
+	}
+	info, err := pipeline.Describe(path)
+	if err != nil {
+		return &executor.ExitError{Status: executor.StatusUsage, Err: err}
+	}
+	info.WriteList(a.stdout)
+	return nil
+}
+
+// pipelineHelp is tubo run FILE --help: how to run this file.
+func (a *app) pipelineHelp(cmd *cobra.Command, path string) error {
+	if _, err := pipelineFile(path); err != nil {
+		return err
+	}
+	info, err := pipeline.Describe(path)
+	if err != nil {
+		return err
+	}
+	w := a.stdout
+	fmt.Fprintf(w, "Usage: tubo run %s [STAGE…] [--set NAME=VALUE]… [flags]\n", path)
+	if info.Description != "" {
+		fmt.Fprintf(w, "\n%s\n", info.Description)
+	}
+	fmt.Fprintln(w)
+	if len(info.Params) == 0 {
+		fmt.Fprintln(w, "The file has no params.")
+	}
+	info.WriteList(w)
+	fmt.Fprintf(w, "\nNamed stages run with what they need, and nothing else.\n\nFlags:\n%s", cmd.LocalFlags().FlagUsages())
+	return nil
+}
+
+// dryRun prints the plan of a run as tubo explain does (every process's
+// argv, environment additions, directory and descriptor table, in the
+// order they would start) and runs nothing.
+func (a *app) dryRun(g *graph.Graph) error {
+	popt := plan.Options{PipeSize: a.obs.pipeSize}
+	if sess := a.session(g); sess != nil {
+		popt.Remote = sess // the ssh commands as they would run; nothing connects
+	}
+	p, err := plan.Build(g, popt)
+	if err != nil {
+		return &executor.ExitError{Status: executor.StatusUsage, Err: err}
+	}
+	p.OwnGroups = true // as execGraph runs it
+	return explain.Text(a.stdout, p, a.explainOptions(true))
+}

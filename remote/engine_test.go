@@ -1,0 +1,205 @@
+package remote_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tubo-pipes/tubo/graph"
+	"github.com/tubo-pipes/tubo/remote"
+	"github.com/tubo-pipes/tubo/remote/sshtest"
+)
+
+// hostileParams would do harm, or be split or changed, if they reached
+// the remote login shell unquoted. Each must arrive as one argument.
+var hostileParams = []string{
+	"; rm -rf /", "$(touch /tmp/tubo-pwned)", "`touch /tmp/tubo-pwned`", "$HOME",
+	"${PATH}", "'", `"`, `\`, `'\''`, "a\nb", "\n", " ", "", "*", "~", "#x",
+	"!", "&", "|", "<x", ">x", "2>&1", "(", "{a,b}", "a=b", "-n", "--", "%s",
+	"é", "\t\r", "it's \"quoted\"", "$((1+1))", "\x01\x7f",
+}
+
+func TestHostileParamsReachTheRemoteProgramLiterally(t *testing.T) {
+	env := sshtest.Start(t, sshtest.Options{})
+	g := &graph.Graph{Hosts: []*graph.Host{env.Servers[0].Host("n1")}}
+	argv := append([]string{"printf", `%s\0`}, hostileParams...)
+	g.Add(&graph.Node{ID: "p", Kind: graph.Process, Argv: argv, Host: "n1", StdinNull: true,
+		Env: []string{"X=" + hostileParams[1] + "\n'"}, Dir: "/"})
+	res, out, errs := runGraph(t, env, g, "")
+	if res.Status != 0 {
+		t.Fatalf("status %d: %s", res.Status, errs)
+	}
+	got := strings.Split(strings.TrimSuffix(out, "\x00"), "\x00")
+	if len(got) != len(hostileParams) {
+		t.Fatalf("got %d arguments, want %d: %q", len(got), len(hostileParams), got)
+	}
+	for i, w := range hostileParams {
+		if got[i] != w {
+			t.Errorf("argument %d: sent %q, received %q", i, w, got[i])
+		}
+	}
+	if _, err := os.Stat("/tmp/tubo-pwned"); err == nil {
+		os.Remove("/tmp/tubo-pwned")
+		t.Fatal("a parameter ran a command on the remote side")
+	}
+}
+
+func TestRemoteEnvCwdAndPath(t *testing.T) {
+	env := sshtest.Start(t, sshtest.Options{})
+	bin := t.TempDir()
+	os.WriteFile(filepath.Join(bin, "whereami"), []byte("#!/bin/sh\necho \"$PWD $GREETING\"\n"), 0o755)
+	work := t.TempDir()
+	g := &graph.Graph{Hosts: []*graph.Host{env.Servers[0].Host("n1")}}
+	g.Add(&graph.Node{ID: "w", Kind: graph.Process, Argv: []string{"whereami"}, Host: "n1", StdinNull: true,
+		Dir: work, Env: []string{"GREETING=a b $c"}, PathDirs: []string{bin}})
+	res, out, errs := runGraph(t, env, g, "")
+	if res.Status != 0 || out != work+" a b $c\n" {
+		t.Fatalf("status %d, out %q, err %q", res.Status, out, errs)
+	}
+}
+
+func TestMissingRemoteProgramIs127(t *testing.T) {
+	env := sshtest.Start(t, sshtest.Options{})
+	g := &graph.Graph{Hosts: []*graph.Host{env.Servers[0].Host("n1")}}
+	g.Add(&graph.Node{ID: "m", Kind: graph.Process, Argv: []string{"no-such-program-tubo"}, Host: "n1", StdinNull: true})
+	res, _, errs := runGraph(t, env, g, "")
+	pr := res.Procs[0]
+	if res.Status != 127 || pr.Status != 127 || pr.Remote == nil || !pr.Remote.Known || pr.Remote.Status != 127 {
+		t.Fatalf("run status %d, stage %+v, remote %+v", res.Status, pr, pr.Remote)
+	}
+	if !strings.Contains(errs, "tubo: n1: no-such-program-tubo: command not found") {
+		t.Fatalf("stderr %q", errs)
+	}
+}
+
+// A remote stage is fed from a local file and writes into a local merge,
+// next to a local stage: fds 0 and 1 cross through ssh like any pipe.
+func TestRemoteStageBetweenLocalFileAndMerge(t *testing.T) {
+	env := sshtest.Start(t, sshtest.Options{})
+	in := filepath.Join(t.TempDir(), "in")
+	os.WriteFile(in, []byte("3\n1\n2\n"), 0o600)
+	g := &graph.Graph{Hosts: []*graph.Host{env.Servers[0].Host("n1")}, OnFailure: graph.KillRest, Pipefail: true}
+	g.Add(&graph.Node{ID: "input", Kind: graph.File, Path: in})
+	g.Add(&graph.Node{ID: "sort", Kind: graph.Process, Argv: []string{"sort", "-n"}, Host: "n1"})
+	g.Add(&graph.Node{ID: "local", Kind: graph.Process, Argv: []string{"seq", "4", "5"}, StdinNull: true})
+	g.Add(&graph.Node{ID: "m", Kind: graph.Merge, Merge: graph.MergeSpec{Mode: graph.Ordered, Numeric: true}})
+	g.Connect(graph.Endpoint{Node: "input"}, graph.Endpoint{Node: "sort", FD: 0}, graph.Pos{})
+	g.Connect(graph.Endpoint{Node: "sort", FD: 1}, graph.Endpoint{Node: "m"}, graph.Pos{})
+	g.Connect(graph.Endpoint{Node: "local", FD: 1}, graph.Endpoint{Node: "m"}, graph.Pos{})
+	res, out, errs := runGraph(t, env, g, "")
+	if res.Status != 0 || out != "1\n2\n3\n4\n5\n" {
+		t.Fatalf("status %d, out %q, err %q", res.Status, out, errs)
+	}
+}
+
+// marker is an argument no other process has, to find a test's remote
+// processes with ps.
+func marker() string { return fmt.Sprintf("tubo-marker-%d", rand.Int64()) }
+
+// remoteLeft lists the processes on server whose command line holds m,
+// as ps through the server's sshd sees them.
+func remoteLeft(t *testing.T, env *sshtest.Env, s *sshtest.Server, m string) []string {
+	t.Helper()
+	out, err := env.Run(s, "ps -eo pid,pgid,args")
+	if err != nil {
+		t.Fatalf("ps through sshd: %v: %s", err, out)
+	}
+	var left []string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, m) && !strings.Contains(l, "ps -eo") {
+			left = append(left, strings.TrimSpace(l))
+		}
+	}
+	return left
+}
+
+// waitGone waits up to 2 s for m's processes to be gone on s.
+func waitGone(t *testing.T, env *sshtest.Env, s *sshtest.Server, m string) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		left := remoteLeft(t, env, s, m)
+		if len(left) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still running on %s after 2s: %q", s.Name, left)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestTimeoutEndsTheRemoteGroup(t *testing.T) {
+	env := sshtest.Start(t, sshtest.Options{})
+	m := marker()
+	g := &graph.Graph{Hosts: []*graph.Host{env.Servers[0].Host("n1")}}
+	// The program's child (sleep) is what must not survive: a process
+	// group, not just a pid.
+	g.Add(&graph.Node{ID: "slow", Kind: graph.Process, Argv: []string{"sh", "-c", "sleep 1000; echo not reached", m},
+		Host: "n1", StdinNull: true, Timeout: 300 * time.Millisecond})
+	start := time.Now()
+	res, out, errs := runGraph(t, env, g, "")
+	pr := res.Procs[0]
+	if !pr.TimedOut || pr.Signal.String() != "terminated" || pr.Status != 143 || out != "" {
+		t.Fatalf("stage %+v remote %+v out %q err %q", pr, pr.Remote, out, errs)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Fatalf("took %s", d)
+	}
+	waitGone(t, env, env.Servers[0], m)
+}
+
+func TestUnreachableHostFailsBeforeAnythingStarts(t *testing.T) {
+	env := sshtest.Start(t, sshtest.Options{})
+	dead := &graph.Host{Name: "dead", SSH: "root@127.0.0.1", Port: freeClosedPort(t)}
+	g := &graph.Graph{Hosts: []*graph.Host{env.Servers[0].Host("n1"), dead}}
+	g.Add(&graph.Node{ID: "a", Kind: graph.Process, Argv: []string{"true"}, Host: "n1"})
+	g.Add(&graph.Node{ID: "b", Kind: graph.Process, Argv: []string{"true"}, Host: "dead"})
+	s := remote.New(g)
+	s.SSH = env.SSH
+	err := s.Connect(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "dead (root@127.0.0.1 port") || !strings.Contains(err.Error(), "Connection refused") {
+		t.Fatalf("err = %v", err)
+	}
+	if strings.Contains(err.Error(), "n1") {
+		t.Fatalf("n1 was reachable: %v", err)
+	}
+	if _, err := os.Stat(s.Dir); !os.IsNotExist(err) {
+		t.Fatalf("control directory left behind: %v", err)
+	}
+}
+
+func freeClosedPort(t *testing.T) int {
+	// A port that nothing listens on: one the kernel just handed out and
+	// took back.
+	for range 10 {
+		p := 20000 + rand.IntN(30000)
+		if _, err := (&netDialer{}).dial(p); err != nil {
+			return p
+		}
+	}
+	t.Fatal("no closed port")
+	return 0
+}
+
+// A signal that arrives before the remote wrapper has registered its
+// process group (here a timeout of 1ms, while the session is still
+// starting) still ends the stage, and the program never runs.
+func TestSignalBeforeTheStageRegistered(t *testing.T) {
+	env := sshtest.Start(t, sshtest.Options{})
+	m := marker()
+	g := &graph.Graph{Hosts: []*graph.Host{env.Servers[0].Host("n1")}}
+	g.Add(&graph.Node{ID: "early", Kind: graph.Process, Argv: []string{"sh", "-c", "sleep 1000", m},
+		Host: "n1", StdinNull: true, Timeout: time.Millisecond})
+	res, _, errs := runGraph(t, env, g, "")
+	pr := res.Procs[0]
+	if !pr.TimedOut || pr.Status != 143 || pr.Remote == nil || !pr.Remote.Known || pr.Remote.Status != 143 {
+		t.Fatalf("stage %+v remote %+v err %q", pr, pr.Remote, errs)
+	}
+	waitGone(t, env, env.Servers[0], m)
+}
