@@ -43,6 +43,11 @@ func Main(args []string, stdin, stdout, stderr *os.File) int {
 	})
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := a.rootCmd()
+	if shellInvocation(root, args) {
+		// sh's command line (-c LINE, -e, +x, SCRIPT ARG…): read by
+		// runShell, which hands tubo's long options to cobra's flag set.
+		return a.exitCode(a.runShell(root, uiArgs(root, args)))
+	}
 	root.SetArgs(uiArgs(root, args))
 	root.SetIn(stdin)
 	root.SetOut(stdout)
@@ -109,9 +114,6 @@ the run carries on.`,
 		SilenceUsage:  true,
 		Args:          cobra.ArbitraryArgs,
 		RunE:          a.runShell,
-		// The shell's options are sh's (-c, -e, -o NAME, +x, …): runShell
-		// reads them, and hands tubo's long options to the flag set.
-		DisableFlagParsing: true,
 	}
 	a.obs.flags(root)
 	root.AddCommand(a.runCmd(), a.checkCmd(), a.graphCmd(), a.explainCmd(), a.verifyCmd())

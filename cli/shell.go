@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -129,6 +130,37 @@ func parseShellArgs(args []string, takesValue func(string) bool) (*shellArgs, er
 	return sa, nil
 }
 
+// shellInvocation reports whether args are a shell's command line (sh's
+// options, a line, a script) rather than a subcommand, help or cobra's
+// completion; tubo's own long options may come first.
+func shellInvocation(root *cobra.Command, args []string) bool {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return true
+		}
+		if strings.HasPrefix(a, "--") {
+			name, _, hasValue := strings.Cut(a[2:], "=")
+			if name == "help" || name == "version" {
+				return false
+			}
+			if f := root.Flags().Lookup(name); f != nil && !hasValue && f.NoOptDefVal == "" && f.Value.Type() != "bool" {
+				i++
+			}
+			continue
+		}
+		switch a {
+		case "__complete", "__completeNoDesc", "help", "completion":
+			return false
+		}
+		if sub, _, err := root.Find([]string{a}); err == nil && sub != root {
+			return false
+		}
+		return true
+	}
+	return false
+}
+
 // runShell runs shell code: a -c line, a script file, commands from stdin
 // (a line at a time, as sh reads them), or, on a terminal with nothing
 // else to run, an interactive session.
@@ -150,6 +182,9 @@ func (a *app) runShell(cmd *cobra.Command, args []string) error {
 	}
 	if sa.help {
 		return cmd.Help()
+	}
+	if cmd.Context() == nil {
+		cmd.SetContext(context.Background())
 	}
 	if sa.version {
 		fmt.Fprintf(a.stdout, "tubo version %s\n", Version)
@@ -205,7 +240,7 @@ func (a *app) runShell(cmd *cobra.Command, args []string) error {
 		st, statErr := os.Stat(script)
 		switch {
 		case statErr == nil && st.IsDir():
-			return &executor.ExitError{Status: executor.StatusNotExecutable, Err: fmt.Errorf("%s: is a directory", script)}
+			return &executor.ExitError{Status: executor.StatusNotExecutable, Err: fmt.Errorf("%s: Is a directory", script)}
 		case statErr == nil:
 			b, err := os.ReadFile(script)
 			if err != nil {
@@ -239,15 +274,30 @@ func (a *app) runShell(cmd *cobra.Command, args []string) error {
 			return usagef("%cO %s: unknown shell option", plusMinus(o.on), o.name)
 		}
 	}
+	ctx := cmd.Context()
 	if line {
 		// A pipeline line of tubo's own form gets the live picture on
 		// SIGQUIT and SIGUSR1; a script keeps those signals to itself.
 		defer catchInfo(a.obs.picture)()
 	}
-	if cfg.FromStdin {
-		return r.RunReader(cmd.Context(), a.stdin)
+	if cfg.BeforeRun != nil {
+		// The watchdog ends the run with --on-stall fail through this
+		// context; tubo then exits StatusStalled.
+		c, cancel := context.WithCancel(ctx)
+		defer cancel()
+		a.obs.sig = &signals{ctx: c, cancel: cancel}
+		ctx = c
 	}
-	return r.RunScript(cmd.Context(), src)
+	var err2 error
+	if cfg.FromStdin {
+		err2 = r.RunReader(ctx, a.stdin)
+	} else {
+		err2 = r.RunScript(ctx, src)
+	}
+	if a.obs.sig != nil {
+		return a.obs.sig.override(err2)
+	}
+	return err2
 }
 
 func plusMinus(on bool) byte {
