@@ -131,6 +131,7 @@ func main() {
 		{"ordered merge text", one(b.textMerge)},
 		{"ordered merge int32", one(b.int32Merge)},
 		{"primes.yaml", b.primesPairs},
+		{"scattered to 4 copies", b.scatterPairs},
 		{"remote", b.remotePairs},
 	}
 	var outs []outcome

@@ -2,14 +2,18 @@ package cli
 
 import (
 	"fmt"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tubo-pipes/tubo/cache"
 	"github.com/tubo-pipes/tubo/executor"
 	"github.com/tubo-pipes/tubo/explain"
 	"github.com/tubo-pipes/tubo/graph"
 	"github.com/tubo-pipes/tubo/parser/pipeline"
+	"github.com/tubo-pipes/tubo/parser/pipeline/ast"
 	"github.com/tubo-pipes/tubo/plan"
 )
 
@@ -20,6 +24,7 @@ type runFlags struct {
 	jobs   int
 	list   bool
 	dryRun bool
+	force  []string // "*" for every stage
 }
 
 func (a *app) runCmd() *cobra.Command {
@@ -47,8 +52,13 @@ else. tubo run FILE --help lists the file's params and stages.`,
 			if err != nil {
 				return err
 			}
+			c, err := a.prepareCache(args[0], g, f.force)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
 			if f.dryRun {
-				return a.dryRun(g)
+				return a.dryRun(g, c)
 			}
 			a.warn(g)
 			a.warnTerminal(g)
@@ -56,6 +66,9 @@ else. tubo run FILE --help lists the file's params and stages.`,
 			p, res, err := a.execGraph(g, a.stdout)
 			if err != nil {
 				return err
+			}
+			if err := c.Record(res); err != nil {
+				fmt.Fprintf(a.stderr, "tubo: warning: %v (the next run runs these stages again)\n", err)
 			}
 			if f.record != "" {
 				if err := recordRun(f.record, args[0], f.sets, g, p, res, start); err != nil {
@@ -74,6 +87,8 @@ else. tubo run FILE --help lists the file's params and stages.`,
 	c.Flags().IntVarP(&f.jobs, "jobs", "j", 0, "run at most `N` copies of each foreach or replicated stage at once (replaces the file's max_parallel)")
 	c.Flags().BoolVar(&f.list, "list", false, "list the file's stages and params, with their descriptions, and run nothing")
 	c.Flags().BoolVarP(&f.dryRun, "dry-run", "n", false, "print every process's argv, environment, directory and descriptors, and run nothing")
+	c.Flags().StringArrayVar(&f.force, "force", nil, "run stages whose outputs are up to date anyway: all of them, or `STAGE` with --force=STAGE (repeatable)")
+	c.Flags().Lookup("force").NoOptDefVal = "*"
 	// tubo run FILE --help is the file's own help: its params and stages.
 	defaultHelp := c.HelpFunc()
 	c.SetHelpFunc(func(cmd *cobra.Command, args []string) {
@@ -128,7 +143,19 @@ func (a *app) pipelineHelp(cmd *cobra.Command, path string) error {
 // dryRun prints the plan of a run as tubo explain does (every process's
 // argv, environment additions, directory and descriptor table, in the
 // order they would start) and runs nothing.
-func (a *app) dryRun(g *graph.Graph) error {
+func (a *app) dryRun(g *graph.Graph, c *cache.Run) error {
+	if c != nil && len(c.Cached)+len(c.Unneeded) > 0 {
+		// What would not start is not planned: say so, and leave it out.
+		fmt.Fprintf(a.stdout, "cached (outputs up to date): %s\n", strings.Join(c.Cached, ", "))
+		if len(c.Unneeded) > 0 {
+			fmt.Fprintf(a.stdout, "not needed (they only feed cached stages): %s\n", strings.Join(c.Unneeded, ", "))
+		}
+		drop := map[string]bool{}
+		for _, n := range g.Nodes {
+			drop[n.ID] = n.Cached
+		}
+		g.Drop(drop)
+	}
 	popt := plan.Options{PipeSize: a.obs.pipeSize}
 	if sess := a.session(g); sess != nil {
 		popt.Remote = sess // the ssh commands as they would run; nothing connects
@@ -139,4 +166,43 @@ func (a *app) dryRun(g *graph.Graph) error {
 	}
 	p.OwnGroups = true // as execGraph runs it
 	return explain.Text(a.stdout, p, a.explainOptions(true))
+}
+
+// prepareCache decides which stages are up to date (package cache); nil
+// when no stage declares outputs. The caller closes it.
+func (a *app) prepareCache(path string, g *graph.Graph, force []string) (*cache.Run, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	opt := cache.Options{
+		Dir:  filepath.Dir(abs),
+		Name: filepath.Base(abs),
+		Wait: func(lock string) {
+			fmt.Fprintf(a.stderr, "tubo: waiting for another run of %s to finish (it holds %s)\n", path, lock)
+		},
+	}
+	var names []string
+	known := map[string]bool{}
+	for _, n := range g.Nodes {
+		if n.Kind == graph.Process {
+			known[n.ID], known[n.Name()] = true, true
+			names = append(names, n.Name())
+		}
+	}
+	for _, s := range force {
+		switch {
+		case s == "*":
+			opt.Force = true
+		case !known[s]:
+			return nil, usagef("--force=%s: no stage named %q%s", s, s, ast.DidYouMean(s, names))
+		default:
+			opt.ForceStages = append(opt.ForceStages, s)
+		}
+	}
+	c, err := cache.Prepare(g, opt)
+	if err != nil {
+		return nil, &executor.ExitError{Status: executor.StatusFailure, Err: err}
+	}
+	return c, nil
 }

@@ -71,23 +71,3 @@ func (r *run) take(s plan.Source, node string) (*os.File, error) {
 	}
 	return nil, fmt.Errorf("builtin source kind %d not supported", s.Kind)
 }
-
-// takeEnd gives one holder its own copy of an end of Plan.Pipes[pipe]:
-// tubo's, when it is the last holder, else a close-on-exec duplicate.
-func (r *run) takeEnd(pipe, end int) (*os.File, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	f := r.pipes[pipe][end]
-	if f == nil {
-		return nil, fmt.Errorf("pipe %d: end %d already given away", pipe, end)
-	}
-	if r.holders[pipe][end]--; r.holders[pipe][end] <= 0 {
-		r.pipes[pipe][end] = nil
-		return f, nil
-	}
-	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 3)
-	if err != nil {
-		return nil, fmt.Errorf("dup: %w", err)
-	}
-	return os.NewFile(uintptr(fd), f.Name()), nil
-}

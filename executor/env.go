@@ -30,10 +30,3 @@ func getenv(env []string, name string) string {
 	}
 	return ""
 }
-
-func maxInt(a, b int) int {
-	if a > b {
-		return a
-	}
-	return b
-}

@@ -94,6 +94,9 @@ type ProcResult struct {
 	// did not succeed, or (NotNeeded) it runs only on an outcome that did
 	// not happen, which is no failure (its Status stays 0).
 	Skipped, NotNeeded bool
+	// Cached is set when tubo did not start it because its outputs are
+	// up to date (graph.Node.Cached); it counts as a success.
+	Cached bool
 	// OK is set when it ended as a success by its node's rules: status 0
 	// or one of OKExit, SIGPIPE where the graph ignores it, a failure
 	// under on_failure: ignore, or not needed. Status stays the real one.
@@ -177,6 +180,9 @@ func Run(ctx context.Context, p *plan.Plan, opt Options) (*Result, error) {
 // in which case nothing was started. Canceling ctx ends the run as a
 // failure policy would (SIGTERM, then SIGKILL after the grace period).
 func Start(ctx context.Context, p *plan.Plan, opt Options) (*Handle, error) {
+	if err := prepare(); err != nil {
+		return nil, err
+	}
 	r := newRun(p, opt)
 	if err := r.setup(); err != nil {
 		r.cleanup()
@@ -201,10 +207,13 @@ type run struct {
 	res *Result
 	env []string
 
-	// pipes[i] holds tubo's copies of Plan.Pipes[i]: [read, write]. An end
-	// is closed (and set to nil) as soon as every process or builtin that
-	// holds it has started, so readers see EOF and writers get SIGPIPE.
-	pipes [][2]*os.File
+	// pipes[i] holds tubo's copies of Plan.Pipes[i]: [read, write], once
+	// made (made[i]). An end is closed (and set to nil) as soon as every
+	// process or builtin that holds it has started, so readers see EOF and
+	// writers get SIGPIPE.
+	pipes      [][2]*os.File
+	made       []bool
+	pipeBudget int // bytes of pipe buffer the run may still ask for
 	// holders[i][end] counts who still has to be given that end of
 	// Plan.Pipes[i] (0 read, 1 write): processes whose final descriptor
 	// table holds it and have not started (or failed to start), builtins
@@ -214,17 +223,18 @@ type run struct {
 	holders  [][2]int
 	released []bool // per Procs: release has run
 	// files[i] is Plan.Files[i] once opened.
-	files  []*os.File
-	tmpDir string   // created by tubo; removed after
-	made   []string // FIFOs tubo created (and so may remove)
+	files     []*os.File
+	tmpDir    string   // created by tubo; removed after
+	madeFIFOs []string // FIFOs tubo created (and so may remove)
+	null      *os.File // /dev/null for stages with no input, once needed
 
 	mu      sync.Mutex
 	traceMu sync.Mutex // serializes Options.Trace calls
 	// pgid is the run's shared process group (plan.OwnGroups false); 0
 	// until the first process starts.
 	pgid    int
-	groups  map[int]int // live process groups → live members
-	live    map[int]*os.Process
+	groups  map[int]int         // live process groups → live members
+	kids    []*child            // per Procs: the started process, or nil
 	tails   map[int]*stderrTail // Options.StderrTail: by process index
 	done    []bool              // per Procs: finished (exited, failed to start, skipped)
 	claimed []bool              // per Procs: chosen to start or to skip; never twice
@@ -235,6 +245,13 @@ type run struct {
 	// which the end's SIGKILL leaves alone.
 	policyEnd bool
 	spared    map[int]bool
+	// fatalProc is the first process that could not start for lack of a
+	// resource; it ended the run, and the run's status is its.
+	fatalProc *ProcResult
+	// started is closed once the first batch of processes has started.
+	// In a run whose processes share a group, none is reaped before: the
+	// group must keep a member for the others to join.
+	started chan struct{}
 	// turns bounds the copies of a stage that run at once (jobs.go).
 	turns    turns
 	wg       sync.WaitGroup
@@ -269,7 +286,9 @@ func newRun(p *plan.Plan, opt Options) *run {
 		pipes:    make([][2]*os.File, len(p.Pipes)),
 		files:    make([]*os.File, len(p.Files)),
 		groups:   map[int]int{},
-		live:     map[int]*os.Process{},
+		kids:     make([]*child, len(p.Procs)),
+		made:     make([]bool, len(p.Pipes)),
+		started:  make(chan struct{}),
 		tails:    map[int]*stderrTail{},
 		done:     make([]bool, len(p.Procs)),
 		claimed:  make([]bool, len(p.Procs)),
@@ -323,6 +342,7 @@ func (r *run) begin() {
 	}
 	r.mu.Unlock()
 	r.startAll(ready)
+	close(r.started)
 	r.mu.Lock()
 	if r.nleft == 0 {
 		r.stopOnce.Do(func() { close(r.stop) })

@@ -439,3 +439,24 @@ func TestStartAndSignal(t *testing.T) {
 		t.Error("a second Wait gave another result")
 	}
 }
+
+// TestSharedGroupNeverSplits runs a 10-stage /bin/true line many times:
+// every stage must join the first one's process group. /bin/true exits at
+// once, so a stage reaped before the others had joined would leave the
+// group empty and make a later stage lead a group of its own (EPERM on
+// setpgid), which the guardian might not hear about in time.
+func TestSharedGroupNeverSplits(t *testing.T) {
+	var stages [][]string
+	for range 10 {
+		stages = append(stages, []string{"/bin/true"})
+	}
+	for i := range 100 {
+		r := exec(t, line(stages...), executor.Options{SkipProcIO: true})
+		pg := r.res.Procs[0].Pgid
+		for _, pr := range r.res.Procs {
+			if pr.Pgid != pg || pg != r.res.Procs[0].Pid {
+				t.Fatalf("run %d: %s is in group %d, the first stage (%d) leads %d", i, pr.Node.ID, pr.Pgid, r.res.Procs[0].Pid, pg)
+			}
+		}
+	}
+}

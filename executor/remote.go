@@ -51,8 +51,12 @@ type RemoteResult struct {
 // locked OS thread that never exits, so that its Pdeathsig holds for as
 // long as tubo lives. Package remote starts its ssh master connections
 // with it.
-func Spawn(path string, argv []string, attr *os.ProcAttr) (*os.Process, error) {
-	return spawn(path, argv, attr)
+func Spawn(path string, argv []string, attr *os.ProcAttr) (p *os.Process, err error) {
+	if err := prepare(); err != nil {
+		return nil, err
+	}
+	onSpawners(1, func() { p, err = os.StartProcess(path, argv, attr) })
+	return p, err
 }
 
 // WatchGroup tells the guardian that a process group of tubo's exists
@@ -92,12 +96,12 @@ func (r *run) signalRemote(sig syscall.Signal) map[int]bool {
 
 // signalOne signals one stage: through Options.Remote for a remote stage
 // (and locally too for SIGKILL), else its local process.
-func (r *run) signalOne(i int, proc *os.Process, sig syscall.Signal) {
+func (r *run) signalOne(i int, c *child, sig syscall.Signal) {
 	pr := r.p.Procs[i]
 	if r.opt.Remote != nil && pr.Host != "" && r.opt.Remote.Signal(pr, sig) && sig != syscall.SIGKILL {
 		return
 	}
-	proc.Signal(sig)
+	c.signal(sig)
 }
 
 // remoteEnd is what the host of Plan.Procs[i] says about its end, asked
@@ -107,14 +111,14 @@ type remoteEnd struct {
 	rr *RemoteResult
 }
 
-func (r *run) remoteEnd(i int, st *os.ProcessState, err error) remoteEnd {
+func (r *run) remoteEnd(i int, ex exit, err error) remoteEnd {
 	pr := r.p.Procs[i]
 	if r.opt.Remote == nil || pr.Host == "" || err != nil {
 		return remoteEnd{}
 	}
-	status := Status(st.ExitCode())
-	if status < 0 {
-		status = StatusFailure
+	status := Status(ex.status)
+	if ex.signal != 0 {
+		status = StatusFailure // as os.ProcessState.ExitCode's -1 was read
 	}
 	res := &ProcResult{Node: pr.Node, Status: status}
 	r.opt.Remote.Ended(pr, res)

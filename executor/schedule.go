@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"errors"
 	"math"
 	"strconv"
 	"syscall"
@@ -13,9 +14,9 @@ import (
 // What a stage's end means for the run and for the stages that run after
 // it: which statuses count as success (graph.Node.OKExit), the stage's own
 // failure policy (graph.Node.OnFailure), the outcome each `after` waits
-// for (graph.Node.AfterOutcome), and retries (graph.Node.Retries). The
-// finish and status logic of reap.go asks these questions; the answers
-// live here.
+// for (graph.Node.AfterOutcome), and retries (graph.Node.Retries); and
+// finish and status, which ask these questions. Every scheduling rule
+// lives here.
 
 // Attempt is one earlier run of a stage that failed and was started again.
 type Attempt struct {
@@ -33,7 +34,7 @@ type Attempt struct {
 func (r *run) accepted(res *ProcResult) bool {
 	switch {
 	case res.Skipped:
-		return res.NotNeeded
+		return res.NotNeeded || res.Cached
 	case res.Pid == 0:
 		return false // it could not start
 	case res.Signal == syscall.SIGPIPE && r.p.Graph.IgnoreSIGPIPE:
@@ -147,6 +148,9 @@ func (r *run) retry(i int) bool {
 	delay := retryDelay(n, k)
 	was := describe(res)
 	*res = ProcResult{Node: res.Node, Argv: res.Argv, Attempts: res.Attempts}
+	// The next attempt opens its files again, and closes them once
+	// started. (A retried stage has no pipe: check refuses it.)
+	r.released[i] = false
 	r.mu.Unlock()
 	r.errorf("%s: attempt %d of %d failed (%s); retrying in %s", n.ID, k, n.Retries+1, was, delay)
 	r.trace("retry", n.ID, 0, "attempt %d failed (%s); next in %s", k, was, delay)
@@ -166,7 +170,7 @@ func (r *run) retry(i int) bool {
 			}
 			time.Sleep(min(left, 20*time.Millisecond))
 		}
-		r.start(i)
+		r.startAll([]int{i})
 	}()
 	return true
 }
@@ -241,4 +245,175 @@ func (r *run) attemptEnv(i int, env []string) []string {
 	k := len(r.res.Procs[i].Attempts) + 1
 	r.mu.Unlock()
 	return mergeEnv(env, []string{"TUBO_ATTEMPT=" + strconv.Itoa(k)})
+}
+
+// finish records that Plan.Procs[i] is over, applies the failure policy,
+// and starts or skips the processes that were waiting on it.
+func (r *run) finish(i int) {
+	if r.retry(i) {
+		return
+	}
+	r.mu.Lock()
+	res := r.res.Procs[i]
+	r.done[i] = true
+	res.OK = r.accepted(res) || r.ignored(res)
+	failed := r.isFailure(res)
+	first := failed && r.res.Failed == nil && !r.killing
+	if first {
+		r.res.Failed = res
+	}
+	killRest := first && r.policy(res.Node) == graph.KillRest && len(r.p.Procs) > 1
+	var ready, skip, unneeded []int
+	for j, pr := range r.p.Procs {
+		if r.claimed[j] || len(pr.After) == 0 {
+			continue
+		}
+		switch r.decide(j) {
+		case skipFailed:
+			skip = append(skip, j)
+		case skipUnneeded:
+			unneeded = append(unneeded, j)
+		case startIt:
+			ready = append(ready, j)
+		}
+	}
+	// Claimed under the lock, so that two stages finishing at once cannot
+	// both start (or skip) the one that waited on them.
+	for _, j := range append(append(ready, skip...), unneeded...) {
+		r.claimed[j] = true
+	}
+	for _, j := range skip {
+		r.res.Procs[j].Skipped = true
+		r.res.Procs[j].Status = StatusFailure
+	}
+	for _, j := range unneeded {
+		r.res.Procs[j].Skipped = true
+		r.res.Procs[j].NotNeeded = true
+	}
+	r.nleft--
+	r.mu.Unlock()
+
+	for _, j := range skip {
+		r.errorf("%s: not started: a stage it runs after failed", r.p.Procs[j].Node.ID)
+		r.release(j)
+		r.finish(j)
+	}
+	for _, j := range unneeded {
+		r.trace("skip", r.p.Procs[j].Node.ID, 0, "not needed: it runs after an outcome that did not happen")
+		r.release(j)
+		r.finish(j)
+	}
+	if killRest {
+		r.errorf("%s failed (%s); ending the other stages", res.Node.ID, describe(res))
+		r.endByPolicy()
+	}
+	if next := r.passTurn(i); next >= 0 {
+		ready = append(ready, next)
+	}
+	if len(ready) > 0 {
+		// Not from here: finish may run on a spawner thread.
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			r.startAll(ready)
+		}()
+	}
+	r.mu.Lock()
+	if r.nleft == 0 {
+		r.stopOnce.Do(func() { close(r.stop) })
+	}
+	r.mu.Unlock()
+}
+
+// isFailure says whether a finished process counts as a failure of its own.
+func (r *run) isFailure(res *ProcResult) bool {
+	// A stage tubo ended for its own timeout failed, whatever it exited
+	// with (unless its failures are ignored); one ended because of
+	// another's failure (or a cancel) did not.
+	if res.TimedOut {
+		return !r.ignored(res)
+	}
+	if res.Killed || res.Skipped {
+		return false
+	}
+	return !r.accepted(res) && !r.ignored(res)
+}
+
+// status computes the run's status from its processes, as sh does for a
+// pipeline: the last one's, or with pipefail the last non-zero one.
+func (r *run) status() Status {
+	st := r.procStatus()
+	if st == 0 && r.res.TimedOut {
+		// The run's own timeout ended it: never a success, even when
+		// every stage exited 0 on SIGTERM.
+		st = StatusTimedOut
+	}
+	return st
+}
+
+// effective is a process's status as the run counts it: a stage that
+// timed out failed even if it exited 0 on tubo's SIGTERM.
+func effective(pr *ProcResult) Status {
+	if pr.TimedOut && pr.Status == 0 {
+		return StatusTimedOut
+	}
+	return pr.Status
+}
+
+func (r *run) procStatus() Status {
+	if f := r.fatalProc; f != nil {
+		return f.Status
+	}
+	// Under kill-rest, the stages tubo ended died of its SIGTERM; the
+	// run's status is that of the failure that ended them.
+	if f := r.res.Failed; f != nil && r.policy(f.Node) == graph.KillRest {
+		return effective(f)
+	}
+	var st Status
+	procs := r.res.Procs
+	if len(procs) > 0 {
+		st = r.runStatus(procs[len(procs)-1])
+	}
+	if r.p.Graph.Pipefail {
+		st = 0
+		for _, pr := range procs {
+			// A stage skipped because a stage it needed failed (status 1)
+			// adds nothing: the run's status is that failure's. One
+			// skipped because the run was ending keeps its 128+SIGTERM.
+			if s := r.runStatus(pr); s != 0 && !(pr.Skipped && s == StatusFailure) {
+				st = s
+			}
+		}
+	}
+	if st == 0 {
+		for _, b := range r.res.Builtins {
+			switch {
+			case b.Err == nil:
+			case errors.Is(b.Err, syscall.EPIPE):
+				if !r.p.Graph.IgnoreSIGPIPE {
+					st = SignalStatus(syscall.SIGPIPE)
+				}
+			default:
+				st = StatusFailure
+			}
+		}
+	}
+	return st
+}
+
+// cached finishes Plan.Procs[i] without starting it when it is up to date
+// (graph.Node.Cached, decided by package cache): it is skipped, counts as
+// a success, and what runs after it starts.
+func (r *run) cached(i int) bool {
+	if !r.p.Procs[i].Node.Cached {
+		return false
+	}
+	r.mu.Lock()
+	res := r.res.Procs[i]
+	res.Skipped, res.Cached = true, true
+	r.mu.Unlock()
+	r.trace("skip", res.Node.ID, 0, "cached: its outputs are up to date")
+	r.release(i)
+	r.finish(i)
+	return true
 }

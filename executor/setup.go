@@ -14,55 +14,29 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// setup creates the private directory, the FIFOs and the pipes. Nothing is
-// started yet, so a failure here leaves nothing behind.
+// setup creates the private directory and the FIFOs (pipes are made as
+// their holders start, see pipes.go). Nothing is started yet, so a
+// failure here leaves nothing behind.
 func (r *run) setup() error {
+	guard.ready()
 	if r.p.TempDir != "" {
+		// Listed with the guardian before it exists: a SIGKILL of tubo
+		// right after the mkdir must not leave it behind.
+		guard.watchPath(r.p.TempDir, true)
 		// Mkdir, not MkdirAll: the directory must be new, so no one else
 		// can have planted a FIFO or symlink in it.
 		if err := os.Mkdir(r.p.TempDir, 0o700); err != nil {
+			guard.watchPath(r.p.TempDir, false)
 			return fmt.Errorf("creating private FIFO directory: %w", err)
 		}
 		r.tmpDir = r.p.TempDir
-		guard.watchPath(r.tmpDir, true)
 	}
 	for _, f := range r.p.FIFOs {
 		if err := r.mkfifo(f); err != nil {
 			return err
 		}
 	}
-	budget := pipeBudget()
-	for i, pp := range r.p.Pipes {
-		var fds [2]int
-		if err := unix.Pipe2(fds[:], unix.O_CLOEXEC); err != nil {
-			return fmt.Errorf("pipe: %w", err)
-		}
-		r.pipes[i] = [2]*os.File{os.NewFile(uintptr(fds[0]), "pipe-r"), os.NewFile(uintptr(fds[1]), "pipe-w")}
-		r.trace("pipe", "", 0, "pipe2(O_CLOEXEC) = [%d %d]  %s", fds[0], fds[1], pp.Why)
-		if size := min(pp.Size, pipeMaxSize()); size > 0 && size <= budget {
-			// Best effort: a pipe that keeps the kernel's 64 KiB works.
-			if got, err := unix.FcntlInt(uintptr(fds[1]), unix.F_SETPIPE_SZ, size); err == nil {
-				budget -= got
-				r.trace("pipe", "", 0, "fcntl(%d, F_SETPIPE_SZ, %d) = %d", fds[1], size, got)
-			}
-		}
-	}
-	// An end that no process holds after its redirections (`echo hi
-	// >/dev/null | wc -l`) must not stay open in tubo: the reader would
-	// never see EOF, the writer never get SIGPIPE.
-	for i := range r.p.Pipes {
-		for end := range 2 {
-			if r.holders[i][end] == 0 && r.pipes[i][end] != nil {
-				r.trace("close", "", 0, "close(%d)  no stage holds it: %s", r.pipes[i][end].Fd(), r.p.Pipes[i].Why)
-				closeFile(&r.pipes[i][end])
-			}
-		}
-	}
-	for i, pp := range r.p.Pipes {
-		if pp.Data != nil {
-			r.feed(i, pp.Data)
-		}
-	}
+	r.pipeBudget = pipeBudget()
 	return nil
 }
 
@@ -79,35 +53,12 @@ func (r *run) mkfifo(f plan.FIFO) error {
 	if err := unix.Mkfifo(f.Path, 0o600); err != nil {
 		return fmt.Errorf("%s: fifo %s: mkfifo %s: %w", f.Node.Pos, f.Node.ID, f.Path, err)
 	}
-	r.made = append(r.made, f.Path)
+	r.madeFIFOs = append(r.madeFIFOs, f.Path)
 	if f.Remove && !r.inTmpDir(f.Path) {
 		guard.watchPath(f.Path, true)
 	}
 	r.trace("mkfifo", f.Node.ID, 0, "mkfifo(%s, 0600)", f.Path)
 	return nil
-}
-
-// feed writes a here-document into its pipe. A body that fits in the pipe
-// is written at once; a larger one by a goroutine, so a reader that stops
-// early (EPIPE) just ends the feeding.
-func (r *run) feed(i int, data []byte) {
-	w, err := r.takeEnd(i, 1)
-	if err != nil {
-		return
-	}
-	fd := w.Fd()
-	to := r.p.Label(r.p.Pipes[i].To)
-	if len(data) <= 4096 {
-		n, _ := w.Write(data)
-		w.Close()
-		r.trace("write", "", 0, "write(%d, …, %d) = %d, close(%d)  here-document → %s", fd, len(data), n, fd, to)
-		return
-	}
-	go func() {
-		n, _ := w.Write(data)
-		w.Close()
-		r.trace("write", "", 0, "write(%d, …, %d) = %d, close(%d)  here-document → %s", fd, len(data), n, fd, to)
-	}()
 }
 
 // inTmpDir reports whether path lies in the run's private directory, which
@@ -125,10 +76,11 @@ func (r *run) cleanup() {
 	for i := range r.files {
 		closeFile(&r.files[i])
 	}
+	closeFile(&r.null)
 	for _, f := range r.p.FIFOs {
 		// Only what tubo made is removed: a FIFO that already existed at
 		// a path the pipeline named stays.
-		if f.Remove && slices.Contains(r.made, f.Path) {
+		if f.Remove && slices.Contains(r.madeFIFOs, f.Path) {
 			if err := os.Remove(f.Path); err == nil {
 				r.trace("rmfifo", f.Node.ID, 0, "unlink(%s)", f.Path)
 				if !r.inTmpDir(f.Path) {

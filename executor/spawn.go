@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -14,50 +15,150 @@ import (
 // tubo is SIGKILLed. The kernel sends that signal when the thread that
 // forked the child exits, not the process (go.dev/issue/27505), so every
 // fork happens on one of a few OS threads that are locked and never
-// released. There are several so that starts can overlap: each
-// os.StartProcess waits until its child has exec'd.
+// released: the spawners. There are several so that starts can overlap:
+// each fork waits until its child has exec'd (CLONE_VFORK). A start runs
+// on a spawner from its lookup to the registration of its process group,
+// so a stage costs no hand-off between threads; a run hands the spawners
+// its whole list of stages at once.
 
-type spawnReq struct {
-	path string
-	argv []string
-	attr *os.ProcAttr
-	done chan spawnResp
-}
+// spawners is how many starts may be in flight at once.
+var spawners = max(2, runtime.GOMAXPROCS(0))
 
-type spawnResp struct {
-	p   *os.Process
-	err error
-}
+var spawnJobs chan func()
 
-var (
-	spawnOnce sync.Once
-	spawnCh   chan spawnReq
-	// spawners is how many starts may be in flight at once.
-	spawners = max(2, runtime.GOMAXPROCS(0))
-)
+// prepare starts the spawners, once, before tubo's first fork; see
+// threads.go for what it checks first.
+var prepare = sync.OnceValue(func() error {
+	if err := threadsFit(); err != nil {
+		return err
+	}
+	spawnJobs = make(chan func())
+	for range spawners {
+		go spawner()
+	}
+	warmThreads()
+	return nil
+})
 
+// spawner is one spawner thread's life: it lives as long as tubo.
 func spawner() {
 	runtime.LockOSThread()
-	// Never unlocked: when this goroutine ends, the thread must not be
+	// Never unlocked: if this goroutine ended, the thread must not be
 	// reused or exit while children that hold its Pdeathsig live.
-	for req := range spawnCh {
-		p, err := os.StartProcess(req.path, req.argv, req.attr)
-		req.done <- spawnResp{p, err}
+	for fn := range spawnJobs {
+		fn()
 	}
 }
 
-// spawn starts a process on the spawner thread.
-func spawn(path string, argv []string, attr *os.ProcAttr) (*os.Process, error) {
-	spawnOnce.Do(func() {
-		spawnCh = make(chan spawnReq)
-		for range spawners {
-			go spawner()
+// onSpawners runs fn on n spawner threads at once (n at most spawners) and
+// waits until every call has returned. fn must not call onSpawners.
+func onSpawners(n int, fn func()) {
+	if prepare() != nil {
+		// Start refuses to run when prepare fails; nothing gets here.
+		panic("executor: spawners not started")
+	}
+	var wg sync.WaitGroup
+	wg.Add(n)
+	for range n {
+		spawnJobs <- func() {
+			defer wg.Done()
+			fn()
 		}
-	})
-	done := make(chan spawnResp, 1)
-	spawnCh <- spawnReq{path, argv, attr, done}
-	r := <-done
-	return r.p, r.err
+	}
+	wg.Wait()
+}
+
+// forkExec starts a process with fork + dup2 + exec (syscall.StartProcess,
+// which dup2s each attr.Files[i] onto descriptor i) and returns its pid and
+// the pidfd the kernel made at fork (-1 if it made none). It must run on a
+// spawner thread.
+//
+// With hold, the child stops at the first instruction of its program and
+// held is true: the caller must tell the guardian about the child's new
+// process group and then call releaseHeld. Until then the child cannot
+// fork, so no descendant can exist that the guardian does not know of,
+// whenever tubo dies. (The stop is ptrace's: PTRACE_TRACEME in the child,
+// which stops at the SIGTRAP that follows its execve; the spawner thread
+// that forked it is its tracer.)
+func forkExec(path string, argv []string, attr *syscall.ProcAttr, hold bool) (pid, pidfd int, held bool, err error) {
+	pidfd = -1
+	attr.Sys.PidFD = &pidfd
+	attr.Sys.Ptrace = hold
+	pid, _, err = syscall.StartProcess(path, argv, attr)
+	attr.Sys.Ptrace = false
+	if err != nil {
+		return 0, -1, false, err
+	}
+	if hold {
+		held = waitHeld(pid, pidfd)
+	}
+	return pid, pidfd, held, nil
+}
+
+// waitHeld waits for a traced child to stop at the SIGTRAP of its execve
+// and reports whether it did; a signal that reached it first is passed on
+// (PTRACE_CONT). It returns false if the child exited first.
+func waitHeld(pid, pidfd int) bool {
+	for tries := 0; tries < 16; tries++ {
+		var info unix.Siginfo
+		var err error
+		if pidfd >= 0 {
+			err = unix.Waitid(unix.P_PIDFD, pidfd, &info, unix.WSTOPPED|unix.WEXITED|unix.WNOWAIT, nil)
+		} else {
+			err = unix.Waitid(unix.P_PID, pid, &info, unix.WSTOPPED|unix.WEXITED|unix.WNOWAIT, nil)
+		}
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return false
+		}
+		code, sig := siginfoChild(&info)
+		if code != cldTrapped && code != cldStopped {
+			return false // exited: the reaper takes it
+		}
+		if syscall.Signal(sig) == syscall.SIGTRAP {
+			return true
+		}
+		// Another signal came first: deliver it and wait for the trap.
+		if unix.PtraceCont(pid, int(sig)) != nil {
+			return false
+		}
+	}
+	// Still not at the trap: let it go rather than hold it forever.
+	unix.PtraceDetach(pid)
+	return false
+}
+
+// releaseHeld lets a held child run, dropping the SIGTRAP it stopped at.
+// It must run on the spawner thread that forked the child (its tracer).
+func releaseHeld(pid int) {
+	unix.PtraceDetach(pid)
+}
+
+// holdOK is false once ptrace turned out to be forbidden here (a seccomp
+// filter, Yama): stages then start without the hold.
+var holdOK atomic.Bool
+
+func init() { holdOK.Store(true) }
+
+// canHold reports whether a child running path may be held: ptrace works,
+// and the program gains no privileges at exec (set-user-ID, set-group-ID,
+// file capabilities), which a traced exec would silently drop unless tubo
+// is root.
+func canHold(path string) bool {
+	if !holdOK.Load() {
+		return false
+	}
+	if os.Geteuid() == 0 {
+		return true
+	}
+	var st unix.Stat_t
+	if unix.Stat(path, &st) != nil || st.Mode&(unix.S_ISUID|unix.S_ISGID) != 0 {
+		return false
+	}
+	_, err := unix.Getxattr(path, "security.capability", nil)
+	return err != nil // ENODATA (or no xattrs at all): no file capabilities
 }
 
 // inherited lists the descriptors above 2 that tubo was given without

@@ -49,12 +49,20 @@ func (e *ExitError) ExitCode() int { return int(e.Status) }
 // StartError says why a process could not be started, with the status a
 // shell would give it.
 type StartError struct {
-	Name   string // the command as the user wrote it
+	Name   string // the command as the user wrote it; the stage's name when Resource
 	Status Status
 	Err    error
+	// Resource is set when the system ran out of something (processes,
+	// descriptors, memory): the stage is not at fault, and the run ends.
+	Resource bool
 }
 
-func (e *StartError) Error() string { return lookup.Message(e.Name, e.Err) }
+func (e *StartError) Error() string {
+	if e.Resource {
+		return "cannot start stage " + e.Name + ": " + e.Err.Error()
+	}
+	return lookup.Message(e.Name, e.Err)
+}
 
 func (e *StartError) Unwrap() error { return e.Err }
 

@@ -110,7 +110,7 @@ func (r *run) unblockFIFOs() {
 }
 
 // timeout ends a stage that ran past its limit.
-func (r *run) timeout(i int, proc *os.Process) {
+func (r *run) timeout(i int, c *child) {
 	r.mu.Lock()
 	res := r.res.Procs[i]
 	if !res.End.IsZero() {
@@ -120,15 +120,15 @@ func (r *run) timeout(i int, proc *os.Process) {
 	res.TimedOut, res.Killed = true, true
 	r.mu.Unlock()
 	r.errorf("%s: timed out after %s", res.Node.ID, res.Node.Timeout)
-	r.trace("signal", res.Node.ID, proc.Pid, "timeout: SIGTERM")
-	r.signalOne(i, proc, syscall.SIGTERM)
+	r.trace("signal", res.Node.ID, c.pid, "timeout: SIGTERM")
+	r.signalOne(i, c, syscall.SIGTERM)
 	time.AfterFunc(r.opt.Grace, func() {
 		r.mu.Lock()
 		ended := !res.End.IsZero()
 		r.mu.Unlock()
 		if !ended {
-			r.trace("signal", res.Node.ID, proc.Pid, "grace over: SIGKILL")
-			r.signalOne(i, proc, syscall.SIGKILL)
+			r.trace("signal", res.Node.ID, c.pid, "grace over: SIGKILL")
+			r.signalOne(i, c, syscall.SIGKILL)
 		}
 	})
 }

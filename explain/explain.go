@@ -63,7 +63,7 @@ func (n *numbering) alloc() int {
 func (n *numbering) free(fd int) { delete(n.open, fd) }
 
 // number simulates the executor's descriptor use up to the first fork:
-// the guardian's pipe when a FIFO directory is made first, then every
+// the guardian's pipe, then every
 // pipe, then each here-document's write end closed once written. Files
 // are numbered as each stage opens them, later (see Text).
 func number(p *plan.Plan, opt Options) *numbering {
@@ -75,9 +75,12 @@ func number(p *plan.Plan, opt Options) *numbering {
 	for _, fd := range open {
 		n.open[fd] = true
 	}
-	if opt.Guardian != "" && p.TempDir != "" {
-		n.alloc()
-		n.alloc()
+	if opt.Guardian != "" && (len(p.Procs) > 0 || p.TempDir != "") {
+		// The guardian's pipe and /dev/null for it; tubo keeps the write
+		// end only.
+		r, _, null := n.alloc(), n.alloc(), n.alloc()
+		n.free(r)
+		n.free(null)
 	}
 	for i := range p.Pipes {
 		n.pipes[i] = [2]int{n.alloc(), n.alloc()}
@@ -113,9 +116,11 @@ func Text(w io.Writer, p *plan.Plan, opt Options) error {
 		inheritedLines(&b, opt, nil)
 		fmt.Fprintf(&b, "      execve(%q, [\"tubo\", \"__tubo_guard\"])\n", opt.Guardian)
 	}
+	if len(p.Procs) > 0 || p.TempDir != "" {
+		startGuardian("before anything else (once per tubo process): if tubo dies, it kills what the stages left behind and removes what tubo made")
+	}
 	if p.TempDir != "" {
 		say("mkdir(%s, 0700)  private directory for FIFOs", p.TempDir)
-		startGuardian("in parallel: if tubo dies, it removes the directory and kills what the stages left behind")
 	}
 	for _, f := range p.FIFOs {
 		say("mkfifo(%s, 0600)  FIFO node %s", f.Path, f.Node.ID)
@@ -200,10 +205,7 @@ func Text(w io.Writer, p *plan.Plan, opt Options) error {
 		}
 		started = append(started, pr.Node.ID)
 		closeOwned(n, pr, say, "has its own copies (or never needed them)")
-		if first {
-			first = false
-			startGuardian("in parallel: if tubo dies, it kills what the stages left behind")
-		}
+		first = false
 	}
 	if len(started) > 0 {
 		say("wait for %s (a reaper per child)", strings.Join(started, ", "))

@@ -46,6 +46,10 @@ const (
 	File                // a regular file used as a source or a sink
 	Tee                 // builtin fan-out: one input copied to every output
 	Merge               // builtin fan-in: several inputs into one output
+	// Scatter is a builtin fan-out that copies nothing twice: its one
+	// input is cut into consecutive chunks (Node.Chunk), dealt
+	// round-robin to its outputs in edge order.
+	Scatter
 )
 
 func (k Kind) String() string {
@@ -60,6 +64,8 @@ func (k Kind) String() string {
 		return "tee"
 	case Merge:
 		return "merge"
+	case Scatter:
+		return "scatter"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
@@ -123,6 +129,13 @@ type Node struct {
 	// MaxParallel bounds how many nodes of this node's Group run at once
 	// (the others wait for a turn, as with parallel -j); 0 means no bound.
 	MaxParallel int
+	// Inputs and Outputs are the files (absolute paths or globs) a stage
+	// declares it reads and makes, for up-to-date skipping (package
+	// cache); nil declares none, and a stage without Outputs always runs.
+	Inputs, Outputs []string
+	// Cached is set (by package cache) when the stage is up to date: the
+	// executor does not start it and counts it as a success.
+	Cached bool
 	// StdinNull gives the process /dev/null on fd 0 when no edge feeds it;
 	// false means it inherits tubo's stdin.
 	StdinNull bool
@@ -146,6 +159,11 @@ type Node struct {
 
 	// Merge fields.
 	Merge MergeSpec
+
+	// Scatter fields.
+	// Chunk is how a scatter cuts its input: chunk k goes to output k mod
+	// the number of outputs.
+	Chunk ChunkSpec
 
 	// Tee fields.
 	// FailOnReaderExit makes a reader that exits early fail the run; false
@@ -173,10 +191,50 @@ const (
 	Concat     MergeMode = iota // all of input 1, then all of input 2, …
 	Interleave                  // whole records in the order they arrive
 	Ordered                     // k-way merge of inputs that are each sorted
+	// Reassemble reads back, in chunk order, what a scatter's outputs
+	// became: chunk k from input k mod the number of inputs, of the
+	// size MergeSpec.Chunk says (each input writes one record per
+	// record it read).
+	Reassemble
 )
 
 func (m MergeMode) String() string {
-	return [...]string{"concat", "interleave", "ordered"}[m]
+	return [...]string{"concat", "interleave", "ordered", "reassemble"}[m]
+}
+
+// ChunkUnit is what a scatter's chunk size counts.
+type ChunkUnit int
+
+const (
+	ChunkLines   ChunkUnit = iota // lines ending in '\n'
+	ChunkBytes                    // bytes
+	ChunkRecords                  // fixed-width binary records (ChunkSpec.Width)
+)
+
+func (u ChunkUnit) String() string { return [...]string{"lines", "bytes", "records"}[u] }
+
+// ChunkSpec is how a scatter cuts its input, and how a reassembling merge
+// reads the chunks back. The zero value means no chunking.
+type ChunkSpec struct {
+	By ChunkUnit
+	// Size is the units in one chunk (the last chunk may have fewer).
+	Size int
+	// Width is the bytes of one record with By: ChunkRecords (4 or 8).
+	Width int
+	// Stage is the stage whose copies the chunks go through, for
+	// messages ("work[2] wrote …"); "" if unknown.
+	Stage string
+}
+
+// Bytes is the length of a chunk in bytes, or 0 for lines.
+func (c ChunkSpec) Bytes() int64 {
+	switch c.By {
+	case ChunkBytes:
+		return int64(c.Size)
+	case ChunkRecords:
+		return int64(c.Size) * int64(c.Width)
+	}
+	return 0
 }
 
 // RecordFormat says what one record of a merge input is.
@@ -227,6 +285,9 @@ type MergeSpec struct {
 	// Text writes binary records as decimal text lines; false writes them in
 	// the input's binary form.
 	Text bool
+	// Chunk is, for Reassemble, the chunking of the scatter whose outputs
+	// the inputs read; zero otherwise.
+	Chunk ChunkSpec
 }
 
 // Well-known descriptors of a process endpoint.

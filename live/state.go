@@ -81,7 +81,7 @@ func newRun(id int, g *graph.Graph, start time.Time) *runState {
 		switch n.Kind {
 		case graph.FIFO, graph.File:
 			nl.st.State = Passive
-		case graph.Tee, graph.Merge:
+		case graph.Tee, graph.Merge, graph.Scatter:
 			nl.st.State = Running
 		}
 		for _, rd := range n.Redirs {

@@ -178,7 +178,7 @@ func Build(g *graph.Graph, opt Options) (*Plan, error) {
 			if err := b.proc(n); err != nil {
 				return nil, err
 			}
-		case graph.Tee, graph.Merge:
+		case graph.Tee, graph.Merge, graph.Scatter:
 			b.builtin(n)
 		}
 	}

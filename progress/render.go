@@ -73,6 +73,8 @@ func (s *stage) final(pr *executor.ProcResult) {
 		s.started, s.ended = pr.Start, pr.End
 	}
 	switch {
+	case pr.Cached:
+		s.state, s.how = exited, "cached"
 	case pr.NotNeeded:
 		s.state, s.how = exited, "not needed"
 	case pr.Skipped:

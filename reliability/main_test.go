@@ -233,7 +233,13 @@ func runBounded(cmd *exec.Cmd, d time.Duration) (int, error) {
 	if err := cmd.Start(); err != nil {
 		return 0, err
 	}
-	timer := time.AfterFunc(d, func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+	timer := time.AfterFunc(d, func() {
+		// SIGABRT first: a Go program (tubo) prints every goroutine's
+		// stack on it, which says where the hang is.
+		syscall.Kill(cmd.Process.Pid, syscall.SIGABRT)
+		time.Sleep(time.Second)
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	})
 	err := cmd.Wait()
 	if !timer.Stop() {
 		return 0, fmt.Errorf("still running after %s (a hang): killed", d)

@@ -143,7 +143,7 @@ func (d *drawing) vertex(key string, sh shape, lines []string, shared bool) *ver
 func (d *drawing) arrow(a *arrow) { d.arrows = append(d.arrows, a) }
 
 var shapeOf = map[graph.Kind]shape{
-	graph.Process: process, graph.FIFO: fifo, graph.File: file, graph.Tee: tee, graph.Merge: merge,
+	graph.Process: process, graph.FIFO: fifo, graph.File: file, graph.Tee: tee, graph.Merge: merge, graph.Scatter: tee,
 }
 
 func (d *drawing) drawPlan(pt *part, prefix string, p *plan.Plan) {

@@ -46,8 +46,13 @@ func lines(g *graph.Graph, n *graph.Node) []string {
 			return []string{"tee " + n.ID, "(spills)"}
 		}
 		return []string{"tee " + n.ID}
+	case graph.Scatter:
+		return []string{"scatter " + n.ID, chunkText(n.Chunk)}
 	case graph.Merge:
 		m := n.Merge
+		if m.Mode == graph.Reassemble {
+			return []string{"merge " + n.ID, "reassemble " + chunkText(m.Chunk)}
+		}
 		desc := m.Mode.String() + " " + m.Record.String()
 		if m.Record != graph.Lines {
 			desc += " " + m.Order.String()
@@ -150,4 +155,14 @@ func failureLines(n *graph.Node) []string {
 		l = append(l, fmt.Sprintf("retries %d", n.Retries))
 	}
 	return l
+}
+
+// chunkText says how a scatter cuts: "chunks of 10000 lines", "chunks of
+// 1000 int32 records".
+func chunkText(c graph.ChunkSpec) string {
+	switch c.By {
+	case graph.ChunkRecords:
+		return fmt.Sprintf("chunks of %d int%d records", c.Size, 8*c.Width)
+	}
+	return fmt.Sprintf("chunks of %d %s", c.Size, c.By)
 }

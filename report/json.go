@@ -93,6 +93,7 @@ type jsonStage struct {
 	FirstFailure  bool        `json:"first_failure"`
 	OK            bool        `json:"ok"`
 	NotNeeded     bool        `json:"not_needed"`
+	Cached        bool        `json:"cached"`
 	Attempts      []jsonTry   `json:"attempts"`
 	Item          *string     `json:"item"`
 	Host          string      `json:"host"`
@@ -175,6 +176,7 @@ func toJSON(r *Report) jsonReport {
 			FirstFailure:  s.FirstFailure,
 			OK:            s.OK,
 			NotNeeded:     s.NotNeeded,
+			Cached:        s.Cached,
 			StderrTail:    strPtr(s.StderrTail),
 			Attempts:      []jsonTry{},
 			Item:          strPtr(s.Item),

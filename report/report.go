@@ -106,6 +106,9 @@ type Stage struct {
 	// NotNeeded is set for a stage skipped because it runs only after an
 	// outcome that did not happen (after: {x: failure} when x succeeded).
 	NotNeeded bool
+	// Cached is set for a stage skipped because its outputs were up to
+	// date (or it only fed such stages); it counts as a success.
+	Cached bool
 	// StderrTail is the end of what the stage wrote to tubo's stderr (its
 	// last lines, a few KiB), when the run kept it
 	// (executor.Options.StderrTail); "" otherwise.
@@ -194,7 +197,10 @@ func New(res *executor.Result, start, end time.Time, opts ...Option) *Report {
 		r.Stages = append(r.Stages, s)
 	}
 	for _, s := range r.Stages {
-		if s.State == Skipped {
+		switch {
+		case s.Cached:
+			s.Reason = "outputs up to date"
+		case s.State == Skipped:
 			s.Reason = skipReason(s, res, r, failed)
 		}
 	}
@@ -238,6 +244,7 @@ func newStage(pr *executor.ProcResult) *Stage {
 		KilledByTubo: pr.Killed,
 		OK:           pr.OK,
 		NotNeeded:    pr.NotNeeded,
+		Cached:       pr.Cached,
 		StderrTail:   pr.StderrTail,
 		Item:         pr.Node.Item,
 	}

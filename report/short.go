@@ -29,7 +29,7 @@ func Short(w io.Writer, r *Report) {
 			killed = append(killed, s.Node+" killed by "+SignalName(s.Signal))
 		case s.KilledByTubo:
 			killed = append(killed, s.Node+" "+killedText(s))
-		case s.State == Skipped && s.NotNeeded:
+		case s.State == Skipped && (s.NotNeeded || s.Cached):
 		case s.State == Skipped:
 			notRun = append(notRun, s.Node+" skipped ("+s.Reason+")")
 		case s.State == NotStarted:

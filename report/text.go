@@ -127,6 +127,9 @@ func (s *Stage) Describe() string {
 	case NotStarted:
 		return "not started"
 	case Skipped:
+		if s.Cached {
+			return "cached"
+		}
 		if s.NotNeeded {
 			return "not needed"
 		}

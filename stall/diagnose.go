@@ -37,6 +37,23 @@ type diagnosis struct {
 	seen   map[string]bool // causes already named
 	// waitsFor is the wait graph between stages, for cycles.
 	waitsFor map[string][]string
+	// shallow is set while describing another process in a few words
+	// ("… and is itself blocked in read(2) on fd 0 ← pipe from a:1"):
+	// then wait says what it is blocked on, not who holds the other end.
+	// Without it, each holder's account would hold its own holders', down
+	// the whole graph: a chain of stages whose shells hold their pipes
+	// too branches twice at each step (exponential).
+	shallow bool
+}
+
+// peek is wait for a process described inside another one's account.
+func (d *diagnosis) peek(q *proc) (string, Wait) {
+	if d.shallow {
+		return d.wait(q)
+	}
+	d.shallow = true
+	defer func() { d.shallow = false }()
+	return d.wait(q)
 }
 
 func (w *Watchdog) diagnose(wd *world, now time.Time) *Report {
@@ -210,15 +227,18 @@ func (d *diagnosis) wait(q *proc) (string, Wait) {
 			wt.On = path
 		}
 	case callWait:
+		wt.Why = "waits for its children"
+		if d.shallow {
+			break
+		}
 		var kids []string
 		for pid, p := range d.wd.procs {
 			if p.ppid == q.pid {
-				st, kw := d.wait(p)
+				st, kw := d.peek(p)
 				kids = append(kids, fmt.Sprintf("pid %d (%s) %s", pid, cmdline(p), brief(st, kw)))
 			}
 		}
 		sort.Strings(kids)
-		wt.Why = "waits for its children"
 		if len(kids) > 0 {
 			wt.Why += ": " + strings.Join(kids, "; ")
 		}
@@ -276,10 +296,16 @@ func (d *diagnosis) onFD(q *proc, fd int, writing bool, wt *Wait) {
 		} else {
 			wt.On = "a pipe outside the graph (" + desc.link + ")"
 		}
+		if d.shallow {
+			return
+		}
 		wt.Why = d.otherEnd(q, fd, desc, writing, i, known)
 	case desc.fifo:
 		n := d.wd.fifoNode[devIno{desc.dev, desc.ino}]
 		wt.On = fifoName(n, desc.link)
+		if d.shallow {
+			return
+		}
 		if writing {
 			wt.Why = "its readers do not read"
 		} else {
@@ -408,7 +434,7 @@ func (d *diagnosis) holderText(h holder, pipe int, known, writing bool) string {
 		return d.tuboHolds(pipe, known, writing)
 	}
 	q := d.wd.procs[h.pid]
-	st, wt := d.wait(q)
+	st, wt := d.peek(q)
 	verb := "holds the " + end
 	if d.wd.orphan[h.pid] {
 		verb = "still holds the " + end + " (fd " + fmt.Sprint(h.fd) + ")"
@@ -455,7 +481,7 @@ func (d *diagnosis) holdersOf(hs []holder, self int, writers bool, dflt string) 
 		if h.pid == self || writers && !h.writes || !writers && !h.reads {
 			continue
 		}
-		st, wt := d.wait(d.wd.procs[h.pid])
+		st, wt := d.peek(d.wd.procs[h.pid])
 		out = append(out, d.wd.who(h.pid)+" has it open and is "+brief(st, wt))
 	}
 	if len(out) == 0 {

@@ -361,3 +361,22 @@ stages:
 		t.Errorf("stall_after: 0: status %d, stderr:\n%s", r.status, r.stderr)
 	}
 }
+
+// A long chain of stages whose shells hold their pipes as well as the
+// commands they run: each holder is described in a few words, not with
+// its own holders down the chain (which branched twice per stage and
+// never ended: a report of 30 stages took 2^30 steps).
+func TestStuckLongChain(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close() // held open: the first cat waits for input for ever
+	line := "cat" + strings.Repeat(" | sh -c 'cat; :'", 30)
+	res := tubo(t, t.TempDir(), r, append(stallFlags, line)...)
+	expect(t, res,
+		`cat +pid [0-9]+ +blocked in read\(2\) on fd 0 `,
+		`sh +pid [0-9]+ +blocked in wait4\(2\)`,
+		`blocked in read\(2\) on fd 0 ← pipe from cat:1 — (cat|pid [0-9]+ \(cat\)) holds the write end and is itself blocked in read\(2\) on fd 0`)
+}

@@ -17,7 +17,6 @@ func concat(ins []endpoint, out *endpoint, spec graph.MergeSpec, cn *canceler, r
 	var (
 		abort atomic.Bool
 		errs  firstErr
-		pool  sync.Pool
 		wg    sync.WaitGroup
 	)
 	qs := make([]*queue, len(ins))
@@ -32,35 +31,7 @@ func concat(ins []endpoint, out *endpoint, spec graph.MergeSpec, cn *canceler, r
 			q.wake()
 		}
 	}
-	for i := range ins {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			defer qs[i].close()
-			c := getChunk(&pool, mergeBufSize)
-			defer func() { c.release() }()
-			off := 0
-			for !abort.Load() {
-				if len(c.buf)-off < mergeBufSize/8 {
-					c.release()
-					c, off = getChunk(&pool, mergeBufSize), 0
-				}
-				n, err := ins[i].read(c.buf[off:], cn.r)
-				if err == io.EOF || err == errCanceled {
-					return
-				}
-				if err != nil {
-					errs.set(fmt.Errorf("merge: input %d: %w", i, err))
-					stop()
-					return
-				}
-				res.BytesIn[i] += int64(n)
-				c.refs.Add(1)
-				qs[i].push(seg{c: c, b: c.buf[off : off+n]}, &abort)
-				off += n
-			}
-		}(i)
-	}
+	readers(ins, qs, cn, &abort, &errs, stop, res, func(i int) string { return fmt.Sprintf("input %d", i) }, &wg)
 
 	width := spec.Record.Width()
 	scratch := make([]byte, mergeBufSize)

@@ -102,6 +102,8 @@ func Merge(ins []*os.File, out *os.File, spec graph.MergeSpec) MergeResult {
 		res.Err = interleave(eins, &eout, spec, cn, &res)
 	case graph.Ordered:
 		res.Err = ordered(eins, &eout, spec, cn, &res)
+	case graph.Reassemble:
+		res.Err = reassemble(eins, &eout, spec, cn, &res)
 	default:
 		res.Err = fmt.Errorf("merge: unknown mode %v", spec.Mode)
 	}

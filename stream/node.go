@@ -21,6 +21,11 @@ func RunNode(n *graph.Node, in, out []*os.File) executor.BuiltinResult {
 		for _, b := range r.BytesOut {
 			res.BytesOut += b
 		}
+	case n.Kind == graph.Scatter && len(in) == 1:
+		r := Scatter(in[0], out, n.Chunk)
+		res.BytesIn, res.Err = r.BytesIn, r.Err
+		res.PerInput, res.PerOutput = []int64{r.BytesIn}, r.BytesOut
+		res.BytesOut = r.BytesIn
 	case n.Kind == graph.Merge && len(out) == 1:
 		r := Merge(in, out[0], n.Merge)
 		res.BytesOut, res.Err = r.BytesOut, r.Err

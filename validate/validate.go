@@ -90,7 +90,7 @@ func (c *checker) nodes() {
 			if n.Path == "" {
 				c.errs.Add(n.Pos, "file %s has no path", n.ID)
 			}
-		case graph.Tee, graph.Merge:
+		case graph.Tee, graph.Merge, graph.Scatter:
 		default:
 			c.errs.Add(n.Pos, "node %s has unknown kind %s", n.ID, n.Kind)
 		}
@@ -237,6 +237,16 @@ func (c *checker) builtins() {
 			// No output means tubo's own stdout.
 			if out > 1 {
 				c.errs.Add(n.Pos, "merge %s has %d outputs; a merge writes one stream (copy it with a tee node)", n.ID, out)
+			}
+		case graph.Scatter:
+			if in != 1 {
+				c.errs.Add(n.Pos, "scatter %s has %d inputs; a scatter cuts exactly one stream", n.ID, in)
+			}
+			if out == 0 {
+				c.errs.Add(n.Pos, "scatter %s has no outputs", n.ID)
+			}
+			if n.Chunk.Size < 1 {
+				c.errs.Add(n.Pos, "scatter %s: chunks of %d %s", n.ID, n.Chunk.Size, n.Chunk.By)
 			}
 		}
 	}

@@ -21,6 +21,9 @@ type refSpec struct {
 	node     *yaml.Node // where it is written
 	off      int        // byte offset of text inside node's value
 	implicit bool       // made by tubo (the stage's own side of stdout: …)
+	// direct is a node ID that the reference stands for as it is, with
+	// no lookup (a scatter node tubo made); "" for a name to resolve.
+	direct string
 }
 
 func refOf(r *ast.Ref) refSpec { return refSpec{text: r.Text, node: r.Node, off: r.Off} }
@@ -56,6 +59,10 @@ func (l *loader) refPos(r refSpec) graph.Pos { return l.errs.posAt(r.node, r.off
 // destination). A reference to a broken declaration fails without a word.
 func (l *loader) resolveRef(r refSpec, src bool) (endpoints, bool) {
 	var out endpoints
+	if r.direct != "" {
+		out.eps = []graph.Endpoint{{Node: r.direct}}
+		return out, true
+	}
 	text := r.text
 	name, rest := text, ""
 	if i := strings.IndexAny(text, "[."); i >= 0 {
@@ -264,6 +271,9 @@ func (l *loader) buildEdges() {
 	for _, f := range l.inline {
 		all = append(all, placed{f.edge, f.edge.Pos})
 	}
+	for _, e := range l.direct {
+		all = append(all, placed{e, e.Pos})
+	}
 	sort.SliceStable(all, func(i, j int) bool {
 		a, b := all[i].pos, all[j].pos
 		if a.Line != b.Line {
@@ -324,7 +334,7 @@ func (l *loader) implicitTees() {
 	made := map[graph.Endpoint]string{}
 	for _, e := range g.Edges {
 		from := g.Node(e.From.Node)
-		if count[e.From] < 2 || from.Kind == graph.Tee || from.Kind == graph.File {
+		if count[e.From] < 2 || from.Kind == graph.Tee || from.Kind == graph.Scatter || from.Kind == graph.File {
 			out = append(out, e)
 			continue
 		}

@@ -72,7 +72,7 @@ func TestErrors(t *testing.T) {
 		{"diamond at a stage's fds", "stages:\n  g: {run: [seq, 9], stdout: a, stderr: b}\n  a: {run: [cat], stdout: p}\n  b: {run: [cat], stdout: p.fd3}\n  p: {run: [cat]}\n", nil,
 			`p.yaml:2:3: diamond: stage g feeds a and b, which meet again at stage p; with bounded pipes p waits on one branch while g blocks writing the other (deadlock). Use an interleave or concat merge, or send one branch through a file`},
 		{"merge bad mode", "merges: {m: {mode: orderd}}\nstages:\n  a: {run: [echo], stdout: m}\n", nil,
-			`p.yaml:1:20: merge m: mode: unknown value "orderd" (want concat, interleave or ordered); did you mean "ordered"?`},
+			`p.yaml:1:20: merge m: mode: unknown value "orderd" (want concat, interleave, ordered or reassemble); did you mean "ordered"?`},
 		{"merge key on binary", "merges: {m: {mode: ordered, record: int32, key: numeric}}\nstages:\n  a: {run: [echo], stdout: m}\n", nil,
 			`p.yaml:1:49: merge m: key applies to lines; binary records always compare as numbers`},
 		{"name clash", "fifos: {x: {}}\nstages:\n  x: {run: [echo]}\n", nil,

@@ -59,16 +59,28 @@ func (l *loader) lookupPrograms() {
 func (l *loader) checkInputs() {
 	written := map[string]bool{}
 	read := map[string]bool{}
+	builtinReader := map[string]string{} // file → a builtin that reads it
 	for _, e := range l.g.Edges {
 		written[e.To.Node] = true
 		read[e.From.Node] = true
+		if to := l.g.Node(e.To.Node); to != nil && to.Kind != graph.Process && to.Kind != graph.File {
+			builtinReader[e.From.Node] = to.Kind.String() + " " + to.ID
+		}
 	}
 	for _, f := range l.file.Files {
 		d := l.files[f.Name]
-		if d == nil || d.node.Kind != graph.File || !read[f.Name] || written[f.Name] || d.named {
+		if d == nil || d.node.Kind != graph.File || !read[f.Name] || written[f.Name] {
 			continue
 		}
-		if _, err := os.Stat(d.path); errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Stat(d.path); !errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		switch b := builtinReader[f.Name]; {
+		case b != "":
+			// Builtins open their files when the run starts, before any
+			// stage has run.
+			l.errs.add(f.Path.Node, "file %s: %s does not exist, and %s opens it when the run starts, before any stage can make it; read it through a stage (cat) that runs after the one that makes it", f.Name, d.path, b)
+		case !d.named:
 			l.errs.add(f.Path.Node, "file %s: %s does not exist, and no stage writes it", f.Name, d.path)
 		}
 	}
@@ -76,6 +88,22 @@ func (l *loader) checkInputs() {
 	for _, n := range l.g.Nodes {
 		if n.Kind == graph.File && written[n.ID] {
 			made[n.Path] = true
+		}
+	}
+	// Declared inputs (inputs:) must exist or be some stage's output.
+	for _, n := range l.g.Nodes {
+		for _, p := range n.Outputs {
+			made[p] = true
+		}
+	}
+	for _, n := range l.g.Nodes {
+		for _, p := range n.Inputs {
+			if made[p] || strings.ContainsAny(p, "*?[") {
+				continue
+			}
+			if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+				l.errs.addPos(n.Pos, "stage %s: inputs: %s does not exist, and no stage makes it (outputs:)", n.ID, p)
+			}
 		}
 	}
 	for _, n := range l.inputs {

@@ -119,6 +119,9 @@ type loader struct {
 	// per copy, with their edges; inputs are those read.
 	inline []inlineFile
 	inputs []*graph.Node
+	// direct are edges made between nodes tubo made (a scatter and the
+	// copies it deals to).
+	direct []*graph.Edge
 }
 
 func newLoader(name string, opt Options) *loader {
@@ -169,6 +172,7 @@ func (l *loader) load(data []byte) *graph.Graph {
 	l.topEdges(file.Edges)
 	l.buildEdges()
 	l.implicitTees()
+	l.reassembles()
 	l.spillDiamonds()
 	l.finishProcs()
 	l.maxParallel()

@@ -100,3 +100,20 @@ func TestMissingInput(t *testing.T) {
 		t.Errorf("SkipLookup: %v", err)
 	}
 }
+
+// A declared input must exist or be another stage's output.
+func TestDeclaredInputs(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "have.txt"), nil, 0o644)
+	path := filepath.Join(dir, "p.yaml")
+	os.WriteFile(path, []byte(`stages:
+  a: {run: [cat], inputs: [have.txt, absent.txt, "*.log"]}
+  b: {run: [touch, made.txt], cwd: ., outputs: [made.txt]}
+  c: {run: [cat, made.txt], cwd: ., inputs: [made.txt], after: [b]}
+`), 0o644)
+	_, err := Load(path, Options{Env: []string{"PATH=/usr/bin:/bin"}})
+	want := path + ":2:3: stage a: inputs: " + filepath.Join(dir, "absent.txt") + " does not exist, and no stage makes it (outputs:)"
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
+	}
+}

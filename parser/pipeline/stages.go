@@ -13,9 +13,10 @@ type stageDecl struct {
 	name       string
 	decl       *ast.Stage
 	replicated bool
-	n          int        // number of copies (1 when not replicated)
-	parts      [][2]int64 // each copy's part of split:, or nil
-	items      []string   // each copy's foreach item, or nil
+	n          int         // number of copies (1 when not replicated)
+	parts      [][2]int64  // each copy's part of split:, or nil
+	items      []string    // each copy's foreach item, or nil
+	scatter    *graph.Node // the stage's scatter node, or nil
 	fdByName   map[string]int
 	nodes      []*graph.Node
 }
@@ -37,7 +38,7 @@ func (l *loader) declareStages(f *ast.Pipeline) {
 		}
 		l.stages[s.Name] = d
 		l.order = append(l.order, d)
-		if l.errs.full() || s.Broken || !l.stage(d) {
+		if l.errs.full() || s.Broken || !l.stage(d) || s.Scatter != nil && !l.scatter(d) {
 			l.broken[s.Name] = true
 			d.nodes = nil
 		}
@@ -94,6 +95,8 @@ func (l *loader) stage(d *stageDecl) (built bool) {
 			node.Timeout = l.duration(s.Timeout, sc, what+": timeout")
 		}
 		l.failure(node, &s.Failure, sc, what)
+		node.Inputs = l.paths(s.Inputs, sc, what+": inputs")
+		node.Outputs = l.paths(s.Outputs, sc, what+": outputs")
 		if !l.inlineFiles(node, sc) {
 			return false
 		}
@@ -157,8 +160,12 @@ func (l *loader) ports(d *stageDecl) {
 		}
 	}
 	if s.Stdin != nil {
+		to := refSpec{text: d.name + ".stdin", node: s.Stdin.Key, implicit: true}
+		if d.scatter != nil {
+			to.direct = d.scatter.ID // the copies read from the scatter
+		}
 		for _, r := range s.Stdin.Refs {
-			l.edges = append(l.edges, edgeSpec{from: refOf(r), to: refSpec{text: d.name + ".stdin", node: s.Stdin.Key, implicit: true}})
+			l.edges = append(l.edges, edgeSpec{from: refOf(r), to: to})
 		}
 	}
 	for _, p := range []struct {
@@ -211,4 +218,23 @@ func setEnv(env []string, add ...string) []string {
 		}
 	}
 	return env
+}
+
+// paths expands a list of files or globs, relative to the pipeline file.
+func (l *loader) paths(list []*ast.Scalar, sc *scope, what string) []string {
+	var out []string
+	for _, s := range list {
+		vals, ok := l.expandArg(s.Node, s.Text, sc)
+		if !ok {
+			continue
+		}
+		for _, v := range vals {
+			if v == "" {
+				l.errs.add(s.Node, "%s: empty path", what)
+				continue
+			}
+			out = append(out, l.resolve(v))
+		}
+	}
+	return out
 }

@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"os"
 	"strings"
 
 	"github.com/tubo-pipes/tubo/graph"
@@ -59,27 +58,15 @@ func (l *loader) prune(targets []string) {
 			need[to.ID] = true
 		}
 	}
-	var nodes []*graph.Node
+	drop := map[string]bool{}
 	for _, n := range g.Nodes {
-		if need[n.ID] {
-			nodes = append(nodes, n)
+		if !need[n.ID] {
+			drop[n.ID] = true
 		}
 	}
-	var edges []*graph.Edge
-	for _, e := range g.Edges {
-		switch {
-		case need[e.From.Node] && need[e.To.Node]:
-			edges = append(edges, e)
-		case need[e.From.Node]:
-			// Its reader is not run: the bytes go nowhere, as they
-			// would into a pipe nobody reads, but without blocking.
-			if from := g.Node(e.From.Node); from != nil && from.Kind == graph.Process {
-				from.Redirs = append(from.Redirs, graph.Redir{Kind: graph.Open, FD: e.From.FD, Path: os.DevNull, Flag: os.O_WRONLY, Pos: e.Pos})
-			}
-			l.incomplete[e.From.Node] = true
-		}
+	for id := range g.Drop(drop) {
+		l.incomplete[id] = true
 	}
-	g.Nodes, g.Edges = nodes, edges
 }
 
 // targetIDs resolves a target to node IDs: a stage's name (all its

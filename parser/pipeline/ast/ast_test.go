@@ -107,7 +107,7 @@ merges:
 		`2:18: stage a: unknown key "bogus"`,
 		`3:26: stage b: timeout: want a value, got a list`,
 		`4:23: stage c: fds: fd 1: extra descriptors are 3 to 1023 (use stdin:, stdout:, stderr: for 0–2)`,
-		`6:13: merge m: mode: unknown value "orderd" (want concat, interleave or ordered); did you mean "ordered"?`,
+		`6:13: merge m: mode: unknown value "orderd" (want concat, interleave, ordered or reassemble); did you mean "ordered"?`,
 	}
 	got := strings.Split(errs, "\n")
 	if !reflect.DeepEqual(sortStrings(got), sortStrings(want)) {

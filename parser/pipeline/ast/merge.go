@@ -41,8 +41,15 @@ func decodeMergeSpec(d *decoder, f fields, what string) graph.MergeSpec {
 		i := d.enum(f.get(key), what+": "+key, allowed)
 		return i, i >= 0
 	}
-	if i, ok := pick("mode", []string{"concat", "interleave", "ordered"}); ok {
+	if i, ok := pick("mode", []string{"concat", "interleave", "ordered", "reassemble"}); ok {
 		m.Mode = graph.MergeMode(i)
+	}
+	if m.Mode == graph.Reassemble {
+		for _, k := range []string{"record", "order", "output"} {
+			if f.has(k) {
+				d.add(f.key(k), "%s: %s: reassemble writes back what the scatter's copies wrote, in their own form", what, k)
+			}
+		}
 	}
 	if i, ok := pick("record", []string{"lines", "int32", "int64"}); ok {
 		m.Record = graph.RecordFormat(i)

@@ -25,8 +25,14 @@ type Stage struct {
 	// MaxParallel bounds how many copies run at once; nil means the
 	// file's max_parallel (or --jobs).
 	MaxParallel *Scalar
+	// Inputs and Outputs are the files (or globs) the stage reads and
+	// makes, for up-to-date skipping; nil declares none.
+	Inputs, Outputs []*Scalar
 	// Split divides a range among the replicas; nil means no parts.
 	Split *Split
+	// Scatter deals chunks of the stage's stdin to its replicas; nil
+	// means every replica reads the whole of it.
+	Scatter *Scatter
 
 	// On names the hosts the stage (each replica) runs on: a host, a
 	// list of them, or all; nil: here, unless the command line gave
@@ -52,8 +58,9 @@ type Stage struct {
 }
 
 var stageKeys = append([]string{
-	"run", "shell", "replicas", "foreach", "allow_empty", "max_parallel", "split",
+	"run", "shell", "replicas", "foreach", "allow_empty", "max_parallel", "split", "scatter",
 	"cwd", "env", "timeout", "after", "stdin", "stdout", "stderr", "fds", "description", "on",
+	"inputs", "outputs",
 }, failureKeys...)
 
 // UnmarshalYAML reads one stage; s.Name and s.Key must be set. The stage
@@ -96,6 +103,12 @@ func (s *Stage) UnmarshalYAML(n *yaml.Node) error {
 	}
 	s.Failure.decode(&d, f, what)
 	s.Description = d.str(f.get("description"), what+": description")
+	if v := f.get("inputs"); v != nil {
+		s.Inputs, _ = d.strList(v, what+": inputs")
+	}
+	if v := f.get("outputs"); v != nil {
+		s.Outputs, _ = d.strList(v, what+": outputs")
+	}
 	if v := f.get("stdin"); v != nil {
 		if v.Kind == yaml.ScalarNode && v.Value == "-" {
 			s.InheritStdin = true
@@ -124,6 +137,12 @@ func (s *Stage) UnmarshalYAML(n *yaml.Node) error {
 	}
 	if s.Foreach != nil && s.Foreach.Broken {
 		s.Broken = true
+	}
+	if v := f.get("scatter"); v != nil {
+		s.Scatter = &Scatter{}
+		if !d.sub(s.Scatter.decode(v, what+": scatter")) {
+			s.Broken = true
+		}
 	}
 	return d.err()
 }
