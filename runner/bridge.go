@@ -19,8 +19,8 @@ import (
 // graph node like any other stage — planned, started, reaped, reported,
 // traced and explained — whose program is tubo itself, re-executed as
 // `tubo StageArg N`. It reads the shell's state and the command to run
-// from descriptor N (a pipe the executor fills, above every other
-// descriptor of the child), closes it, and runs the command as a
+// from descriptor N (a pipe the executor fills, on a number no other
+// descriptor of the child has), closes it, and runs the command as a
 // subshell.
 
 // StageArg is the first argument of a re-executed tubo that runs a shell
@@ -53,21 +53,28 @@ func (r *Runner) childNode(label, src string, pos graph.Pos, redirs []graph.Redi
 	return n
 }
 
-// stateFD is the descriptor the state is passed on: above the child's
-// 0–2, the shell's open descriptors, the stage's redirections and the
-// descriptors tubo inherited.
+// stateFD is the descriptor the state is passed on: the lowest one from
+// 10 up that is none of the child's: not the shell's open descriptors,
+// the stage's redirections or the descriptors tubo inherited. The lowest
+// free one rather than one above them all: a descriptor inherited near
+// RLIMIT_NOFILE (or above it) would push the state past the limit and
+// the stage would not start, where sh runs it.
 func (r *Runner) stateFD(redirs []graph.Redir) int {
-	top := 9
+	used := map[int]bool{}
 	for k := range r.fds {
-		top = max(top, k)
+		used[k] = true
 	}
 	for _, rd := range redirs {
-		top = max(top, rd.FD, rd.Src)
+		used[rd.FD], used[rd.Src] = true, true
 	}
 	for _, k := range executor.InheritedFDs() {
-		top = max(top, k)
+		used[k] = true
 	}
-	return top + 1
+	fd := 10
+	for used[fd] {
+		fd++
+	}
+	return fd
 }
 
 // stageLabel names a shell stage by its command, for explain, trace and

@@ -12,7 +12,7 @@ import (
 // options, positional parameters, the logical directory, traps (for
 // `trap` to list, and the ignored ones), $$, $?, $!, the open descriptors
 // above 2 — and the command to run. It travels through a pipe on a
-// descriptor above every other of the child (bridge.go), never in argv or
+// descriptor no other of the child has (bridge.go), never in argv or
 // the environment: one argument is capped at 128 KiB and a 200 KB
 // variable must work.
 
