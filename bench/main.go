@@ -132,7 +132,8 @@ func main() {
 		{"ordered merge int32", one(b.int32Merge)},
 		{"primes.yaml", b.primesPairs},
 		{"scattered to 4 copies", b.scatterPairs},
-		{"remote", b.remotePairs},
+		{"remote replicas", b.remoteReplicaPairs},
+		{"remote cat", b.remoteCatPairs},
 	}
 	var outs []outcome
 	for _, g := range groups {

@@ -195,6 +195,7 @@ func (a *app) execGraph(g *graph.Graph, stdout *os.File) (*plan.Plan, *executor.
 	a.obs.sig = sig
 	defer sig.stop()
 	defer catchInfo(a.obs.picture)()
+	sig.jobControl(false)
 	opt := executor.Options{
 		Stdin: a.stdin, Stdout: stdout, Stderr: a.stderr,
 		Signals: sig.forward, Grace: a.obs.grace, Trace: a.obs.event,

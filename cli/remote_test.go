@@ -469,3 +469,26 @@ func controlDirs(t *testing.T, tubo int) []string {
 	}
 	return dirs
 }
+
+// A --set value reaches a remote program as one literal argument, through
+// the YAML substitution and the remote login shell alike.
+func TestHostileSetValueOnARemoteStage(t *testing.T) {
+	env := sshtest.Start(t, sshtest.Options{})
+	dir := t.TempDir()
+	yaml := writeFile(t, dir, "echo.yaml", `
+params: {v: x}
+stages:
+  p: {run: [printf, '%s|', "{{v}}", "a {{v}} b"], on: n1}
+`)
+	lo := env.Servers[0]
+	for _, v := range []string{"; touch /tmp/tubo-pwned-set", "$(id)", "it's", "a\nb", `\"'`} {
+		out, errs, code := tubo(t, env, "run", yaml, "--set", "v="+v, "--host", "n1="+lo.Spec())
+		if code != 0 || out != v+"|a "+v+" b|" {
+			t.Errorf("--set v=%q: exit %d, out %q: %s", v, code, out, errs)
+		}
+	}
+	if _, err := os.Stat("/tmp/tubo-pwned-set"); err == nil {
+		os.Remove("/tmp/tubo-pwned-set")
+		t.Fatal("a --set value ran a command on the host")
+	}
+}

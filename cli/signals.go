@@ -16,8 +16,13 @@ import (
 // one is forwarded to the running stages' process groups (through the
 // executor), and ends the run: tubo then exits 128+N, as sh does.
 //
-// tubo catches these signals and never ignores them: an ignored signal
-// stays ignored across exec, and children would inherit that.
+// tubo never ignores a signal itself: an ignored signal stays ignored
+// across exec, and children would inherit that. But a signal that was
+// ignored when tubo started (nohup tubo …; a background job of a
+// non-interactive sh, for SIGINT) stays ignored, for tubo and its stages,
+// as POSIX asks of a non-interactive shell: catching it would undo that
+// (signal.Notify installs a handler, and the child then gets the default
+// action back).
 type signals struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -34,17 +39,40 @@ func catchSignals() *signals {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &signals{
 		ctx: ctx, cancel: cancel,
-		caught:  make(chan os.Signal, 4),
-		forward: make(chan os.Signal, 4),
+		caught:  make(chan os.Signal, 8),
+		forward: make(chan os.Signal, 8),
 	}
-	signal.Notify(s.caught, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	notifyUnlessIgnored(s.caught, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	go s.loop()
 	return s
+}
+
+// jobControl makes ^Z work for a tubo run from a job-control shell: on
+// SIGTSTP (and, for a line that has the terminal, when its stages stopped,
+// which SIGCHLD tells) the executor stops the stages and then tubo itself
+// (executor.Options.Suspend), so the shell gets its prompt back; `fg` or `bg`
+// (SIGCONT) resumes them. Not for tubo's own prompt, which is the
+// job-control shell.
+// SIGCHLD is asked for only when a line will have the terminal (tty).
+func (s *signals) jobControl(tty bool) {
+	notifyUnlessIgnored(s.caught, syscall.SIGTSTP)
+	signal.Notify(s.caught, syscall.SIGCONT)
+	if tty {
+		signal.Notify(s.caught, syscall.SIGCHLD)
+	}
 }
 
 func (s *signals) loop() {
 	for sig := range s.caught {
 		ss, _ := sig.(syscall.Signal)
+		if ss == syscall.SIGTSTP || ss == syscall.SIGCONT || ss == syscall.SIGCHLD {
+			// Job control: for the executor alone; it ends nothing.
+			select {
+			case s.forward <- sig:
+			default:
+			}
+			continue
+		}
 		s.mu.Lock()
 		s.last = ss
 		s.mu.Unlock()
@@ -97,4 +125,18 @@ func (s *signals) endStalled() {
 func isForeground(tty *os.File) bool {
 	pgrp, err := unix.IoctlGetInt(int(tty.Fd()), unix.TIOCGPGRP)
 	return err == nil && pgrp == unix.Getpgrp()
+}
+
+// notifyUnlessIgnored is signal.Notify for the signals among sigs that
+// were not ignored when tubo started (see signals).
+func notifyUnlessIgnored(c chan<- os.Signal, sigs ...os.Signal) {
+	var catch []os.Signal
+	for _, sig := range sigs {
+		if !signal.Ignored(sig) {
+			catch = append(catch, sig)
+		}
+	}
+	if len(catch) > 0 {
+		signal.Notify(c, catch...)
+	}
 }

@@ -72,7 +72,7 @@ func linger(stderr io.Writer, d time.Duration) {
 	}
 	fmt.Fprintf(stderr, "tubo: the live view stays up for %s (^C ends it)\n", d)
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	notifyUnlessIgnored(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sig)
 	t := time.NewTimer(d)
 	defer t.Stop()

@@ -41,6 +41,11 @@ type Options struct {
 	// TTY, when non-nil, is the controlling terminal: the run's process
 	// group becomes its foreground group, and tubo takes it back after.
 	TTY *os.File
+	// Suspend, called once a job-control stop (^Z) has stopped the run's
+	// stages, stops tubo itself and returns when tubo is continued; nil
+	// means StopSelf. Signals must deliver SIGTSTP, SIGCONT and
+	// SIGCHLD for job control (see jobcontrol.go).
+	Suspend func()
 	// SkipProcIO leaves ProcResult.IO empty instead of reading each
 	// child's /proc/PID/io: one open and read less per stage, for runs
 	// that report no byte counts.
@@ -239,6 +244,9 @@ type run struct {
 	done    []bool              // per Procs: finished (exited, failed to start, skipped)
 	claimed []bool              // per Procs: chosen to start or to skip; never twice
 	killing bool                // tubo is ending the run; later failures are not "first"
+	// canceled is set when the run's context ended it (a caught signal,
+	// or the caller's cancel).
+	canceled bool
 	// policyEnd is set when the run is ended by a kill-rest failure:
 	// stages that run on a failure (or any outcome) may still start
 	// (see runsWhileEnding), and spared holds their process groups,

@@ -460,3 +460,38 @@ func TestSharedGroupNeverSplits(t *testing.T) {
 		}
 	}
 }
+
+// TestSignalEndsWithItsStatus: a run ended by a signal that tubo caught
+// (forwarded, then canceled, as the CLI does) has status 128+N, the
+// status tubo exits with, even when a stage skipped on a FIFO says 143.
+func TestSignalEndsWithItsStatus(t *testing.T) {
+	dir := t.TempDir()
+	g := &graph.Graph{TempDir: filepath.Join(dir, "priv")}
+	g.Add(&graph.Node{ID: "f", Kind: graph.FIFO, Path: filepath.Join(dir, "priv", "f")})
+	g.Add(&graph.Node{ID: "w", Argv: []string{"sleep", "30"}})
+	g.Add(&graph.Node{ID: "r", Argv: []string{"cat"}})
+	g.Connect(graph.Endpoint{Node: "f", FD: 1}, graph.Endpoint{Node: "r", FD: 0}, graph.Pos{})
+	p, err := plan.Build(g, plan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.OwnGroups = true
+	sigs := make(chan os.Signal, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	null, _ := os.Open(os.DevNull)
+	defer null.Close()
+	h, err := executor.Start(ctx, p, executor.Options{Stdin: null, Stdout: null, Stderr: null, Signals: sigs, Grace: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	sigs <- syscall.SIGINT
+	cancel()
+	res, _ := h.Wait()
+	if res.Status != 130 || res.Signal != syscall.SIGINT {
+		t.Errorf("status %d, signal %v; want 130 and SIGINT", res.Status, res.Signal)
+	}
+	if r := res.Procs[1]; !r.Skipped {
+		t.Errorf("r: %+v, want skipped (its FIFO never opened)", r)
+	}
+}

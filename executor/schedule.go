@@ -342,6 +342,13 @@ func (r *run) isFailure(res *ProcResult) bool {
 // status computes the run's status from its processes, as sh does for a
 // pipeline: the last one's, or with pipefail the last non-zero one.
 func (r *run) status() Status {
+	if r.canceled && r.res.Signal != 0 {
+		// A signal ended the run (tubo caught it, forwarded it, and was
+		// canceled): the run's status is 128+N, as tubo's own will be,
+		// whatever the stages died of (a stage skipped as the run ended
+		// says 143).
+		return SignalStatus(r.res.Signal)
+	}
 	st := r.procStatus()
 	if st == 0 && r.res.TimedOut {
 		// The run's own timeout ended it: never a success, even when

@@ -26,9 +26,25 @@ func (r *run) supervise(ctx context.Context) {
 			if !ok {
 				continue
 			}
+			if r.jobControl(s) {
+				continue
+			}
 			r.res.Signal = s
 			r.signalAll(s)
 		case <-ctx.Done():
+			// A signal tubo caught is forwarded before the cancel it
+			// causes: take it now, so the run's status names it.
+			select {
+			case sig := <-r.opt.Signals:
+				if s, ok := sig.(syscall.Signal); ok {
+					r.res.Signal = s
+					r.signalAll(s)
+				}
+			default:
+			}
+			r.mu.Lock()
+			r.canceled = true
+			r.mu.Unlock()
 			r.killAll("canceled")
 			ctx = context.Background()
 		case <-timeout:

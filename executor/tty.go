@@ -11,7 +11,11 @@ import (
 // again. tcsetpgrp from a background group raises SIGTTOU unless the caller
 // blocks it; tubo must not ignore it process-wide (ignored dispositions
 // survive exec), so it blocks it on one locked thread for the one call.
-func reclaimTerminal(tty *os.File) {
+func reclaimTerminal(tty *os.File) { giveTerminal(tty, unix.Getpgrp()) }
+
+// giveTerminal makes pgid the foreground group of tty (see
+// reclaimTerminal for SIGTTOU).
+func giveTerminal(tty *os.File, pgid int) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -20,7 +24,7 @@ func reclaimTerminal(tty *os.File) {
 		var set, old unix.Sigset_t
 		sigaddset(&set, unix.SIGTTOU)
 		unix.PthreadSigmask(unix.SIG_BLOCK, &set, &old)
-		unix.IoctlSetPointerInt(int(tty.Fd()), unix.TIOCSPGRP, unix.Getpgrp())
+		unix.IoctlSetPointerInt(int(tty.Fd()), unix.TIOCSPGRP, pgid)
 		unix.PthreadSigmask(unix.SIG_SETMASK, &old, nil)
 	}()
 	<-done

@@ -119,6 +119,7 @@ func Text(w io.Writer, p *plan.Plan, opt Options) error {
 	if len(p.Procs) > 0 || p.TempDir != "" {
 		startGuardian("before anything else (once per tubo process): if tubo dies, it kills what the stages left behind and removes what tubo made")
 	}
+	remoteSteps(p, say)
 	if p.TempDir != "" {
 		say("mkdir(%s, 0700)  private directory for FIFOs", p.TempDir)
 	}

@@ -416,6 +416,22 @@ type Host struct {
 	Pos     Pos
 }
 
+// PerConnection is how many stages on h share one ssh connection: its
+// Sessions but the one that tubo's agent takes.
+func (h *Host) PerConnection() int {
+	if h.Sessions <= 0 {
+		return 9
+	}
+	return max(1, h.Sessions-1)
+}
+
+// Connections is how many ssh connections tubo opens to h for that many
+// stages.
+func (h *Host) Connections(stages int) int {
+	per := h.PerConnection()
+	return (stages + per - 1) / per
+}
+
 // Host returns the host with the given name, or nil (also for local).
 func (g *Graph) Host(name string) *Host {
 	for _, h := range g.Hosts {

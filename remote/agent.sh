@@ -1,5 +1,6 @@
 # tubo's agent on a remote host: the session of the host's master
-# connection. $1 names the run. POSIX sh; nothing of tubo is needed here.
+# connection. $1 names the run, $2 is the stage wrapper. POSIX sh;
+# nothing of tubo is needed here.
 #
 # It makes the run's private directory, writes the stage wrapper into it,
 # says "ready", and then reads tubo's requests on stdin, one a line:
@@ -16,9 +17,7 @@ umask 077
 trap '' PIPE HUP
 d=${TMPDIR:-/tmp}/tubo-$1
 mkdir -- "$d" || exit 1
-cat >"$d/run" <<'TUBO_WRAPPER_END'
-@WRAPPER@
-TUBO_WRAPPER_END
+printf '%s\n' "$2" >"$d/run"
 : >"$d/alive"
 echo "ready $d"
 while read -r op t s n; do
@@ -43,6 +42,8 @@ while read -r op t s n; do
 		else
 			echo "end $t none"
 		fi
+		# A signal kept for this run of the stage must not stop a retry.
+		[ -s "$d/$t.sig" ] && : >"$d/$t.sig"
 		;;
 	esac
 done

@@ -203,3 +203,69 @@ func TestSignalBeforeTheStageRegistered(t *testing.T) {
 	}
 	waitGone(t, env, env.Servers[0], m)
 }
+
+// The user's ssh config applies, but a RemoteCommand in it would replace
+// the stage's command: tubo's own sessions say RemoteCommand=none.
+func TestUserConfigRemoteCommandDoesNotReplaceTheStage(t *testing.T) {
+	env := sshtest.Start(t, sshtest.Options{})
+	cfg, err := os.ReadFile(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := filepath.Join(t.TempDir(), "config")
+	os.WriteFile(own, append(cfg, "\tRemoteCommand echo hijacked\n"...), 0o600)
+	env.SSH = []string{"ssh", "-F", own}
+	g := &graph.Graph{Hosts: []*graph.Host{env.Servers[0].Host("n1")}}
+	g.Add(&graph.Node{ID: "a", Kind: graph.Process, Argv: []string{"echo", "the stage"}, Host: "n1", StdinNull: true})
+	res, out, errs := runGraph(t, env, g, "")
+	if res.Status != 0 || out != "the stage\n" {
+		t.Fatalf("status %d, out %q, err %q", res.Status, out, errs)
+	}
+}
+
+// A retried remote stage starts clean: the signal that ended its first
+// run (a timeout's SIGTERM, kept by the agent for a stage that had not
+// registered yet) does not stop the second.
+func TestRetryAfterARemoteTimeout(t *testing.T) {
+	env := sshtest.Start(t, sshtest.Options{})
+	flag := filepath.Join(t.TempDir(), "first-run")
+	g := &graph.Graph{Hosts: []*graph.Host{env.Servers[0].Host("n1")}}
+	g.Add(&graph.Node{ID: "r", Kind: graph.Process, Host: "n1", StdinNull: true,
+		Argv:    []string{"sh", "-c", `if [ -e "$1" ]; then echo second; exit 0; fi; touch "$1"; exec sleep 1000`, "sh", flag},
+		Timeout: time.Second, Retries: 1})
+	res, out, errs := runGraph(t, env, g, "")
+	pr := res.Procs[0]
+	if res.Status != 0 || out != "second\n" || len(pr.Attempts) != 1 || pr.Attempts[0].Status != 143 {
+		t.Fatalf("status %d, out %q, attempts %+v, err %q", res.Status, out, pr.Attempts, errs)
+	}
+}
+
+// The user's ssh config is what reaches a host: here a ProxyCommand (a
+// jump through the loopback server, which leaves a mark) to a namespaced
+// one. The master goes through it; the stages' clients, which only use
+// the master's socket (and say ProxyCommand=false so that they never
+// connect by themselves), are not disturbed by it.
+func TestUserConfigProxyIsRespected(t *testing.T) {
+	env := sshtest.Start(t, sshtest.Options{Namespaced: 1})
+	lo, h1 := env.Server("lo"), env.Server("h1")
+	cfg, err := os.ReadFile(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	mark := filepath.Join(dir, "proxied")
+	own := filepath.Join(dir, "config")
+	proxy := fmt.Sprintf("Host %s\n\tProxyCommand sh -c 'touch %s; exec ssh -F %s -W %%h:%%p -p %d root@%s'\n",
+		h1.Addr, mark, env.Config, lo.Port, lo.Addr)
+	os.WriteFile(own, append([]byte(proxy), cfg...), 0o600)
+	env.SSH = []string{"ssh", "-F", own}
+	g := &graph.Graph{Hosts: []*graph.Host{h1.Host("far")}}
+	g.Add(&graph.Node{ID: "a", Kind: graph.Process, Argv: []string{"echo", "far away"}, Host: "far", StdinNull: true})
+	res, out, errs := runGraph(t, env, g, "")
+	if res.Status != 0 || out != "far away\n" {
+		t.Fatalf("status %d, out %q, err %q", res.Status, out, errs)
+	}
+	if _, err := os.Stat(mark); err != nil {
+		t.Fatal("the connection did not go through the user's ProxyCommand")
+	}
+}

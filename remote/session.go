@@ -106,8 +106,7 @@ func New(g *graph.Graph) *Session {
 	s.Dir = filepath.Join(controlBase(), "tubo-ssh-"+randomHex(6))
 	s.Token = randomHex(8)
 	for _, h := range s.hosts {
-		per := perConn(h)
-		for i := 0; i < (count[h.Name]+per-1)/per; i++ {
+		for range h.Connections(count[h.Name]) {
 			c := &conn{s: s, host: h, id: len(s.all), ctl: filepath.Join(s.Dir, strconv.Itoa(len(s.all)))}
 			s.conns[h.Name] = append(s.conns[h.Name], c)
 			s.all = append(s.all, c)
@@ -116,22 +115,15 @@ func New(g *graph.Graph) *Session {
 	return s
 }
 
-// perConn is how many stages share one connection to h: its sessions
-// but the agent's.
-func perConn(h *graph.Host) int {
-	if h.Sessions <= 0 {
-		return 9
-	}
-	return max(1, h.Sessions-1)
-}
-
-// conn returns the connection for the next stage placed on host.
+// connFor returns the connection for the next stage placed on host: the
+// stages fill the host's connections in turn, up to its sessions but the
+// agent's each.
 func (s *Session) connFor(host string) *conn {
 	cs := s.conns[host]
 	if len(cs) == 0 {
 		return nil
 	}
-	i := s.placed[host] / perConn(cs[0].host)
+	i := s.placed[host] / cs[0].host.PerConnection()
 	s.placed[host]++
 	return cs[min(i, len(cs)-1)]
 }
@@ -170,7 +162,9 @@ func (s *Session) ssh() []string {
 // the host's options override (ssh keeps the first value it is given).
 func (s *Session) sshArgs(c *conn, master bool) []string {
 	h := c.host
-	args := append(append([]string(nil), s.ssh()...), "-T", "-e", "none")
+	// No terminal (it would mangle binary data), no escape character, and
+	// no RemoteCommand from the user's config: tubo gives the command.
+	args := append(append([]string(nil), s.ssh()...), "-T", "-e", "none", "-o", "RemoteCommand=none")
 	if master {
 		args = append(args, "-o", "ControlMaster=yes", "-o", "ControlPersist=no")
 	} else {
@@ -221,8 +215,8 @@ func (s *Session) Command(n *graph.Node, token string) ([]string, error) {
 
 // agentLine is the remote command line of a connection's own session.
 func (c *conn) agentLine() string {
-	script := strings.Replace(agentScript, "@WRAPPER@", strings.TrimRight(stripComments(wrapperScript), "\n"), 1)
-	return "exec sh -c " + Quote(stripComments(script)) + " tubo-agent " + c.token()
+	return "exec sh -c " + Quote(stripComments(agentScript)) + " tubo-agent " + c.token() + " " +
+		Quote(strings.TrimRight(stripComments(wrapperScript), "\n"))
 }
 
 // token names the connection's directory on its host. It is unique in

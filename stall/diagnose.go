@@ -56,8 +56,17 @@ func (d *diagnosis) peek(q *proc) (string, Wait) {
 	return d.wait(q)
 }
 
-func (w *Watchdog) diagnose(wd *world, now time.Time) *Report {
+func (w *Watchdog) diagnose(wd *world, now time.Time) (rep *Report) {
 	d := &diagnosis{w: w, wd: wd, rep: &Report{At: now}, seen: map[string]bool{}, waitsFor: map[string][]string{}}
+	defer func() {
+		// What /proc says changes under the reading, and a graph may hold
+		// what this code did not foresee: a diagnosis that fails must not
+		// take tubo (and the run it watches) down with it.
+		if v := recover(); v != nil {
+			rep = d.rep
+			rep.Causes = append(d.causes, fmt.Sprintf("(the diagnosis stopped short: %v)", v))
+		}
+	}()
 	w.mu.Lock()
 	if !w.first.IsZero() {
 		d.rep.Elapsed = now.Sub(w.first)
@@ -335,6 +344,9 @@ func (d *diagnosis) onFD(q *proc, fd int, writing bool, wt *Wait) {
 // pipeName says which edge pipe i is, from the side that reads (writing
 // false: "pipe from gen:1") or writes it ("pipe to join:4").
 func (d *diagnosis) pipeName(i int, writing bool) string {
+	if i < 0 || i >= len(d.w.p.Pipes) {
+		return "a pipe outside the graph"
+	}
 	pp := d.w.p.Pipes[i]
 	if writing {
 		return "→ pipe to " + d.w.p.Label(pp.To)
@@ -347,6 +359,9 @@ func (d *diagnosis) pipeName(i int, writing bool) string {
 
 // edgeName is "gen:1 → sort:0" for pipe i.
 func (d *diagnosis) edgeName(i int) string {
+	if i < 0 || i >= len(d.w.p.Pipes) {
+		return "a pipe outside the graph"
+	}
 	pp := d.w.p.Pipes[i]
 	if pp.Edge == nil {
 		return "the here-document pipe into " + d.w.p.Label(pp.To)
@@ -415,8 +430,12 @@ func (d *diagnosis) otherEnd(q *proc, fd int, desc fdesc, writing bool, pipe int
 		if strings.Contains(who, ", ") {
 			who += ","
 		}
+		what := "the write end of a pipe outside the graph (" + desc.link + ")"
+		if known {
+			what = d.edgeName(pipe)
+		}
 		d.cause(fmt.Sprintf("a write end kept open by a background child: %s still holds %s, so %s never sees end-of-file",
-			who, d.edgeName(pipe), d.wd.who(q.pid)))
+			who, what, d.wd.who(q.pid)))
 	}
 	if !writing && known {
 		d.lockStep(q, fd)
@@ -453,7 +472,7 @@ func (d *diagnosis) holderText(h holder, pipe int, known, writing bool) string {
 // tuboHolds explains why tubo itself holds an end: a tee or merge inside
 // it, or a stage that has not started yet.
 func (d *diagnosis) tuboHolds(pipe int, known, writing bool) string {
-	if !known {
+	if !known || pipe < 0 || pipe >= len(d.w.p.Pipes) {
 		return "tubo holds it"
 	}
 	pp := d.w.p.Pipes[pipe]

@@ -32,6 +32,7 @@ func FuzzLoad(f *testing.F) {
 	}
 	for _, s := range []string{
 		"stages: {a: {run: [echo, '{{x}}']}}",
+		"hosts: {n1: 2/me@h:22, n2: {ssh: x, slots: 3, options: [-v]}, local: {slots: 1}}\nstages: {a: {run: [x], replicas: 4, on: [n1, n2, local]}, b: {run: [y], on: all, stdin: a}}",
 		"stages: {a: {run: [cat], stdin: a}}",
 		"params: {l: [a]}\nstages: {a: {shell: 'echo {{l...}}'}}",
 		"stages: {a: {run: [seq, 3], stdout: [b, c]}, b: {run: [cat]}, c: {run: [cat]}}",
