@@ -267,6 +267,12 @@ func quoteCall(ce *syntax.CallExpr, argv []string, r *Runner) string {
 // runGraph plans and runs one pipeline's graph with the runner's
 // descriptors, environment and directory, and returns its sh status.
 func (r *Runner) runGraph(g *graph.Graph) (int, *executor.Result) {
+	if hb := theHub.h; hb != nil && r.cfg.CatchSignals {
+		// Counted from before the start: a ^Z can stop the stages as
+		// soon as they exist, and their SIGCHLD must reach the run.
+		hb.foreground.Add(1)
+		defer hb.foreground.Add(-1)
+	}
 	h, p, start, err := r.startGraph(g, false, false)
 	if err != nil {
 		r.errorf("%v", err)

@@ -37,7 +37,7 @@ type traps struct {
 }
 
 func newTraps() *traps {
-	return &traps{actions: map[int]string{}, parent: map[int]string{}, forward: make(chan os.Signal, 4)}
+	return &traps{actions: map[int]string{}, parent: map[int]string{}, forward: make(chan os.Signal, 16)}
 }
 
 // clone is the trap table of a virtual subshell: traps are reset, except
@@ -80,6 +80,10 @@ type hub struct {
 	// disp is what the owning shell does with each signal, readable from
 	// the hub's goroutine: dispDefault, dispTrap or dispIgnore.
 	disp [65]atomic.Int32
+	// foreground counts the foreground pipelines the shell waits for: a
+	// job-control signal goes to their run (the executor stops and
+	// resumes its stages and tubo); with none, ^Z stops the shell alone.
+	foreground atomic.Int32
 }
 
 const (
@@ -96,7 +100,7 @@ var theHub struct {
 func processHub() *hub {
 	theHub.once.Do(func() {
 		h := &hub{ch: make(chan os.Signal, 16), caught: map[syscall.Signal]bool{}, ignored: map[syscall.Signal]bool{}, wake: make(chan struct{}, 1)}
-		for _, s := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT} {
+		for _, s := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGTSTP} {
 			if signal.Ignored(s) {
 				h.ignored[s] = true
 			}
@@ -119,6 +123,17 @@ func (t *traps) catch(r *Runner) {
 	h.mu.Unlock()
 	for _, s := range defaultFatal {
 		h.notify(s)
+	}
+	if !r.cfg.Interactive {
+		// Job control for a shell run from a job-control shell (the
+		// prompt is that shell itself and never stops): ^Z, fg and bg.
+		// SIGCHLD tells of stages stopped by a ^Z that reached their
+		// group, not tubo's: only when a pipeline gets the terminal.
+		h.notify(syscall.SIGTSTP)
+		h.notify(syscall.SIGCONT)
+		if r.cfg.TTY != nil {
+			h.notify(syscall.SIGCHLD)
+		}
 	}
 	for sig, act := range t.actions {
 		if sig > 0 && sig < 65 {
@@ -165,6 +180,11 @@ func (h *hub) handle(r *Runner, s syscall.Signal, sig os.Signal) {
 		if int(s) < len(h.disp) {
 			d = h.disp[s].Load()
 		}
+		switch {
+		case d == dispDefault && (s == syscall.SIGTSTP || s == syscall.SIGCONT || s == syscall.SIGCHLD):
+			h.jobControl(r, s, sig)
+			return
+		}
 		switch d {
 		case dispIgnore:
 			// Ignored (only reached between Notify and Ignore).
@@ -199,6 +219,29 @@ func (h *hub) handle(r *Runner, s syscall.Signal, sig os.Signal) {
 				}()
 			}
 		}
+	}
+}
+
+// jobControl passes ^Z (SIGTSTP), SIGCONT and SIGCHLD to the foreground
+// run, whose executor stops its stages and then tubo, and resumes them
+// (executor/jobcontrol.go). With no run in the foreground, ^Z stops the
+// shell as it stops any program; SIGCHLD and SIGCONT then need nothing.
+func (h *hub) jobControl(r *Runner, s syscall.Signal, sig os.Signal) {
+	if h.foreground.Load() > 0 {
+		if s == syscall.SIGCHLD && len(r.traps.forward) >= cap(r.traps.forward)/2 {
+			// One SIGCHLD waiting is as good as many (the executor asks
+			// the kernel what stopped); room stays for ^Z and the signals
+			// that end a run.
+			return
+		}
+		select {
+		case r.traps.forward <- sig:
+		default:
+		}
+		return
+	}
+	if s == syscall.SIGTSTP {
+		executor.StopSelf()
 	}
 }
 
