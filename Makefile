@@ -8,7 +8,7 @@ LDFLAGS  := -s -w -X github.com/tubo-pipes/tubo/cli.Version=$(VERSION)
 EXAMPLES := esclavo maestro fifo-producer fifo-consumer pipe-message lssort-dup lssort-dup2
 FUZZTIME ?= 20000x
 
-.PHONY: build run test test-race test-long fuzz bench lint clean web
+.PHONY: build deps run test test-race test-long test-kill fuzz bench lint clean web
 
 # build puts tubo and the example programs into bin/.
 build:
@@ -20,17 +20,30 @@ build:
 run: build
 	$(BIN)/tubo run pipelines/primes.yaml
 
+# deps installs the Debian packages and npm modules the tests need, when
+# missing (as root, with apt-get); elsewhere it says what is missing.
+deps:
+	@.ci/deps
+
 # test runs every test, with real processes and pipes.
-test: build
+test: build deps
 	$(GO) test -count=1 ./...
 
 # test-race runs every test again under the race detector.
-test-race: build
+test-race: build deps
 	$(GO) test -race -count=1 ./...
 
-# test-long adds the soak test at full size.
+# test-long runs the soak test and the random-SIGKILL test at full size
+# (make test runs them with 300 and 150 runs).
 test-long: build
 	TUBO_SOAK=5000 $(GO) test -count=1 -run Soak -timeout 30m ./...
+	$(MAKE) test-kill
+
+# test-kill SIGKILLs tubo at 1000 random moments for each of a shell line,
+# a FIFO pipeline and a tee/merge pipeline (issue 9's figure; about a
+# minute on 2 cores): no survivor, no leftover directory. CI runs it.
+test-kill: build
+	TUBO_KILL_RUNS=1000 $(GO) test -count=1 -run TestSIGKILLAtAnyMoment -v -timeout 10m ./reliability/
 
 # fuzz runs each fuzz target for FUZZTIME: a count of executions (Nx), not
 # a duration, so a run does the same amount of work on any machine.

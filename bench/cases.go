@@ -419,6 +419,17 @@ func (b *bench) primesPairs() []*pair {
 			return sameOutput(b.primesArgv(2), "", maestro, -1)
 		},
 	}, {
+		// The split is cut to equal shares of √x (cost: sqrt), so two
+		// workers do equal work; with equal ranges the bound is 1.60×.
+		name:   "primes.yaml on [1, " + hi + "], workers=2 vs workers=1",
+		tubo:   &command{label: "tubo w=2", argv: b.primesArgv(2), devnull: true},
+		other:  &command{label: "tubo w=1", argv: b.primesArgv(1), devnull: true},
+		target: 1.8, goal: "≥ 1.8× workers=1",
+		runs: b.n,
+		verify: func() error {
+			return sameOutput(b.primesArgv(2), "", b.primesArgv(1), -1)
+		},
+	}, {
 		name:   "primes.yaml on [1, " + hi + "], workers=8 vs workers=1",
 		tubo:   &command{label: "tubo w=8", argv: b.primesArgv(8), devnull: true},
 		other:  &command{label: "tubo w=1", argv: b.primesArgv(1), devnull: true},

@@ -63,6 +63,7 @@ type app struct {
 	obs     observe
 	hostf   hostFlags
 	signals *signals
+	tag     bool // tubo run --tag: stage names before stderr lines
 }
 
 // usageError marks an error in how tubo was called (status 2).

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -39,7 +40,15 @@ func (a *app) explainOptions(first bool) explain.Options {
 		Inherited: executor.InheritedFDs(),
 		Guardian:  guardian,
 		Lookup: func(pr *plan.Proc) (string, error) {
-			return lookup.Program(pr.Argv[0], os.Getenv("PATH"), pr.Dir)
+			// The stage's own PATH (a pipeline's path: puts its dirs in
+			// front), as the executor looks it up.
+			path := os.Getenv("PATH")
+			for _, kv := range pr.Env {
+				if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+					path = v
+				}
+			}
+			return lookup.Program(pr.Argv[0], path, pr.Dir)
 		},
 	}
 }

@@ -201,6 +201,7 @@ func (a *app) execGraph(g *graph.Graph, stdout *os.File) (*plan.Plan, *executor.
 		Signals: sig.forward, Grace: a.obs.grace, Trace: a.obs.event,
 		SkipProcIO: !a.obs.wantsIO(),
 		StderrTail: a.obs.stderrTail(),
+		Tag:        a.tag,
 	}
 	if sess != nil {
 		// Every host answers (in parallel) before any stage starts.
@@ -222,6 +223,7 @@ func (a *app) execGraph(g *graph.Graph, stdout *os.File) (*plan.Plan, *executor.
 		// The hosts clean up (and say so) before the report is written.
 		sess.Close()
 	}
+	logTails(g, res, a.obs.stderrTail())
 	a.obs.after(g, p, res, start, end)
 	return p, res, nil
 }

@@ -44,6 +44,20 @@ func (r *run) startBuiltin(i int) {
 	}()
 }
 
+// readersGone marks the builtins that stopped because their reader went
+// away (BuiltinResult.ReaderGone), and clears their error where SIGPIPE
+// is no failure.
+func (r *run) readersGone() {
+	for _, b := range r.res.Builtins {
+		if b != nil && errors.Is(b.Err, syscall.EPIPE) {
+			b.ReaderGone = true
+			if r.p.Graph.IgnoreSIGPIPE {
+				b.Err = nil
+			}
+		}
+	}
+}
+
 // take transfers ownership of one planned source to a builtin: the builtin
 // closes it, tubo forgets it.
 func (r *run) take(s plan.Source, node string) (*os.File, error) {

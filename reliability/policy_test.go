@@ -3,6 +3,7 @@ package reliability
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -91,6 +92,52 @@ func TestSIGPIPEIsNotFailure(t *testing.T) {
 		// the default case promises the output.
 		if c.extra == "" && stdout != "y\n" {
 			t.Errorf("%q: stdout %q, want %q; stderr: %s", c.extra, stdout, "y\n", stderr)
+		}
+	}
+}
+
+// TestMergeReaderGoneIsQuiet: `tubo run primes.yaml | head -1` with tubo's
+// own merge writing to the pipe: when head exits, the merge stops (EPIPE)
+// and its writers die of SIGPIPE; none of that is a failure by default,
+// so tubo says nothing and exits 0, as for `yes | head` stages. With
+// sigpipe_is_failure the same run fails with 141. (tubo used to print
+// "merge m failed: … broken pipe" and exit 0.)
+func TestMergeReaderGoneIsQuiet(t *testing.T) {
+	for _, mode := range []string{"interleave", "concat", "ordered"} {
+		for _, c := range []struct {
+			extra string
+			want  int
+		}{{"", 0}, {"sigpipe_is_failure: true\n", 141}} {
+			dir := t.TempDir()
+			f := writeFile(t, dir, "m.yaml", "version: 1\n"+c.extra+`stages:
+  a:
+    run: [seq, 100000000]
+    stdout: m
+  b:
+    run: [seq, 100000000]
+    stdout: m
+merges:
+  m: {mode: `+mode+`}
+`)
+			// sh's status is head's; tubo's is written to st.
+			cmd := exec.Command("sh", "-c", `{ "$0" run "$1" 2>err; echo $? >st; } | head -n1 >first`, tubo, f)
+			cmd.Dir = dir
+			if st, err := runBounded(cmd, 60*time.Second); err != nil || st != 0 {
+				t.Fatalf("%s %q: sh status %d, %v", mode, c.extra, st, err)
+			}
+			read := func(name string) string {
+				b, _ := os.ReadFile(filepath.Join(dir, name))
+				return string(b)
+			}
+			if got := strings.TrimSpace(read("st")); got != itoa(c.want) {
+				t.Errorf("%s %q: tubo exited %s, want %d; stderr: %s", mode, c.extra, got, c.want, read("err"))
+			}
+			if c.extra == "" && read("err") != "" {
+				t.Errorf("%s: tubo's stderr %q, want nothing", mode, read("err"))
+			}
+			if read("first") != "1\n" {
+				t.Errorf("%s %q: first line %q", mode, c.extra, read("first"))
+			}
 		}
 	}
 }

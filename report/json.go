@@ -126,6 +126,9 @@ type jsonBuiltin struct {
 	BytesIn  int64   `json:"bytes_in"`
 	BytesOut int64   `json:"bytes_out"`
 	Error    *string `json:"error"`
+	// ReaderGone: it stopped because its reader went away (see
+	// Builtin.ReaderGone).
+	ReaderGone bool `json:"reader_gone,omitempty"`
 }
 
 type jsonEdge struct {
@@ -208,7 +211,7 @@ func toJSON(r *Report) jsonReport {
 		j.Stages = append(j.Stages, js)
 	}
 	for _, b := range r.Builtins {
-		j.Builtins = append(j.Builtins, jsonBuiltin{Node: b.Node, Kind: b.Kind, BytesIn: b.BytesIn, BytesOut: b.BytesOut, Error: strPtr(b.Err)})
+		j.Builtins = append(j.Builtins, jsonBuiltin{Node: b.Node, Kind: b.Kind, BytesIn: b.BytesIn, BytesOut: b.BytesOut, Error: strPtr(b.Err), ReaderGone: b.ReaderGone})
 	}
 	for _, e := range r.Edges {
 		je := jsonEdge{From: e.From, To: e.To, Via: e.Via, Basis: e.Basis}

@@ -161,6 +161,10 @@ type Builtin struct {
 	BytesIn  int64  // all inputs added up
 	BytesOut int64  // all outputs added up (a tee counts each copy)
 	Err      string // "" if it succeeded
+	// ReaderGone is set when it stopped because its output's reader went
+	// away (as `| head` does); a failure only where SIGPIPE is one, and
+	// then Err says so too.
+	ReaderGone bool
 	// perIn and perOut are the bytes of each input and output edge in
 	// edge order, when the builtin counted them.
 	perIn, perOut []int64
@@ -208,7 +212,7 @@ func New(res *executor.Result, start, end time.Time, opts ...Option) *Report {
 		if b == nil || b.Node == nil {
 			continue
 		}
-		rb := &Builtin{Node: b.Node.ID, Kind: b.Node.Kind.String(), BytesIn: b.BytesIn, BytesOut: b.BytesOut, perIn: b.PerInput, perOut: b.PerOutput}
+		rb := &Builtin{Node: b.Node.ID, Kind: b.Node.Kind.String(), BytesIn: b.BytesIn, BytesOut: b.BytesOut, perIn: b.PerInput, perOut: b.PerOutput, ReaderGone: b.ReaderGone}
 		if b.Err != nil {
 			rb.Err = b.Err.Error()
 		}

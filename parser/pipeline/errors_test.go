@@ -131,7 +131,7 @@ func TestErrors(t *testing.T) {
 		{"after outcome unknown stage", "stages:\n  a: {run: [x]}\n  b: {run: [y], after: [{aa: any}]}\n", nil,
 			`p.yaml:3:26: no stage, fifo, file, tee or merge named "aa"; did you mean "a"?`},
 		{"errors collected", "stages:\n  a: {run: [true], bogus: 1}\n  b: {run: [true], replicas: 0}\n", nil,
-			"p.yaml:2:20: stage a: unknown key \"bogus\"\np.yaml:3:30: stage b: replicas: 0 is outside 1–1024"},
+			"p.yaml:2:20: stage a: unknown key \"bogus\"\np.yaml:3:30: stage b: replicas: 0 is outside 1–4096"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

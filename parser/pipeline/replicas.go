@@ -2,14 +2,23 @@ package pipeline
 
 import (
 	"math"
+	"strconv"
+	"strings"
 
 	"github.com/tubo-pipes/tubo/graph"
+	"github.com/tubo-pipes/tubo/parser/pipeline/ast"
 	"github.com/tubo-pipes/tubo/split"
 )
 
 // MaxReplicas bounds replicas: so that a typo in --set cannot fork a
-// million processes.
-const MaxReplicas = 1024
+// million processes. A run of that many copies also needs about twice as
+// many descriptors in tubo (RLIMIT_NOFILE); the executor says so when the
+// machine does not allow it.
+const MaxReplicas = 4096
+
+// costExponents are the words split: cost takes, as the exponent k of a
+// per-number cost x^k (split.Weighted).
+var costExponents = map[string]float64{"even": 0, "sqrt": 0.5, "linear": 1}
 
 // replicas reads replicas: and split: of a stage.
 func (l *loader) replicas(d *stageDecl) bool {
@@ -51,12 +60,42 @@ func (l *loader) replicas(d *stageDecl) bool {
 		l.errs.add(v, "%s: split: lo %d is greater than hi %d", what, lo, hi)
 		return false
 	}
-	d.parts = split.Range(lo, hi, d.n)
+	k, ok := l.costExponent(s.Split.Cost, onlyArgs, what)
+	if !ok {
+		return false
+	}
+	if k > 0 && lo < 0 {
+		l.errs.add(s.Split.Cost.Node, "%s: split: cost %s needs lo ≥ 0 (lo is %d); use cost: even for a range below zero", what, s.Split.Cost.Text, lo)
+		return false
+	}
+	d.parts = split.Weighted(lo, hi, d.n, k)
 	if len(d.parts) < d.n {
 		l.errs.add(v, "%s: split: [%d, %d] holds %d numbers, fewer than the %d replicas; use at most %d replicas", what, lo, hi, len(d.parts), d.n, len(d.parts))
 		return false
 	}
 	return true
+}
+
+// costExponent reads split: cost: a word of costExponents or a number
+// from 0 to split.MaxExponent; nil is even (0).
+func (l *loader) costExponent(c *ast.Scalar, sc *scope, what string) (float64, bool) {
+	if c == nil {
+		return 0, true
+	}
+	v, ok := l.expand(c.Node, c.Text, sc)
+	if !ok {
+		return 0, false
+	}
+	v = strings.TrimSpace(v)
+	if k, ok := costExponents[v]; ok {
+		return k, true
+	}
+	k, err := strconv.ParseFloat(v, 64)
+	if err != nil || !(k >= 0 && k <= split.MaxExponent) {
+		l.errs.add(c.Node, "%s: split: cost %s is not even, sqrt, linear or a number from 0 to %d (k in a cost of x^k per number x)", what, quote(v), split.MaxExponent)
+		return 0, false
+	}
+	return k, true
 }
 
 // checkSplitWidths refuses split bounds that do not fit the 4-byte records

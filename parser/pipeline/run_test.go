@@ -38,6 +38,12 @@ func binDir(t *testing.T, progs ...string) string {
 // wrote on stdout and stderr.
 func runGraph(t *testing.T, g *graph.Graph) (string, string, *executor.Result) {
 	t.Helper()
+	return runGraphWithin(t, g, 30*time.Second)
+}
+
+// runGraphWithin is runGraph with its own bound on the run.
+func runGraphWithin(t *testing.T, g *graph.Graph, bound time.Duration) (string, string, *executor.Result) {
+	t.Helper()
 	dir := t.TempDir()
 	out, _ := os.Create(filepath.Join(dir, "stdout"))
 	errf, _ := os.Create(filepath.Join(dir, "stderr"))
@@ -48,7 +54,7 @@ func runGraph(t *testing.T, g *graph.Graph) (string, string, *executor.Result) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), bound)
 	defer cancel()
 	res, err := executor.Run(ctx, p, executor.Options{Stdout: out, Stderr: errf, Grace: time.Second})
 	if err != nil {
