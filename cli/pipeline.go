@@ -221,6 +221,7 @@ func (a *app) execPlan(g *graph.Graph, p *plan.Plan, sess *remote.Session, stdou
 		Signals: sig.forward, Grace: a.obs.grace, Trace: a.obs.event,
 		SkipProcIO: !a.obs.wantsIO(),
 		StderrTail: a.obs.stderrTail(),
+		Tag:        a.tag,
 	}
 	if sess != nil {
 		// Every host answers (in parallel) before any stage starts.
@@ -242,6 +243,7 @@ func (a *app) execPlan(g *graph.Graph, p *plan.Plan, sess *remote.Session, stdou
 		// The hosts clean up (and say so) before the report is written.
 		sess.Close()
 	}
+	logTails(g, res, a.obs.stderrTail())
 	a.obs.after(g, p, res, start, end)
 	return res, nil
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -25,6 +26,7 @@ type runFlags struct {
 	list   bool
 	dryRun bool
 	force  []string // "*" for every stage
+	tag    bool
 }
 
 func (a *app) runCmd() *cobra.Command {
@@ -62,6 +64,10 @@ else. tubo run FILE --help lists the file's params and stages.`,
 			}
 			a.warn(g)
 			a.warnTerminal(g)
+			a.tag = f.tag
+			if err := startLogs(g); err != nil {
+				return err
+			}
 			start := time.Now()
 			p, res, err := a.execGraph(g, a.stdout)
 			if err != nil {
@@ -89,6 +95,7 @@ else. tubo run FILE --help lists the file's params and stages.`,
 	c.Flags().BoolVarP(&f.dryRun, "dry-run", "n", false, "print every process's argv, environment, directory and descriptors, and run nothing")
 	c.Flags().StringArrayVar(&f.force, "force", nil, "run stages whose outputs are up to date anyway: all of them, or `STAGE` with --force=STAGE (repeatable)")
 	c.Flags().Lookup("force").NoOptDefVal = "*"
+	c.Flags().BoolVar(&f.tag, "tag", false, "prefix every line a stage writes to stderr with its name (`esclavo[1]: …`), whole lines only")
 	// tubo run FILE --help is the file's own help: its params and stages.
 	defaultHelp := c.HelpFunc()
 	c.SetHelpFunc(func(cmd *cobra.Command, args []string) {
@@ -205,4 +212,64 @@ func (a *app) prepareCache(path string, g *graph.Graph, force []string) (*cache.
 		return nil, &executor.ExitError{Status: executor.StatusFailure, Err: err}
 	}
 	return c, nil
+}
+
+// startLogs makes the file's logs: directory and starts each stage's log
+// empty: the stages append to it, so a retried stage keeps every attempt.
+func startLogs(g *graph.Graph) error {
+	if g.LogDir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(g.LogDir, 0o755); err != nil {
+		return fmt.Errorf("logs: %w", err)
+	}
+	for _, n := range g.Nodes {
+		if n.Kind == graph.File && n.Log {
+			if err := os.WriteFile(n.Path, nil, 0o644); err != nil {
+				return fmt.Errorf("logs: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// logTails gives the report the end of each stage's log (logs: DIR) when
+// the stage wrote there and not to tubo's stderr: "why it failed" is then
+// in the report too, not only in the file.
+func logTails(g *graph.Graph, res *executor.Result, max int) {
+	if g.LogDir == "" || max <= 0 {
+		return
+	}
+	logOf := map[string]string{}
+	for _, e := range g.Edges {
+		if n := g.Node(e.To.Node); n != nil && n.Log {
+			logOf[e.From.Node] = n.Path
+		}
+	}
+	for _, pr := range res.Procs {
+		path := logOf[pr.Node.ID]
+		if path == "" || pr.StderrTail != "" {
+			continue
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			continue
+		}
+		st, _ := f.Stat()
+		off := int64(0)
+		if st != nil && st.Size() > int64(max) {
+			off = st.Size() - int64(max)
+		}
+		buf := make([]byte, max)
+		n, _ := f.ReadAt(buf, off)
+		f.Close()
+		s := string(buf[:n])
+		if off > 0 {
+			// The first line kept is the end of a longer one.
+			if i := strings.IndexByte(s, '\n'); i >= 0 {
+				s = s[i+1:]
+			}
+		}
+		pr.StderrTail = strings.ToValidUTF8(s, "\uFFFD")
+	}
 }

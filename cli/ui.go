@@ -27,7 +27,7 @@ const stderrTailBytes = 4 << 10
 // stderrTail is what the executor keeps of each stage's stderr: the HTML
 // report shows the end of it.
 func (o *observe) stderrTail() int {
-	if o.reportHTML != "" {
+	if o.reportHTML != "" || o.reportJSON != "" {
 		return stderrTailBytes
 	}
 	return 0

@@ -55,6 +55,10 @@ type Options struct {
 	// such a process gets a pipe for its stderr, which tubo copies to its
 	// own as it comes. 0 passes tubo's stderr to the processes as is.
 	StderrTail int
+	// Tag prefixes every line a process writes to tubo's stderr with its
+	// node's ID and a colon ("esclavo[1]: …"), writing whole lines only
+	// (tag.go); false passes stderr through as it is.
+	Tag bool
 	// Trace, when non-nil, is called for every step as it happens, one
 	// call at a time (steps happen on several goroutines; the executor
 	// serializes the calls).
@@ -267,7 +271,9 @@ type run struct {
 	// group must keep a member for the others to join.
 	started chan struct{}
 	// turns bounds the copies of a stage that run at once (jobs.go).
-	turns    turns
+	turns turns
+	// tagMu keeps --tag's lines whole (tag.go).
+	tagMu    sync.Mutex
 	wg       sync.WaitGroup
 	stop     chan struct{} // closed when every process has finished
 	stopOnce sync.Once

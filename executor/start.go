@@ -489,10 +489,11 @@ func (r *run) exec(i int, path string, env []string, dir string) {
 	}
 	argv := pr.Argv
 	var tail *stderrTail
-	if len(toStderr) > 0 && r.opt.StderrTail > 0 {
-		// The report wants the last lines it writes to tubo's stderr:
-		// it writes into a pipe that tubo copies on (stderrtail.go).
-		if t, err := newStderrTail(r.opt.Stderr, r.opt.StderrTail); err == nil {
+	if len(toStderr) > 0 && (r.opt.StderrTail > 0 || r.opt.Tag) {
+		// The report wants the last lines it writes to tubo's stderr, or
+		// --tag its lines prefixed: it writes into a pipe that tubo
+		// copies on (stderrtail.go, tag.go).
+		if t, err := newStderrTail(r.stderrFor(pr.Node), r.opt.StderrTail); err == nil {
 			tail = t
 			keep = append(keep, t.w)
 			for _, n := range toStderr {

@@ -38,6 +38,11 @@ func newStderrTail(out io.Writer, max int) (*stderrTail, error) {
 func (t *stderrTail) copy(rd *os.File, out io.Writer) {
 	defer close(t.done)
 	defer rd.Close()
+	if tw, ok := out.(*tagWriter); ok {
+		// Only a tagWriter is closed (its last line); out is otherwise
+		// tubo's own stderr, which must stay open.
+		defer tw.Close()
+	}
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := rd.Read(buf)

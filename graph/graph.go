@@ -156,6 +156,9 @@ type Node struct {
 	Keep bool
 	// Append opens a sink file with O_APPEND instead of truncating it.
 	Append bool
+	// Log marks a file that holds a stage's stderr for the file's logs:
+	// directory (Graph.LogDir); false for other files.
+	Log bool
 
 	// Merge fields.
 	Merge MergeSpec
@@ -377,6 +380,9 @@ type Graph struct {
 	// FailOnStall ends a stalled run with the diagnosis and a non-zero
 	// status (on_stall: fail); false only reports the stall.
 	FailOnStall bool
+	// LogDir is the directory the run makes, before anything starts, for
+	// the stages' stderr logs (logs: DIR); "" when there are none.
+	LogDir string
 	// TempDir is a fresh path that the executor creates with mode 0700 to
 	// hold FIFOs that have no path of their own, and removes afterwards;
 	// "" when no FIFO needs it.

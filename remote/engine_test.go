@@ -97,46 +97,9 @@ func TestRemoteStageBetweenLocalFileAndMerge(t *testing.T) {
 	}
 }
 
-// marker is an argument no other process has, to find a test's remote
-// processes with ps.
-func marker() string { return fmt.Sprintf("tubo-marker-%d", rand.Int64()) }
-
-// remoteLeft lists the processes on server whose command line holds m,
-// as ps through the server's sshd sees them.
-func remoteLeft(t *testing.T, env *sshtest.Env, s *sshtest.Server, m string) []string {
-	t.Helper()
-	out, err := env.Run(s, "ps -eo pid,pgid,args")
-	if err != nil {
-		t.Fatalf("ps through sshd: %v: %s", err, out)
-	}
-	var left []string
-	for _, l := range strings.Split(out, "\n") {
-		if strings.Contains(l, m) && !strings.Contains(l, "ps -eo") {
-			left = append(left, strings.TrimSpace(l))
-		}
-	}
-	return left
-}
-
-// waitGone waits up to 2 s for m's processes to be gone on s.
-func waitGone(t *testing.T, env *sshtest.Env, s *sshtest.Server, m string) {
-	t.Helper()
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		left := remoteLeft(t, env, s, m)
-		if len(left) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("still running on %s after 2s: %q", s.Name, left)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 func TestTimeoutEndsTheRemoteGroup(t *testing.T) {
 	env := sshtest.Start(t, sshtest.Options{})
-	m := marker()
+	m := sshtest.Marker()
 	g := &graph.Graph{Hosts: []*graph.Host{env.Servers[0].Host("n1")}}
 	// The program's child (sleep) is what must not survive: a process
 	// group, not just a pid.
@@ -151,7 +114,7 @@ func TestTimeoutEndsTheRemoteGroup(t *testing.T) {
 	if d := time.Since(start); d > 20*time.Second {
 		t.Fatalf("took %s", d)
 	}
-	waitGone(t, env, env.Servers[0], m)
+	env.WaitGone(t, env.Servers[0], m)
 }
 
 func TestUnreachableHostFailsBeforeAnythingStarts(t *testing.T) {
@@ -192,7 +155,7 @@ func freeClosedPort(t *testing.T) int {
 // starting) still ends the stage, and the program never runs.
 func TestSignalBeforeTheStageRegistered(t *testing.T) {
 	env := sshtest.Start(t, sshtest.Options{})
-	m := marker()
+	m := sshtest.Marker()
 	g := &graph.Graph{Hosts: []*graph.Host{env.Servers[0].Host("n1")}}
 	g.Add(&graph.Node{ID: "early", Kind: graph.Process, Argv: []string{"sh", "-c", "sleep 1000", m},
 		Host: "n1", StdinNull: true, Timeout: time.Millisecond})
@@ -201,7 +164,7 @@ func TestSignalBeforeTheStageRegistered(t *testing.T) {
 	if !pr.TimedOut || pr.Status != 143 || pr.Remote == nil || !pr.Remote.Known || pr.Remote.Status != 143 {
 		t.Fatalf("stage %+v remote %+v err %q", pr, pr.Remote, errs)
 	}
-	waitGone(t, env, env.Servers[0], m)
+	env.WaitGone(t, env.Servers[0], m)
 }
 
 // The user's ssh config applies, but a RemoteCommand in it would replace

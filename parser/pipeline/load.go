@@ -176,6 +176,7 @@ func (l *loader) load(data []byte) *graph.Graph {
 	l.spillDiamonds()
 	l.finishProcs()
 	l.maxParallel()
+	l.logs()
 	l.sharedPaths()
 	if len(l.opt.Targets) > 0 {
 		l.prune(l.opt.Targets)

@@ -30,6 +30,9 @@ type Pipeline struct {
 	StallAfter *Scalar
 	// OnStall is "warn" or "fail"; nil means warn.
 	OnStall *Scalar
+	// Logs is a directory for each stage's stderr (DIR/STAGE.err); nil
+	// leaves stderr on tubo's own.
+	Logs *Scalar
 	// MaxParallel bounds how many copies of each replicated or foreach
 	// stage run at once (a stage's own max_parallel bounds it further);
 	// nil means no bound.
@@ -53,7 +56,7 @@ type Pipeline struct {
 
 var topKeys = []string{
 	"version", "name", "description", "params", "path", "env",
-	"on_failure", "pipefail", "timeout", "sigpipe_is_failure", "stall_after", "on_stall", "max_parallel",
+	"on_failure", "pipefail", "timeout", "sigpipe_is_failure", "stall_after", "on_stall", "max_parallel", "logs",
 	"hosts", "fifos", "files", "tees", "merges", "stages", "edges",
 }
 
@@ -92,6 +95,7 @@ func (p *Pipeline) UnmarshalYAML(n *yaml.Node) error {
 	p.SigpipeIsFailure = d.boolean(top.get("sigpipe_is_failure"), "sigpipe_is_failure")
 	p.Timeout = d.str(top.get("timeout"), "timeout")
 	p.MaxParallel = d.str(top.get("max_parallel"), "max_parallel")
+	p.Logs = d.str(top.get("logs"), "logs")
 	p.StallAfter = d.str(top.get("stall_after"), "stall_after")
 	if v := top.get("on_stall"); v != nil {
 		if p.OnStall = d.str(v, "on_stall"); p.OnStall != nil && p.OnStall.Text != "warn" && p.OnStall.Text != "fail" {
