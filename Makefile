@@ -8,7 +8,7 @@ LDFLAGS  := -s -w -X github.com/tubo-pipes/tubo/cli.Version=$(VERSION)
 EXAMPLES := esclavo maestro fifo-producer fifo-consumer pipe-message lssort-dup lssort-dup2
 FUZZTIME ?= 20000x
 
-.PHONY: build run test test-race test-long test-kill fuzz bench lint clean web
+.PHONY: build deps run test test-race test-long test-kill fuzz bench lint clean web
 
 # build puts tubo and the example programs into bin/.
 build:
@@ -20,12 +20,17 @@ build:
 run: build
 	$(BIN)/tubo run pipelines/primes.yaml
 
+# deps installs the Debian packages and npm modules the tests need, when
+# missing (as root, with apt-get); elsewhere it says what is missing.
+deps:
+	@.ci/deps
+
 # test runs every test, with real processes and pipes.
-test: build
+test: build deps
 	$(GO) test -count=1 ./...
 
 # test-race runs every test again under the race detector.
-test-race: build
+test-race: build deps
 	$(GO) test -race -count=1 ./...
 
 # test-long runs the soak test and the random-SIGKILL test at full size

@@ -6,7 +6,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"sync"
@@ -32,6 +31,11 @@ func Main(args []string, stdin, stdout, stderr *os.File) int {
 	if len(args) > 0 && args[0] == executor.GuardArg {
 		return executor.GuardMain()
 	}
+	if len(args) > 0 && args[0] == runner.StageArg {
+		// A shell stage: tubo re-executed to run a compound command,
+		// function or builtin of a pipeline (runner/bridge.go).
+		return runner.StageMain(args[1:], stdin, stdout, stderr)
+	}
 	setGuardPath.Do(func() {
 		if exe, err := os.Executable(); err == nil {
 			executor.GuardPath = exe
@@ -39,6 +43,11 @@ func Main(args []string, stdin, stdout, stderr *os.File) int {
 	})
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := a.rootCmd()
+	if shellInvocation(root, args) {
+		// sh's command line (-c LINE, -e, +x, SCRIPT ARG…): read by
+		// runShell, which hands tubo's long options to cobra's flag set.
+		return a.exitCode(a.runShell(root, uiArgs(root, args)))
+	}
 	root.SetArgs(uiArgs(root, args))
 	root.SetIn(stdin)
 	root.SetOut(stdout)
@@ -51,10 +60,6 @@ func Main(args []string, stdin, stdout, stderr *os.File) int {
 type app struct {
 	stdin, stdout, stderr *os.File
 
-	command string // -c
-	file    string // -f
-	errexit bool   // -e
-	options []string
 	obs     observe
 	hostf   hostFlags
 	signals *signals
@@ -73,21 +78,29 @@ func usagef(format string, args ...any) error {
 
 func (a *app) rootCmd() *cobra.Command {
 	root := &cobra.Command{
-		Use:   "tubo [flags] ['LINE' | -c LINE | -f FILE]",
-		Short: "Run shell lines and YAML pipelines as real process graphs",
-		Long: `tubo runs pipelines as real process graphs: every stage is forked and
+		Use:   "tubo [options] ['LINE' | SCRIPT [ARG…] | -c LINE [ARG0 ARG…]]",
+		Short: "A POSIX shell whose every pipeline is a real process graph; YAML pipelines too",
+		Long: `tubo is a POSIX shell (with the bash extensions scripts use every day)
+whose every pipeline is a real process graph: each stage is forked and
 exec'd with its descriptors wired by pipe and dup2, data flows through
-kernel pipes, and every child is waited on, reaped and reported.
+kernel pipes, and every child is waited on, reaped and reported. It also
+runs pipelines declared in YAML files.
 
-  tubo 'ls | sort'              run a shell-style line
+  tubo 'ls | sort'              run a shell line
   tubo -c 'LINE' [ARG0 ARG…]    the same, sh style
-  tubo -f script.tubo [ARG…]    run a file of lines (works from a #! line)
+  tubo script.sh [ARG…]         run a script, as sh script.sh does
+  tubo -f script.sh [ARG…]      the same (for #! lines: #!/usr/bin/env -S tubo -f)
+  tubo < script.sh              commands from stdin, a line at a time
   tubo run pipelines/primes.yaml --set hi=5000
                                 run a YAML process graph
   tubo check FILE               validate a YAML pipeline without running it
   tubo graph FILE               draw the expanded graph (DOT or Mermaid)
 
-With no arguments tubo reads lines from stdin; on a terminal it prompts
+Shell options are sh's: -e -u -x -v -n -f -C -a -b -m (and + to turn one
+off), -o NAME and +o NAME (pipefail, noclobber, …), -O NAME for bash's
+shopt, -s to read commands from stdin, -i for an interactive shell.
+
+With no arguments tubo reads commands from stdin; on a terminal it prompts
 for them, keeps variables and the directory from line to line, and gives
 each pipeline the terminal while it runs.
 
@@ -103,89 +116,11 @@ the run carries on.`,
 		Args:          cobra.ArbitraryArgs,
 		RunE:          a.runShell,
 	}
-	// Flags end at the first argument, so `tubo -f script -x` hands -x to
-	// the script and `tubo 'ls -l'` never parses -l.
-	root.Flags().SetInterspersed(false)
-	root.Flags().StringVarP(&a.command, "command", "c", "", "run `LINE` (further arguments become $0, $1, …)")
-	root.Flags().StringVarP(&a.file, "file", "f", "", "run the lines of `FILE` (for #! lines: #!/usr/bin/env -S tubo -f)")
-	root.Flags().BoolVarP(&a.errexit, "errexit", "e", false, "exit on the first failing command (set -e)")
-	root.Flags().StringArrayVarP(&a.options, "option", "o", nil, "set a shell option: pipefail, errexit")
 	a.obs.flags(root)
 	root.AddCommand(a.runCmd(), a.checkCmd(), a.graphCmd(), a.explainCmd(), a.verifyCmd(), a.convertCmd())
 	completeFlags(root)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	return root
-}
-
-// runShell runs a shell line, a script file, lines from stdin, or, on a
-// terminal with nothing else to run, an interactive session.
-func (a *app) runShell(cmd *cobra.Command, args []string) error {
-	interactive := len(args) == 0 && !cmd.Flags().Changed("command") && a.file == "" && term.IsTerminal(int(a.stdin.Fd()))
-	var src string
-	cfg, err := a.runnerConfig()
-	if err != nil {
-		return err
-	}
-	defer a.obs.close()
-	if cfg.Pipefail, cfg.Errexit, err = a.shellOptions(); err != nil {
-		return err
-	}
-	if interactive {
-		return a.interactive(cfg)
-	}
-	if src, cfg.Name, cfg.Args, err = a.shellSource(cmd, args); err != nil {
-		return err
-	}
-	sig := catchSignals()
-	a.signals = sig
-	a.obs.sig = sig
-	defer sig.stop()
-	defer catchInfo(a.obs.picture)()
-	sig.jobControl(cfg.TTY != nil)
-	cfg.Signals = sig.forward
-	return sig.override(runner.New(cfg).Run(sig.ctx, src))
-}
-
-// shellOptions reads -o and -e.
-func (a *app) shellOptions() (pipefail, errexit bool, err error) {
-	for _, o := range a.options {
-		switch o {
-		case "pipefail":
-			pipefail = true
-		case "errexit":
-			errexit = true
-		default:
-			return false, false, usagef("-o %s: unknown option (known: pipefail, errexit)", o)
-		}
-	}
-	return pipefail, errexit || a.errexit, nil
-}
-
-// shellSource finds the lines to run and their name for error positions.
-func (a *app) shellSource(cmd *cobra.Command, args []string) (src, name string, params []string, err error) {
-	switch {
-	case a.command != "" || cmd.Flags().Changed("command"):
-		// sh -c LINE NAME ARGS…: the first extra argument is $0.
-		if len(args) > 0 {
-			name, params = args[0], args[1:]
-		}
-		return a.command, name, params, nil
-	case a.file != "":
-		b, err := os.ReadFile(a.file)
-		if err != nil {
-			return "", "", nil, usagef("%v", err)
-		}
-		return string(b), a.file, args, nil
-	case len(args) == 1:
-		return args[0], "", nil, nil
-	case len(args) > 1:
-		return "", "", nil, usagef("too many arguments: quote the whole line, as in tubo 'ls | sort', or use -c LINE ARGS…")
-	}
-	b, err := io.ReadAll(a.stdin)
-	if err != nil {
-		return "", "", nil, err
-	}
-	return string(b), "", nil, nil
 }
 
 // runnerConfig sets up a runner from the flags; the caller adds the

@@ -9,11 +9,17 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/tubo-pipes/tubo/cli"
+	"github.com/tubo-pipes/tubo/runner"
 )
 
 // The test binary is also tubo: testscript puts a copy of it named tubo on
 // PATH, and running that copy runs cli.Main, as the real binary would.
 func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == runner.StageArg {
+		// A shell stage of a line run in this process (runCLI): the test
+		// binary is the tubo that re-executes itself.
+		os.Exit(cli.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
 	testscript.Main(m, map[string]func(){
 		"tubo": func() { os.Exit(cli.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
 	})

@@ -75,6 +75,11 @@ func (o *observe) flags(c *cobra.Command) {
 	f.Var(&o.onStall, "on-stall", "what a stall does: warn (print the diagnosis and go on, the default) or fail (print it and end the run with status 124)")
 }
 
+// watching says whether a flag asked to observe the pipelines of a run.
+func (o *observe) watching() bool {
+	return o.trace || o.report || o.reportJSON != "" || o.progress == progress.Always || o.stallAfter.set
+}
+
 // wantsIO says whether anything will show per-stage byte counts, which
 // the executor reads from /proc/PID/io only when asked.
 func (o *observe) wantsIO() bool {

@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -31,7 +31,7 @@ func tuboBin(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(repoRoot(), "bin", "tubo")
 	if _, err := os.Stat(filepath.Join(repoRoot(), "bin", "esclavo")); err != nil {
-		t.Skip("bin/ not built: run make build (make test does)")
+		sshtest.Skip(t, "bin/ not built: run make build (make test does)")
 	}
 	return bin
 }
@@ -39,19 +39,9 @@ func tuboBin(t *testing.T) string {
 // tubo runs bin/tubo with the test hosts' ssh config, bounded in time.
 func tubo(t *testing.T, env *sshtest.Env, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	cmd := exec.Command(tuboBin(t), args...)
-	cmd.Env = append(os.Environ(), env.SSHEnv())
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	cmd.WaitDelay = 5 * time.Second
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	timer := time.AfterFunc(2*time.Minute, func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
-	defer timer.Stop()
-	cmd.Wait()
-	return out.String(), errb.String(), cmd.ProcessState.ExitCode()
+	r := startTubo(t, env, nil, args...)
+	r.wait(t, "")
+	return r.stdout.String(), r.stderr.String(), r.cmd.ProcessState.ExitCode()
 }
 
 func twoHosts(t *testing.T) *sshtest.Env {
@@ -196,53 +186,75 @@ stages:
 	}
 }
 
-func marker() string { return fmt.Sprintf("tubo-marker-%d", rand.Int64()) }
-
-// remoteProcs lists the processes on s whose command line holds m, as ps
-// through s's sshd sees them.
-func remoteProcs(t *testing.T, env *sshtest.Env, s *sshtest.Server, m string) []string {
-	t.Helper()
-	out, err := env.Run(s, "ps -eo pid,pgid,args")
-	if err != nil {
-		t.Fatalf("ps through %s: %v: %s", s.Name, err, out)
-	}
-	var found []string
-	for _, l := range strings.Split(out, "\n") {
-		if strings.Contains(l, m) && !strings.Contains(l, "ps -eo") {
-			found = append(found, strings.TrimSpace(l))
-		}
-	}
-	return found
+// started is a tubo run in the background, in a process group of its
+// own, reaped by a goroutine; the test's end kills the group if tubo is
+// still there (never after it was reaped: the number may be another's).
+type started struct {
+	cmd    *exec.Cmd
+	stdout syncBuffer
+	stderr syncBuffer
+	done   chan struct{} // closed when tubo has been reaped
 }
 
-// waitRemote waits until m's processes on s are there (some) or gone
-// (!some), for up to limit. A probe is a ps through sshd and takes time
-// itself: the bound counts from when the waiting began, plus the first
-// probe's own duration, so a loaded machine does not fail it.
-func waitRemote(t *testing.T, env *sshtest.Env, s *sshtest.Server, m string, some bool, limit time.Duration) []string {
+func startTubo(t *testing.T, env *sshtest.Env, extraEnv []string, args ...string) *started {
 	t.Helper()
-	began := time.Now()
-	var deadline time.Time
-	for {
-		probe := time.Now()
-		found := remoteProcs(t, env, s, m)
-		if deadline.IsZero() {
-			deadline = began.Add(limit + time.Since(probe))
-		}
-		if (len(found) > 0) == some {
-			if !some {
-				t.Logf("%s: gone after %s (probe took %s)", s.Name, probe.Sub(began).Round(time.Millisecond), time.Since(probe).Round(time.Millisecond))
-			}
-			return found
-		}
-		if time.Now().After(deadline) {
-			if some {
-				t.Fatalf("%s never started on %s", m, s.Name)
-			}
-			t.Fatalf("left running on %s %s after tubo ended: %q", s.Name, limit, found)
-		}
-		time.Sleep(100 * time.Millisecond)
+	r := &started{cmd: exec.Command(tuboBin(t), args...), done: make(chan struct{})}
+	r.cmd.Env = append(append(os.Environ(), env.SSHEnv()), extraEnv...)
+	r.cmd.Stdout, r.cmd.Stderr = &r.stdout, &r.stderr
+	r.cmd.WaitDelay = 5 * time.Second
+	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
 	}
+	go func() { r.cmd.Wait(); close(r.done) }()
+	t.Cleanup(func() {
+		select {
+		case <-r.done:
+		default:
+			syscall.Kill(-r.cmd.Process.Pid, syscall.SIGKILL)
+			<-r.done
+		}
+	})
+	return r
+}
+
+// wait waits for tubo to end; a bound that only catches a hang.
+func (r *started) wait(t *testing.T, why string) {
+	t.Helper()
+	select {
+	case <-r.done:
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("tubo did not end%s: %s", why, r.stderr.String())
+	}
+}
+
+// running waits until m's processes run on s (tubo connects first, which
+// a loaded machine makes slow: the bound only catches a hang), failing at
+// once with tubo's words if tubo ends before.
+func (r *started) running(t *testing.T, env *sshtest.Env, s *sshtest.Server, m string) []string {
+	t.Helper()
+	return env.WaitRunning(t, s, m, 2*time.Minute, r.done, func() string {
+		return "tubo said: " + r.stderr.String()
+	})
+}
+
+// syncBuffer is a bytes.Buffer that a test may read while exec's copying
+// goroutine writes it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 // sleepers is a pipeline with a remote stage on each host that would run
@@ -268,38 +280,32 @@ func hostFlags(env *sshtest.Env) []string {
 
 func TestKillRestEndsRemoteStages(t *testing.T) {
 	env := twoHosts(t)
-	m := marker()
+	m := sshtest.Marker()
 	yaml := sleepers(t, t.TempDir(), m, true)
 	_, errs, code := tubo(t, env, append([]string{"run", yaml}, hostFlags(env)...)...)
 	if code != 3 || !strings.Contains(errs, "fails failed (exit 3); ending the other stages") {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	// tubo has exited: nothing of the run may be left on either host.
-	waitRemote(t, env, env.Server("h1"), m, false, 2*time.Second)
-	waitRemote(t, env, env.Server("h2"), m, false, 2*time.Second)
+	env.WaitGone(t, env.Server("h1"), m)
+	env.WaitGone(t, env.Server("h2"), m)
 }
 
 // tubo ended from outside — SIGINT, SIGTERM, even SIGKILL — leaves no
-// remote process after 2 s, nor the run's directories on the hosts.
+// remote process (by design within about a second; the test's bound only
+// catches a leak, and it logs what it measured), nor the run's
+// directories on the hosts or here.
 func TestTuboEndedByASignalLeavesNothingRemote(t *testing.T) {
 	env := twoHosts(t)
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGKILL} {
 		t.Run(sig.String(), func(t *testing.T) {
-			m := marker()
+			m := sshtest.Marker()
 			yaml := sleepers(t, t.TempDir(), m, false)
 			// tubo's own private directories go in a TMPDIR of this test's.
 			tmp := t.TempDir()
-			cmd := exec.Command(tuboBin(t), append([]string{"run", yaml}, hostFlags(env)...)...)
-			cmd.Env = append(os.Environ(), env.SSHEnv(), "TMPDIR="+tmp)
-			var errb bytes.Buffer
-			cmd.Stderr = &errb
-			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			defer syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			procs := waitRemote(t, env, env.Server("h1"), m, true, 30*time.Second)
-			procs = append(procs, waitRemote(t, env, env.Server("h2"), m, true, 30*time.Second)...)
+			r := startTubo(t, env, []string{"TMPDIR=" + tmp}, append([]string{"run", yaml}, hostFlags(env)...)...)
+			procs := r.running(t, env, env.Server("h1"), m)
+			procs = append(procs, r.running(t, env, env.Server("h2"), m)...)
 			// The run's directories on the hosts, from the wrappers' command
 			// lines (sh DIR/run …); the hosts share this machine's /tmp.
 			dirs := map[string]bool{}
@@ -315,7 +321,7 @@ func TestTuboEndedByASignalLeavesNothingRemote(t *testing.T) {
 			if len(local) == 0 {
 				// Too long a path for a socket: the control directory
 				// is in /tmp then; find it by its socket's master.
-				local = controlDirs(t, cmd.Process.Pid)
+				local = controlDirs(t, r.cmd.Process.Pid)
 			}
 			if len(local) == 0 {
 				t.Fatalf("no private directory of tubo's in %s", tmp)
@@ -323,27 +329,21 @@ func TestTuboEndedByASignalLeavesNothingRemote(t *testing.T) {
 			for _, d := range local {
 				dirs[d] = true
 			}
-			cmd.Process.Signal(sig)
-			done := make(chan struct{})
-			go func() { cmd.Wait(); close(done) }()
-			select {
-			case <-done:
-			case <-time.After(30 * time.Second):
-				t.Fatalf("tubo did not end after %s: %s", sig, errb.String())
-			}
-			st := cmd.ProcessState.Sys().(syscall.WaitStatus)
+			r.cmd.Process.Signal(sig)
+			r.wait(t, " after "+sig.String())
+			st := r.cmd.ProcessState.Sys().(syscall.WaitStatus)
 			switch {
 			case sig == syscall.SIGKILL && !st.Signaled():
 				t.Fatalf("tubo: %v", st)
 			case sig != syscall.SIGKILL && st.ExitStatus() != 128+int(sig):
-				t.Fatalf("tubo exited %d after %s, want %d: %s", st.ExitStatus(), sig, 128+int(sig), errb.String())
+				t.Fatalf("tubo exited %d after %s, want %d: %s", st.ExitStatus(), sig, 128+int(sig), r.stderr.String())
 			}
-			waitRemote(t, env, env.Server("h1"), m, false, 2*time.Second)
-			waitRemote(t, env, env.Server("h2"), m, false, 2*time.Second)
+			env.WaitGone(t, env.Server("h1"), m)
+			env.WaitGone(t, env.Server("h2"), m)
 			// The hosts' directories go with their agents; tubo's own with
-			// tubo, or its guardian after a SIGKILL.
-			// A bound that only catches a leak: removal is not timed.
-			deadline := time.Now().Add(10 * time.Second)
+			// tubo, or its guardian after a SIGKILL. A bound that only
+			// catches a leak: removal is not timed.
+			began := time.Now()
 			for {
 				var left []string
 				for d := range dirs {
@@ -354,7 +354,7 @@ func TestTuboEndedByASignalLeavesNothingRemote(t *testing.T) {
 				if len(left) == 0 {
 					break
 				}
-				if time.Now().After(deadline) {
+				if time.Since(began) > sshtest.OrphanBound {
 					t.Fatalf("run directories left behind: %q", left)
 				}
 				time.Sleep(100 * time.Millisecond)
@@ -368,7 +368,7 @@ func TestTuboEndedByASignalLeavesNothingRemote(t *testing.T) {
 // (which sees its stdin end) still ends what ran there.
 func TestConnectionLostFailsThatStage(t *testing.T) {
 	env := twoHosts(t)
-	m := marker()
+	m := sshtest.Marker()
 	dir := t.TempDir()
 	yaml := writeFile(t, dir, "lost.yaml", fmt.Sprintf(`
 on_failure: let-finish
@@ -377,42 +377,29 @@ stages:
   near: {run: [sh, -c, "sleep 3; echo done"]}
 `, m))
 	report := filepath.Join(dir, "report.json")
-	cmd := exec.Command(tuboBin(t), append([]string{"run", yaml, "--report-json", report}, hostFlags(env)...)...)
-	cmd.Env = append(os.Environ(), env.SSHEnv())
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	r := startTubo(t, env, nil, append([]string{"run", yaml, "--report-json", report}, hostFlags(env)...)...)
 	h1 := env.Server("h1")
-	waitRemote(t, env, h1, m, true, 30*time.Second)
+	r.running(t, env, h1, m)
 	// Kill h1's sshd connection processes (not the listener, nor the
 	// sessions' programs): the TCP connection drops, as when a host goes
-	// away.
+	// away. OpenSSH 9.8 and later name them sshd-session.
 	for _, pid := range sshtest.Descendants(h1.Listener()) {
-		if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); strings.TrimSpace(string(comm)) == "sshd" {
+		switch comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); strings.TrimSpace(string(comm)) {
+		case "sshd", "sshd-session":
 			syscall.Kill(pid, syscall.SIGKILL)
 		}
 	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(60 * time.Second):
-		t.Fatalf("tubo did not end: %s", errb.String())
+	r.wait(t, " after its connection to h1 dropped")
+	if code := r.cmd.ProcessState.ExitCode(); code == 0 || !strings.Contains(r.stderr.String(), "tubo: h1: connection lost") || r.stdout.String() != "done\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %s", code, r.stdout.String(), r.stderr.String())
 	}
-	if cmd.ProcessState.ExitCode() == 0 || !strings.Contains(errb.String(), "tubo: h1: connection lost") || out.String() != "done\n" {
-		t.Fatalf("exit %d, stdout %q, stderr %s", cmd.ProcessState.ExitCode(), out.String(), errb.String())
-	}
-	r := readReport(t, report)
-	far := r.Stages[0]
+	rep := readReport(t, report)
+	far := rep.Stages[0]
 	if far.Reason == nil || *far.Reason != "h1: connection lost" || far.Remote == nil || !far.Remote.ConnectionLost {
 		t.Fatalf("far: %+v", far)
 	}
 	// Orphaned by its sshd, the remote program is ended by the agent.
-	waitRemote(t, env, h1, m, false, 2*time.Second)
+	env.WaitGone(t, h1, m)
 }
 
 // A host that cannot be reached fails the run before any stage starts,
@@ -490,5 +477,44 @@ stages:
 	if _, err := os.Stat("/tmp/tubo-pwned-set"); err == nil {
 		os.Remove("/tmp/tubo-pwned-set")
 		t.Fatal("a --set value ran a command on the host")
+	}
+}
+
+// tubo graph draws a pipeline with remote stages without connecting to
+// anything: each remote stage as what it runs, labelled with its host,
+// wired like a local one. (It failed with "placed on host n1, but this
+// run has no remote hosts" once the drawing was made from the plan.)
+func TestGraphOfRemoteStages(t *testing.T) {
+	dir := t.TempDir()
+	yaml := writeFile(t, dir, "far.yaml", `
+hosts:
+  n1: {ssh: me@192.0.2.1}
+stages:
+  gen: {run: [seq, "3"]}
+  sq: {run: [awk, '{print $1*$1}'], on: n1}
+  w: {run: [echo, hi], replicas: 2, on: [n1, local], stdout: m}
+merges:
+  m: {mode: concat}
+edges:
+  - gen -> sq
+`)
+	for format, want := range map[string][]string{
+		"dot":     {`label="sq on n1\n`, `label="w[0] on n1\n`, `label="w[1]\n`, `"gen" -> "sq" [label="1→0"]`, `"w[0]" -> "m"`},
+		"mermaid": {"sq on n1", "w[0] on n1"},
+	} {
+		cmd := exec.Command(tuboBin(t), "graph", yaml, "--format", format)
+		cmd.WaitDelay = 5 * time.Second
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v: %s", format, err, out)
+		}
+		for _, w := range want {
+			if !strings.Contains(string(out), w) {
+				t.Errorf("%s: no %q in\n%s", format, w, out)
+			}
+		}
+		if strings.Contains(string(out), "ssh") {
+			t.Errorf("%s: the drawing shows the ssh client:\n%s", format, out)
+		}
 	}
 }

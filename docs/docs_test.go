@@ -50,8 +50,9 @@ var tools = []string{
 
 // hostsMarker in a page gives its sandbox two test hosts (sshd servers
 // in network namespaces; root and ip netns needed, else the page is
-// skipped with the reason): hosts.txt lists them as n1 and n2, with 2
-// slots each, and TUBO_SSH names an ssh config that reaches them.
+// skipped with the reason, or fails under CI): hosts.txt lists them as
+// n1 and n2, with 2 slots each, and TUBO_SSH names an ssh config that
+// reaches them.
 const hostsMarker = "<!-- docs_test: hosts -->"
 
 // pending lists the pages (or "page:line" commands) not yet made runnable
@@ -105,11 +106,15 @@ func TestDocs(t *testing.T) {
 			box := sandbox(t, root)
 			var env []string
 			if b, _ := os.ReadFile(filepath.Join(root, page)); bytes.Contains(b, []byte(hostsMarker)) {
+				opt := sshtest.Options{Namespaced: 2}
+				if why := sshtest.Unavailable(opt); why != "" {
+					sshtest.Skip(t, "the page runs stages on test hosts: "+why)
+				}
 				if hosts == nil && hostsErr == nil {
-					hosts, hostsErr = sshtest.StartMain(sshtest.Options{Namespaced: 2})
+					hosts, hostsErr = sshtest.StartMain(opt)
 				}
 				if hostsErr != nil {
-					t.Skip("the page runs stages on test hosts: " + hostsErr.Error())
+					t.Fatal("starting the page's test hosts: " + hostsErr.Error())
 				}
 				env = hostsSandbox(t, box, hosts)
 			}

@@ -208,6 +208,23 @@ func InheritedFDs() []int {
 	return out
 }
 
+// TakeInherited removes descriptor fd from the inherited set and returns
+// its *os.File (nil if fd was not inherited), for a descriptor that is
+// tubo's own business and must not pass through to children: a shell
+// stage's state, which the stage reads once and closes. Call it before any
+// run starts.
+func TakeInherited(fd int) *os.File {
+	f := inheritedFiles[fd]
+	delete(inherited, fd)
+	delete(inheritedFiles, fd)
+	return f
+}
+
+// InheritedFile returns the one *os.File for an inherited descriptor, or
+// nil: a shell uses it for its own descriptor table instead of making a
+// second *os.File whose finalizer would close the descriptor.
+func InheritedFile(fd int) *os.File { return inheritedFiles[fd] }
+
 // fdOpen reports whether descriptor fd is open in tubo.
 func fdOpen(fd int) bool {
 	_, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)

@@ -129,7 +129,9 @@ func TestMissingPrograms(t *testing.T) {
 	}{
 		{[]string{"no-such-program-xyz"}, 127, "no-such-program-xyz: command not found"},
 		{[]string{"./no-such-file"}, 127, "./no-such-file: No such file or directory"},
-		{[]string{"./noexec"}, 126, "./noexec: Permission denied"},
+		// A lone file argument is a script, as for sh; run as a command
+		// it must be executable.
+		{[]string{"-c", "./noexec"}, 126, "./noexec: Permission denied"},
 		{[]string{"/"}, 126, "/: Is a directory"},
 		{[]string{"echo a | no-such-program-xyz"}, 127, "no-such-program-xyz: command not found"},
 		{[]string{"run", "missing.yaml"}, 2, "missing.yaml:3:13: stage a: no-such-program-xyz: command not found"},

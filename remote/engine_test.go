@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -77,6 +78,24 @@ func TestMissingRemoteProgramIs127(t *testing.T) {
 	}
 }
 
+// A remote program killed by a signal is 128+N with that signal, as a
+// local one is, and its stderr holds only what it wrote: not the remote
+// sh's "Segmentation fault" (which it printed before the wrapper kept it
+// out).
+func TestRemoteSignalIsTheStatusAndNotInTheStderr(t *testing.T) {
+	env := sshtest.Start(t, sshtest.Options{})
+	g := &graph.Graph{Hosts: []*graph.Host{env.Servers[0].Host("n1")}}
+	g.Add(&graph.Node{ID: "k", Kind: graph.Process, Argv: []string{"sh", "-c", "echo own words >&2; kill -s SEGV $$"}, Host: "n1", StdinNull: true})
+	res, _, errs := runGraph(t, env, g, "")
+	pr := res.Procs[0]
+	if pr.Status != 139 || pr.Signal != syscall.SIGSEGV || pr.Remote == nil || !pr.Remote.Known || pr.Remote.Status != 139 {
+		t.Fatalf("stage %+v, remote %+v", pr, pr.Remote)
+	}
+	if errs != "own words\n" {
+		t.Fatalf("stderr %q, want only the program's words", errs)
+	}
+}
+
 // A remote stage is fed from a local file and writes into a local merge,
 // next to a local stage: fds 0 and 1 cross through ssh like any pipe.
 func TestRemoteStageBetweenLocalFileAndMerge(t *testing.T) {
@@ -97,46 +116,9 @@ func TestRemoteStageBetweenLocalFileAndMerge(t *testing.T) {
 	}
 }
 
-// marker is an argument no other process has, to find a test's remote
-// processes with ps.
-func marker() string { return fmt.Sprintf("tubo-marker-%d", rand.Int64()) }
-
-// remoteLeft lists the processes on server whose command line holds m,
-// as ps through the server's sshd sees them.
-func remoteLeft(t *testing.T, env *sshtest.Env, s *sshtest.Server, m string) []string {
-	t.Helper()
-	out, err := env.Run(s, "ps -eo pid,pgid,args")
-	if err != nil {
-		t.Fatalf("ps through sshd: %v: %s", err, out)
-	}
-	var left []string
-	for _, l := range strings.Split(out, "\n") {
-		if strings.Contains(l, m) && !strings.Contains(l, "ps -eo") {
-			left = append(left, strings.TrimSpace(l))
-		}
-	}
-	return left
-}
-
-// waitGone waits up to 2 s for m's processes to be gone on s.
-func waitGone(t *testing.T, env *sshtest.Env, s *sshtest.Server, m string) {
-	t.Helper()
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		left := remoteLeft(t, env, s, m)
-		if len(left) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("still running on %s after 2s: %q", s.Name, left)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 func TestTimeoutEndsTheRemoteGroup(t *testing.T) {
 	env := sshtest.Start(t, sshtest.Options{})
-	m := marker()
+	m := sshtest.Marker()
 	g := &graph.Graph{Hosts: []*graph.Host{env.Servers[0].Host("n1")}}
 	// The program's child (sleep) is what must not survive: a process
 	// group, not just a pid.
@@ -151,7 +133,7 @@ func TestTimeoutEndsTheRemoteGroup(t *testing.T) {
 	if d := time.Since(start); d > 20*time.Second {
 		t.Fatalf("took %s", d)
 	}
-	waitGone(t, env, env.Servers[0], m)
+	env.WaitGone(t, env.Servers[0], m)
 }
 
 func TestUnreachableHostFailsBeforeAnythingStarts(t *testing.T) {
@@ -192,7 +174,7 @@ func freeClosedPort(t *testing.T) int {
 // starting) still ends the stage, and the program never runs.
 func TestSignalBeforeTheStageRegistered(t *testing.T) {
 	env := sshtest.Start(t, sshtest.Options{})
-	m := marker()
+	m := sshtest.Marker()
 	g := &graph.Graph{Hosts: []*graph.Host{env.Servers[0].Host("n1")}}
 	g.Add(&graph.Node{ID: "early", Kind: graph.Process, Argv: []string{"sh", "-c", "sleep 1000", m},
 		Host: "n1", StdinNull: true, Timeout: time.Millisecond})
@@ -201,7 +183,7 @@ func TestSignalBeforeTheStageRegistered(t *testing.T) {
 	if !pr.TimedOut || pr.Status != 143 || pr.Remote == nil || !pr.Remote.Known || pr.Remote.Status != 143 {
 		t.Fatalf("stage %+v remote %+v err %q", pr, pr.Remote, errs)
 	}
-	waitGone(t, env, env.Servers[0], m)
+	env.WaitGone(t, env.Servers[0], m)
 }
 
 // The user's ssh config applies, but a RemoteCommand in it would replace

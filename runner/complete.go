@@ -6,15 +6,18 @@ import "sort"
 // editor). Small on purpose: the shell's state stays the runner's.
 
 // Names lists the variables (without $) and functions the shell knows,
-// sorted, for the prompt's completion. This runner has no functions yet.
+// sorted, for the prompt's completion.
 func (r *Runner) Names() (vars, funcs []string) {
-	for name, v := range r.vars {
+	r.vars.visible(func(name string, v *Var) {
 		if v.set {
 			vars = append(vars, name)
 		}
+	})
+	for name := range r.funcs {
+		funcs = append(funcs, name)
 	}
-	sort.Strings(vars)
-	return vars, nil
+	sort.Strings(funcs)
+	return vars, funcs
 }
 
 // Dir is the shell's current directory, which cd changes.
@@ -22,6 +25,9 @@ func (r *Runner) Dir() string { return r.dir }
 
 // Var is the value of a shell variable, and whether it is set.
 func (r *Runner) Var(name string) (string, bool) { return r.vars.get(name) }
+
+// Aliases lists the alias names, sorted.
+func (r *Runner) Aliases() []string { return sortedKeys(r.aliases) }
 
 // BuiltinNames lists the commands the shell runs itself, sorted.
 func BuiltinNames() []string {

@@ -2,13 +2,16 @@ package runner_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // tubo is the path of a real tubo-like binary built from
@@ -63,15 +66,34 @@ type result struct {
 	code           int
 }
 
-// runShell runs `prog -c line` in dir with a fixed environment.
+// runShell runs `prog -c line` in dir with a fixed environment. A run that
+// outlives its bound is killed, with every process of its group, and
+// fails the test.
 func runShell(t *testing.T, dir string, prog, line string) result {
 	t.Helper()
-	cmd := exec.Command(prog, "-c", line)
+	return runShellArgs(t, dir, prog, "", "-c", line)
+}
+
+// runShellArgs runs prog with args (and stdin, when not empty) in dir.
+func runShellArgs(t *testing.T, dir, prog, stdin string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, prog, args...)
 	cmd.Dir = dir
 	cmd.Env = []string{"LC_ALL=C", "PATH=" + fixedPath, "HOME=" + dir, "PWD=" + dir}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
+	if stdin != "" {
+		cmd.Stdin = strings.NewReader(stdin)
+	}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("%s %q: still running after %v: killed", prog, args, 60*time.Second)
+	}
 	code := 0
 	var ee *exec.ExitError
 	switch {
@@ -81,7 +103,7 @@ func runShell(t *testing.T, dir string, prog, line string) result {
 			code = 128 + int(ws.Signal()) // the sh convention
 		}
 	case err != nil:
-		t.Fatalf("%s -c %q: %v", prog, line, err)
+		t.Fatalf("%s %q: %v", prog, args, err)
 	}
 	return result{out.String(), errb.String(), code}
 }

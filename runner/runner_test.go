@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -58,8 +59,8 @@ func TestCheck(t *testing.T) {
 	if err := runner.Check("", "a | b && (c; d) > f 2>&1"); err != nil {
 		t.Errorf("supported line rejected: %v", err)
 	}
-	err := runner.Check("script.sh", "echo a\n\nwhile :; do :; done")
-	if err == nil || err.Error() != "script.sh:3:1: while loops are not supported" {
+	err := runner.Check("script.sh", "echo a\n\nselect x in a; do :; done")
+	if err == nil || err.Error() != "script.sh:3:1: select loops are not supported" {
 		t.Errorf("got %v", err)
 	}
 }
@@ -75,8 +76,8 @@ func TestConfig(t *testing.T) {
 	if got.code != 1 || got.stdout != "" {
 		t.Errorf("errexit: got %+v", got)
 	}
-	got = runIn(t, dir, "echo ok\nfor x in y; do :; done", runner.Config{Name: "s.sh"})
-	if got.code != 2 || got.stdout != "" || got.stderr != "s.sh:2:1: for loops are not supported\n" {
+	got = runIn(t, dir, "echo ok\nselect x in y; do :; done", runner.Config{Name: "s.sh"})
+	if got.code != 2 || got.stdout != "" || got.stderr != "s.sh:2:1: select loops are not supported\n" {
 		t.Errorf("positions: got %+v", got)
 	}
 }
@@ -113,9 +114,9 @@ func TestPipelines(t *testing.T) {
 	}
 	want := []string{
 		"ls[ls -l /home/u] → sort[sort -k2 1>out]",
-		"echo[echo $(date) v] → cat[cat] → cat#2[cat]",
+		"echo[tubo --shell-stage] → cat[cat] → cat#2[cat]",
 		"sh[sh -c echo e >&2 2>&1] → grep[grep e]",
-		"subshell[tubo -c cd /tmp] → cat[cat]",
+		"()[tubo --shell-stage] → cat[cat]",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -132,7 +133,7 @@ func TestPipelines(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "out")); err == nil {
 		t.Error("Pipelines created a file")
 	}
-	if _, err := r.Pipelines("while :; do :; done"); err == nil || !regexp.MustCompile(`^1:1: while`).MatchString(err.Error()) {
+	if _, err := r.Pipelines("select x in a; do :; done"); err == nil || !regexp.MustCompile(`^1:1: select`).MatchString(err.Error()) {
 		t.Errorf("unsupported: %v", err)
 	}
 }
@@ -142,13 +143,22 @@ func describe(g *graph.Graph) string {
 	var parts []string
 	for _, n := range g.Nodes {
 		argv := strings.Join(n.Argv, " ")
-		if n.Shell != "" {
-			argv = "tubo -c " + n.Shell
+		if len(n.Argv) == 3 && n.Argv[1] == runner.StageArg {
+			// A shell stage: tubo re-executed, its state on a pipe.
+			argv = "tubo " + runner.StageArg
 		}
 		for _, rd := range n.Redirs {
+			if rd.Kind == graph.Data && len(n.Argv) == 3 && n.Argv[1] == runner.StageArg && rd.FD == atoi(n.Argv[2]) {
+				continue
+			}
 			argv += " " + rd.String()
 		}
 		parts = append(parts, n.ID+"["+argv+"]")
 	}
 	return strings.Join(parts, " → ")
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
 }

@@ -95,7 +95,7 @@ stages:
 `)
 	// slow is killed, or never started if quick failed first.
 	if slow := proc(t, res, "slow"); res.Status != 3 || out != "" || !slow.Killed && !slow.Skipped {
-		t.Errorf("kill-rest stage in a let-finish run: status %d, out %q", res.Status, out)
+		t.Errorf("kill-rest stage in a let-finish run: status %d, out %q, slow %+v", res.Status, out, proc(t, res, "slow"))
 	}
 }
 

@@ -1,8 +1,9 @@
 // Package shell is the parsing half of tubo's shell front end. It parses a
-// shell line or script with mvdan.cc/sh (bash variant, so that `|&`, `&>`
-// and here-strings parse), and rejects, before anything runs, every construct
-// that tubo does not run: loops, conditionals, functions, background jobs,
-// arrays, and the rest. Running what remains is the runner package's job.
+// shell line or script with mvdan.cc/sh (the bash variant: POSIX sh
+// parses the same, and `[[ ]]`, arrays, `|&`, `&>`, here-strings and
+// process substitution parse too), and refuses, before anything runs, the
+// few constructs that tubo does not run (check.go lists them). Running
+// what remains is the runner package's job.
 package shell
 
 import (
@@ -18,9 +19,9 @@ import (
 // Lang is the language variant tubo parses, prints and quotes with.
 const Lang = syntax.LangBash
 
-// Error is a problem at a place in the source: a parse error or an
-// unsupported construct. It prints as FILE:LINE:COL: MSG, or LINE:COL: MSG
-// for a line given on the command line.
+// Error is a problem at a place in the source: a parse error or a refused
+// construct. It prints as FILE:LINE:COL: MSG, or LINE:COL: MSG for a line
+// given on the command line.
 type Error = graph.Error
 
 // Pos converts a syntax position into a graph position in file name ("" for
@@ -32,26 +33,76 @@ func Pos(name string, p syntax.Pos) graph.Pos {
 	return graph.Pos{File: name, Line: int(p.Line()), Col: int(p.Col())}
 }
 
+// NewParser returns a parser for tubo's language.
+func NewParser() *syntax.Parser {
+	return syntax.NewParser(syntax.Variant(Lang))
+}
+
 // Parse parses src. Syntax errors come back as *Error with the position the
 // parser reports.
 func Parse(name, src string) (*syntax.File, error) {
-	p := syntax.NewParser(syntax.Variant(Lang))
-	f, err := p.Parse(strings.NewReader(src), name)
+	f, err := NewParser().Parse(strings.NewReader(src), name)
 	if err == nil {
 		return f, nil
 	}
+	// `((cmd) || (cmd))` is two subshells, not arithmetic: the parser
+	// commits to (( and fails; bash backtracks. Try again with ( ( at the
+	// (( before the error.
+	first := err
+	text := src
+	for range 16 {
+		var pe syntax.ParseError
+		if !errors.As(err, &pe) {
+			break
+		}
+		fixed, ok := SplitDoubleParen(text, int(pe.Pos.Offset()))
+		if !ok {
+			break
+		}
+		text = fixed
+		if f, err = NewParser().Parse(strings.NewReader(text), name); err == nil {
+			return f, nil
+		}
+	}
+	return nil, ParseError(name, first)
+}
+
+// SplitDoubleParen rewrites the last `((` that opens a command before
+// offset as `( (`, for a second parse of a nested subshell that the
+// parser took for arithmetic. ok is false when there is none.
+func SplitDoubleParen(src string, offset int) (string, bool) {
+	if offset > len(src) || offset < 0 {
+		offset = len(src)
+	}
+	for i := min(offset, len(src)-2); i >= 0; i-- {
+		if src[i] != '(' || i+1 >= len(src) || src[i+1] != '(' {
+			continue
+		}
+		if i > 0 && (src[i-1] == '$' || src[i-1] == '(') {
+			continue
+		}
+		return src[:i+1] + " " + src[i+1:], true
+	}
+	return "", false
+}
+
+// ParseError turns an error of the syntax package into an *Error.
+func ParseError(name string, err error) error {
 	var pe syntax.ParseError
 	var le syntax.LangError
 	switch {
 	case errors.As(err, &pe):
-		return nil, &Error{Pos: Pos(name, pe.Pos), Msg: pe.Text}
+		return &Error{Pos: Pos(name, pe.Pos), Msg: pe.Text}
 	case errors.As(err, &le):
-		return nil, &Error{Pos: Pos(name, le.Pos), Msg: langFeature(le.Feature)}
+		return &Error{Pos: Pos(name, le.Pos), Msg: langFeature(le.Feature)}
 	}
-	return nil, fmt.Errorf("%s: %w", name, err)
+	if name == "" {
+		return err
+	}
+	return fmt.Errorf("%s: %w", name, err)
 }
 
-// ParseChecked parses src and rejects unsupported constructs anywhere in
+// ParseChecked parses src and refuses what tubo does not run anywhere in
 // it: the whole input is checked before any of it may run.
 func ParseChecked(name, src string) (*syntax.File, error) {
 	f, err := Parse(name, src)
@@ -64,8 +115,8 @@ func ParseChecked(name, src string) (*syntax.File, error) {
 	return f, nil
 }
 
-// notSupported words the message for a construct: "while loops are not
-// supported", "the read builtin is not supported".
+// notSupported words the message for a construct: "select loops are not
+// supported", "the coproc keyword is not supported".
 func notSupported(what string) string {
 	if strings.HasPrefix(what, "the ") || strings.HasPrefix(what, "this ") {
 		return what + " is not supported"
@@ -85,6 +136,6 @@ func langFeature(feature string) string {
 // quote, a here-document, a trailing | or &&), so that an interactive
 // reader should ask for another line before running it.
 func Incomplete(src string) bool {
-	_, err := syntax.NewParser(syntax.Variant(Lang)).Parse(strings.NewReader(src), "")
+	_, err := NewParser().Parse(strings.NewReader(src), "")
 	return err != nil && syntax.IsIncomplete(err)
 }

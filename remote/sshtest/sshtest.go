@@ -14,6 +14,7 @@ package sshtest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -117,17 +118,13 @@ func Available() string {
 	return ""
 }
 
-// Start starts the servers; it skips the test (with the reason) where the
-// machine cannot run them, and stops them all when the test ends.
+// Start starts the servers; it skips the test (with the reason; under CI
+// it fails) where the machine cannot run them, and stops them all when
+// the test ends.
 func Start(t testing.TB, opt Options) *Env {
 	t.Helper()
-	if why := Available(); why != "" {
-		t.Skip("no test sshd: " + why)
-	}
-	if opt.Namespaced > 0 {
-		if why := CanNamespace(); why != "" {
-			t.Skip("needs namespaced hosts: " + why)
-		}
+	if why := Unavailable(opt); why != "" {
+		Skip(t, why)
 	}
 	e, err := start(opt, t.TempDir())
 	if e != nil {
@@ -140,15 +137,11 @@ func Start(t testing.TB, opt Options) *Env {
 }
 
 // StartMain is Start for a TestMain or a benchmark, outside a test: the
-// caller must call Stop.
+// caller must call Stop. Where Unavailable(opt) gives a reason, that is
+// the error.
 func StartMain(opt Options) (*Env, error) {
-	if why := Available(); why != "" {
-		return nil, fmt.Errorf("no test sshd: %s", why)
-	}
-	if opt.Namespaced > 0 {
-		if why := CanNamespace(); why != "" {
-			return nil, fmt.Errorf("needs namespaced hosts: %s", why)
-		}
+	if why := Unavailable(opt); why != "" {
+		return nil, errors.New(why)
 	}
 	dir, err := os.MkdirTemp("", "tubo-sshtest-")
 	if err != nil {
