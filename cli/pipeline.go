@@ -16,6 +16,7 @@ import (
 	"github.com/tubo-pipes/tubo/parser/pipeline"
 	"github.com/tubo-pipes/tubo/parser/pipeline/ast"
 	"github.com/tubo-pipes/tubo/plan"
+	"github.com/tubo-pipes/tubo/remote"
 	"github.com/tubo-pipes/tubo/render"
 	"github.com/tubo-pipes/tubo/runner"
 )
@@ -173,6 +174,20 @@ func loadPipelineWith(path string, opt pipeline.Options) (*graph.Graph, error) {
 
 // execGraph plans and runs a graph with the observers the flags asked for.
 func (a *app) execGraph(g *graph.Graph, stdout *os.File) (*plan.Plan, *executor.Result, error) {
+	p, sess, err := a.planGraph(g)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := a.execPlan(g, p, sess, stdout)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, res, nil
+}
+
+// planGraph plans a graph as execGraph runs it; sess is its hosts' session
+// (nil without remote stages).
+func (a *app) planGraph(g *graph.Graph) (*plan.Plan, *remote.Session, error) {
 	sess := a.session(g)
 	popt := plan.Options{PipeSize: a.obs.pipeSize}
 	if sess != nil {
@@ -185,9 +200,14 @@ func (a *app) execGraph(g *graph.Graph, stdout *os.File) (*plan.Plan, *executor.
 	// Each stage of a graph gets a process group of its own, so a timeout
 	// or kill-rest ends a stage together with its descendants.
 	p.OwnGroups = true
+	return p, sess, nil
+}
+
+// execPlan runs what planGraph planned.
+func (a *app) execPlan(g *graph.Graph, p *plan.Plan, sess *remote.Session, stdout *os.File) (*executor.Result, error) {
 	a.obs.stdout = a.stdout
 	if err := a.obs.start(a.stderr); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	defer a.obs.close()
 	sig := catchSignals()
@@ -207,7 +227,7 @@ func (a *app) execGraph(g *graph.Graph, stdout *os.File) (*plan.Plan, *executor.
 		// Every host answers (in parallel) before any stage starts.
 		if err := sess.Connect(sig.ctx); err != nil {
 			// A Ctrl-C while connecting ends tubo as 128+N.
-			return nil, nil, sig.override(connectError(err))
+			return nil, sig.override(connectError(err))
 		}
 		defer sess.Close()
 		opt.Remote = sess
@@ -216,7 +236,7 @@ func (a *app) execGraph(g *graph.Graph, stdout *os.File) (*plan.Plan, *executor.
 	start := time.Now()
 	res, err := executor.Run(sig.ctx, p, opt)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	end := time.Now()
 	if sess != nil {
@@ -225,7 +245,7 @@ func (a *app) execGraph(g *graph.Graph, stdout *os.File) (*plan.Plan, *executor.
 	}
 	logTails(g, res, a.obs.stderrTail())
 	a.obs.after(g, p, res, start, end)
-	return p, res, nil
+	return res, nil
 }
 
 func count(g *graph.Graph) (procs, fifos, builtins int) {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,12 +14,20 @@ import (
 	"github.com/tubo-pipes/tubo/graph"
 	"github.com/tubo-pipes/tubo/plan"
 	"github.com/tubo-pipes/tubo/record"
+	"github.com/tubo-pipes/tubo/remote"
 )
 
-// recordRun writes the manifest of a finished `tubo run` to path.
+// recordRun writes the manifest of a finished `tubo run` to path. The
+// params are the graph's as resolved: the --set values and the defaults of
+// the others, so that verify re-runs with the same values even if it
+// cannot tell a default from a choice.
 func recordRun(path, file string, sets []string, g *graph.Graph, p *plan.Plan, res *executor.Result, start time.Time) error {
+	params := setsMap(sets)
+	for _, pr := range g.Params {
+		params[pr.Name] = pr.Value
+	}
 	m, err := record.FromRun(g, p, res, record.Source{
-		Version: Version, PipelineFile: file, Params: setsMap(sets), Time: start,
+		Version: Version, PipelineFile: file, Params: params, Time: start,
 	})
 	if err != nil {
 		return err
@@ -36,10 +45,17 @@ func setsMap(sets []string) map[string]string {
 }
 
 func (a *app) verifyCmd() *cobra.Command {
-	return &cobra.Command{
+	var force bool
+	c := &cobra.Command{
 		Use:   "verify RECORD",
 		Short: "Re-run a recorded pipeline and say which inputs, executables or outputs differ",
-		Args:  exactArgs(1, "verify needs one record file, as written by tubo run --record FILE"),
+		Long: `Re-run a recorded pipeline and say which inputs, executables or outputs differ.
+
+A record is checked before anything runs: the pipeline file must be the
+recorded one (same sha256), only the files and programs the pipeline itself
+uses are read, and an output on disk whose content is not what the record
+says the run wrote is not overwritten without --force.`,
+		Args: exactArgs(1, "verify needs one record file, as written by tubo run --record FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, err := record.Read(args[0])
 			if err != nil {
@@ -56,22 +72,35 @@ func (a *app) verifyCmd() *cobra.Command {
 			for k, v := range m.Params {
 				sets = append(sets, k+"="+v)
 			}
-			rerun := func() (*graph.Graph, *plan.Plan, *executor.Result, error) {
-				g, err := loadPipeline(file, sets)
-				if err != nil {
-					return nil, nil, nil, err
-				}
-				// The re-run's own output is not the point: only the files
-				// it writes are compared.
-				null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-				if err != nil {
-					return nil, nil, nil, err
-				}
-				defer null.Close()
-				p, res, err := a.execGraph(g, null)
-				return g, p, res, err
+			var sess *remote.Session
+			rr := record.Rerun{
+				Force: force,
+				Plan: func() (*graph.Graph, *plan.Plan, error) {
+					g, err := loadPipeline(file, sets)
+					if err != nil {
+						return nil, nil, err
+					}
+					p, s, err := a.planGraph(g)
+					sess = s
+					return g, p, err
+				},
+				Run: func(g *graph.Graph, p *plan.Plan) (*executor.Result, error) {
+					// The re-run's own output is not the point: only the
+					// files it writes are compared.
+					null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+					if err != nil {
+						return nil, err
+					}
+					defer null.Close()
+					return a.execPlan(g, p, sess, null)
+				},
 			}
-			d, err := record.Verify(m, rerun)
+			d, err := record.Verify(m, rr)
+			var refused *record.RefusedError
+			if errors.As(err, &refused) {
+				d.Write(a.stdout)
+				return &executor.ExitError{Status: executor.StatusFailure, Err: fmt.Errorf("%s: %v", args[0], err)}
+			}
 			if err != nil {
 				return err
 			}
@@ -83,4 +112,6 @@ func (a *app) verifyCmd() *cobra.Command {
 			return &executor.ExitError{Status: executor.StatusFailure}
 		},
 	}
+	c.Flags().BoolVar(&force, "force", false, "re-run even if that overwrites an output whose content is not what the record says the run wrote")
+	return c
 }

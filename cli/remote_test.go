@@ -479,3 +479,42 @@ stages:
 		t.Fatal("a --set value ran a command on the host")
 	}
 }
+
+// tubo graph draws a pipeline with remote stages without connecting to
+// anything: each remote stage as what it runs, labelled with its host,
+// wired like a local one. (It failed with "placed on host n1, but this
+// run has no remote hosts" once the drawing was made from the plan.)
+func TestGraphOfRemoteStages(t *testing.T) {
+	dir := t.TempDir()
+	yaml := writeFile(t, dir, "far.yaml", `
+hosts:
+  n1: {ssh: me@192.0.2.1}
+stages:
+  gen: {run: [seq, "3"]}
+  sq: {run: [awk, '{print $1*$1}'], on: n1}
+  w: {run: [echo, hi], replicas: 2, on: [n1, local], stdout: m}
+merges:
+  m: {mode: concat}
+edges:
+  - gen -> sq
+`)
+	for format, want := range map[string][]string{
+		"dot":     {`label="sq on n1\n`, `label="w[0] on n1\n`, `label="w[1]\n`, `"gen" -> "sq" [label="1→0"]`, `"w[0]" -> "m"`},
+		"mermaid": {"sq on n1", "w[0] on n1"},
+	} {
+		cmd := exec.Command(tuboBin(t), "graph", yaml, "--format", format)
+		cmd.WaitDelay = 5 * time.Second
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v: %s", format, err, out)
+		}
+		for _, w := range want {
+			if !strings.Contains(string(out), w) {
+				t.Errorf("%s: no %q in\n%s", format, w, out)
+			}
+		}
+		if strings.Contains(string(out), "ssh") {
+			t.Errorf("%s: the drawing shows the ssh client:\n%s", format, out)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/tubo-pipes/tubo/plan"
 	"golang.org/x/sys/unix"
@@ -44,7 +45,13 @@ func (r *run) mkfifo(f plan.FIFO) error {
 	st, err := os.Lstat(f.Path)
 	switch {
 	case err == nil && st.Mode()&os.ModeNamedPipe != 0:
-		// An existing FIFO at a path the pipeline named is used as is.
+		// An existing FIFO at a path the pipeline named is used as is,
+		// if it is one only its owner can use: one that another user
+		// made, or that anyone may write, could be read or fed by a
+		// stranger (a FIFO planted in /tmp at a guessable name).
+		if err := fifoIsOurs(st); err != nil {
+			return fmt.Errorf("%s: fifo %s: %s %v; remove it or choose another path", f.Node.Pos, f.Node.ID, f.Path, err)
+		}
 		r.trace("mkfifo", f.Node.ID, 0, "%s exists, used as is", f.Path)
 		return nil
 	case err == nil:
@@ -58,6 +65,22 @@ func (r *run) mkfifo(f plan.FIFO) error {
 		guard.watchPath(f.Path, true)
 	}
 	r.trace("mkfifo", f.Node.ID, 0, "mkfifo(%s, 0600)", f.Path)
+	return nil
+}
+
+// fifoIsOurs refuses an existing FIFO that tubo's user does not own or
+// that others may write (mode o+w).
+func fifoIsOurs(st os.FileInfo) error {
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !ok {
+		return nil
+	}
+	if uid := os.Geteuid(); int(sys.Uid) != uid {
+		return fmt.Errorf("exists but belongs to uid %d, not to you (uid %d)", sys.Uid, uid)
+	}
+	if st.Mode().Perm()&0o002 != 0 {
+		return fmt.Errorf("exists but anyone may write it (mode %04o)", st.Mode().Perm())
+	}
 	return nil
 }
 

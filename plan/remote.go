@@ -27,3 +27,13 @@ func (b *builder) remote(n *graph.Node, pr *Proc) error {
 	pr.Argv, pr.Dir, pr.Env, pr.Host = argv, "", nil, n.Host
 	return nil
 }
+
+// AsWritten is the Remote of a plan that is drawn, never run (tubo graph,
+// the HTML report's and the live view's picture): a remote process keeps
+// its own argv, and its fds 0–2 are wired as its ssh client's would be.
+// Nothing connects, and no ssh command is made.
+var AsWritten Remote = asWritten{}
+
+type asWritten struct{}
+
+func (asWritten) Command(n *graph.Node, _ string) ([]string, error) { return n.Argv, nil }

@@ -131,6 +131,23 @@ func (m *Manifest) process(pp *plan.Proc, pr *executor.ProcResult) *Process {
 // files hashes every regular file the plan opens: those opened for writing
 // are outputs, the others inputs. A file both read and written is an output.
 func (m *Manifest) files(p *plan.Plan) {
+	reads, writes := m.planFiles(p)
+	for _, f := range reads {
+		m.Inputs = append(m.Inputs, hashFile(f.Path, f.abs))
+	}
+	for _, f := range writes {
+		m.Outputs = append(m.Outputs, hashFile(f.Path, f.abs))
+	}
+}
+
+// planned is a file a plan opens: its path as the pipeline names it, and
+// made absolute against the run's directory.
+type planned struct{ Path, abs string }
+
+// planFiles lists the files (not FIFOs) a plan opens, once each, in plan
+// order: those it only reads, and those it writes (a file both read and
+// written is written).
+func (m *Manifest) planFiles(p *plan.Plan) (reads, writes []planned) {
 	written := map[string]bool{}
 	for _, pf := range p.Files {
 		if pf.Flag&(os.O_WRONLY|os.O_RDWR) != 0 {
@@ -139,21 +156,18 @@ func (m *Manifest) files(p *plan.Plan) {
 	}
 	seen := map[string]bool{}
 	for _, pf := range p.Files {
-		if pf.IsFIFO {
-			continue
-		}
 		abs := m.abs(pf.Path)
-		if seen[abs] {
+		if pf.IsFIFO || seen[abs] {
 			continue
 		}
 		seen[abs] = true
-		f := hashFile(pf.Path, abs)
 		if written[abs] {
-			m.Outputs = append(m.Outputs, f)
+			writes = append(writes, planned{pf.Path, abs})
 		} else {
-			m.Inputs = append(m.Inputs, f)
+			reads = append(reads, planned{pf.Path, abs})
 		}
 	}
+	return reads, writes
 }
 
 // hashFile records the file at abs under the name path.
@@ -170,6 +184,9 @@ func hashFile(path, abs string) *File {
 	case !st.Mode().IsRegular():
 		f.Note = "not a regular file (" + fileType(st.Mode()) + ")"
 		return f
+	case st.Size() > MaxHashed:
+		f.Size, f.Note = st.Size(), tooBig()
+		return f
 	}
 	sum, n, err := sha256File(abs)
 	if err != nil {
@@ -180,6 +197,16 @@ func hashFile(path, abs string) *File {
 	return f
 }
 
+// MaxHashed is the largest file a record hashes (4 GiB), so that neither
+// recording nor verify reads without bound: a larger one is recorded and
+// compared by size only, with a note that says so.
+var MaxHashed int64 = 4 << 30
+
+// tooBig is the note of a file over MaxHashed.
+func tooBig() string {
+	return fmt.Sprintf("not hashed: over the bound of %d bytes, compared by size", MaxHashed)
+}
+
 func sha256File(path string) (string, int64, error) {
 	r, err := os.Open(path)
 	if err != nil {
@@ -187,9 +214,13 @@ func sha256File(path string) (string, int64, error) {
 	}
 	defer r.Close()
 	h := sha256.New()
-	n, err := io.Copy(h, r)
-	if err != nil {
+	// Bounded even if the file grows while it is read.
+	n, err := io.CopyN(h, r, MaxHashed+1)
+	if err != nil && err != io.EOF {
 		return "", 0, err
+	}
+	if n > MaxHashed {
+		return "", 0, errors.New(tooBig())
 	}
 	return hex.EncodeToString(h.Sum(nil)), n, nil
 }

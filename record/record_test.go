@@ -2,6 +2,9 @@ package record_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -75,19 +78,33 @@ func (f *fixture) graph() *graph.Graph {
 	return g
 }
 
-// run runs the fixture's pipeline in its directory.
+// rerun plans and runs the fixture's pipeline in its directory.
+func (f *fixture) rerun() record.Rerun {
+	return record.Rerun{
+		Plan: func() (*graph.Graph, *plan.Plan, error) {
+			g := f.graph()
+			p, err := plan.Build(g, plan.Options{})
+			return g, p, err
+		},
+		Run: func(g *graph.Graph, p *plan.Plan) (*executor.Result, error) {
+			null, err := os.Open(os.DevNull)
+			if err != nil {
+				return nil, err
+			}
+			defer null.Close()
+			return executor.Run(context.Background(), p, executor.Options{Dir: f.dir, Stdin: null, Stdout: null, Stderr: null})
+		},
+	}
+}
+
+// run runs the fixture's pipeline once.
 func (f *fixture) run() (*graph.Graph, *plan.Plan, *executor.Result, error) {
-	g := f.graph()
-	p, err := plan.Build(g, plan.Options{})
+	rr := f.rerun()
+	g, p, err := rr.Plan()
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	null, err := os.Open(os.DevNull)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	defer null.Close()
-	res, err := executor.Run(context.Background(), p, executor.Options{Dir: f.dir, Stdin: null, Stdout: null, Stderr: null})
+	res, err := rr.Run(g, p)
 	return g, p, res, err
 }
 
@@ -158,7 +175,7 @@ func TestRecord(t *testing.T) {
 func TestVerifySame(t *testing.T) {
 	f := newFixture(t)
 	m := f.record(t)
-	d, err := record.Verify(m, f.run)
+	d, err := record.Verify(m, f.rerun())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +188,7 @@ func TestVerifyInputChanged(t *testing.T) {
 	f := newFixture(t)
 	m := f.record(t)
 	f.write(t, "in.txt", "four\n")
-	d, err := record.Verify(m, f.run)
+	d, err := record.Verify(m, f.rerun())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +212,7 @@ func TestVerifyExecutableChanged(t *testing.T) {
 	}
 	m := f.record(t)
 	copyFile(t, "/usr/bin/tac", f.prog)
-	d, err := record.Verify(m, f.run)
+	d, err := record.Verify(m, f.rerun())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +235,7 @@ func TestVerifyScriptReplacesProgram(t *testing.T) {
 	f.write(t, "bin/prog.new", "#!/bin/sh\nexec cat\n")
 	os.Chmod(filepath.Join(f.dir, "bin/prog.new"), 0o755)
 	os.Rename(filepath.Join(f.dir, "bin/prog.new"), f.prog)
-	d, err := record.Verify(m, f.run)
+	d, err := record.Verify(m, f.rerun())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +249,7 @@ func TestVerifyMissingOutputAndStatus(t *testing.T) {
 	f := newFixture(t)
 	m := f.record(t)
 	os.Remove(filepath.Join(f.dir, "in2.txt"))
-	d, err := record.Verify(m, f.run)
+	d, err := record.Verify(m, f.rerun())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,16 +265,125 @@ func TestVerifyMissingOutputAndStatus(t *testing.T) {
 	}
 }
 
+// TestVerifyPipelineChanged: a pipeline file that is not the recorded one
+// is refused before anything runs (it used to be re-run, and the change
+// said afterwards), and the diff tells nothing of the file's content.
 func TestVerifyPipelineChanged(t *testing.T) {
 	f := newFixture(t)
 	m := f.record(t)
 	f.write(t, "pipeline.yaml", "# edited\n")
-	d, err := record.Verify(m, f.run)
-	if err != nil {
-		t.Fatal(err)
+	os.Remove(filepath.Join(f.dir, "out.txt"))
+	rr := f.rerun()
+	rr.Plan = func() (*graph.Graph, *plan.Plan, error) {
+		t.Error("the pipeline was loaded")
+		return nil, nil, errors.New("loaded")
+	}
+	d, err := record.Verify(m, rr)
+	var refused *record.RefusedError
+	if !errors.As(err, &refused) {
+		t.Fatalf("Verify: %v, want a refusal", err)
 	}
 	if len(d.Changes) != 1 || d.Changes[0].Kind != record.KindPipeline || d.Changes[0].Subject != filepath.Join(f.dir, "pipeline.yaml") {
 		t.Errorf("diff: %v", d.Lines())
+	}
+	if got := d.Lines()[0]; strings.Contains(got, "9 bytes") || !strings.HasSuffix(got, "the file is different") {
+		t.Errorf("the diff describes the file now: %s", got)
+	}
+	if _, err := os.Stat(filepath.Join(f.dir, "out.txt")); err == nil {
+		t.Error("the pipeline ran")
+	}
+}
+
+// TestVerifyReadsOnlyWhatTheRunUses: paths a record names but the pipeline
+// does not use (an input, an output, an executable) are neither read nor
+// hashed, so a record cannot make verify tell the hash or size of any file
+// (it used to print them for /etc/shadow).
+func TestVerifyReadsOnlyWhatTheRunUses(t *testing.T) {
+	f := newFixture(t)
+	m := f.record(t)
+	secret := filepath.Join(t.TempDir(), "secret")
+	os.WriteFile(secret, []byte("the secret\n"), 0o600)
+	sum := sha256.Sum256([]byte("the secret\n"))
+	m.Inputs = append(m.Inputs, &record.File{Path: secret, SHA256: "00", Size: 1})
+	m.Outputs = append(m.Outputs, &record.File{Path: secret + "2", SHA256: "00", Size: 1})
+	m.Processes[1].Executable = secret
+	d, err := record.Verify(m, f.rerun())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(d.Lines(), "\n")
+	for _, want := range []string{
+		"input " + secret + ": not read by the pipeline: not checked",
+		"output " + secret + "2: not written by the pipeline: not checked",
+		"executable sort: " + secret + " now resolves to /",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("diff lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, hex.EncodeToString(sum[:])[:12]) || strings.Contains(got, "11 bytes") {
+		t.Errorf("the diff tells the secret's hash or size:\n%s", got)
+	}
+}
+
+// TestVerifyTamperedOutput: an output whose content on disk is not what
+// the record says the run wrote is reported before the re-run, which is
+// refused (the file stays as it is) unless Force.
+func TestVerifyTamperedOutput(t *testing.T) {
+	f := newFixture(t)
+	m := f.record(t)
+	out := filepath.Join(f.dir, "out.txt")
+	f.write(t, "out.txt", "edited by hand\n")
+	d, err := record.Verify(m, f.rerun())
+	var refused *record.RefusedError
+	if !errors.As(err, &refused) || !strings.Contains(err.Error(), "out.txt") {
+		t.Fatalf("Verify: %v, want a refusal naming out.txt", err)
+	}
+	if o := d.Of(record.KindOutput); len(o) != 1 || !strings.Contains(o[0].Detail, "on disk, not what the run wrote") {
+		t.Errorf("output changes: %v", o)
+	}
+	if b, _ := os.ReadFile(out); string(b) != "edited by hand\n" {
+		t.Errorf("out.txt overwritten: %q", b)
+	}
+	rr := f.rerun()
+	rr.Force = true
+	d, err = record.Verify(m, rr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(out); string(b) != "one\ntwo\nthree\n" {
+		t.Errorf("out.txt after the forced re-run: %q", b)
+	}
+	if o := d.Of(record.KindOutput); len(o) != 1 {
+		t.Errorf("after --force, output changes: %v (want the one found on disk)", o)
+	}
+}
+
+// TestHashBound: a file over MaxHashed is recorded and compared by size
+// only, and never read to its end.
+func TestHashBound(t *testing.T) {
+	defer func(n int64) { record.MaxHashed = n }(record.MaxHashed)
+	record.MaxHashed = 8
+	f := newFixture(t)
+	m := f.record(t)
+	in := m.Inputs[0] // in.txt, 14 bytes
+	if in.SHA256 != "" || in.Size != 14 || !strings.Contains(in.Note, "not hashed: over the bound of 8 bytes") {
+		t.Errorf("in.txt: %+v", in)
+	}
+	if m.Inputs[1].SHA256 == "" {
+		t.Errorf("in2.txt (4 bytes) not hashed: %+v", m.Inputs[1])
+	}
+	d, err := record.Verify(m, f.rerun())
+	if err != nil || !d.Empty() {
+		t.Errorf("verify of an unchanged run: %v %v", err, d.Lines())
+	}
+	f.write(t, "in.txt", "one\ntwo\nthree\nfour\n")
+	d, err = record.Verify(m, f.rerun())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := d.Of(record.KindInput); len(c) != 1 || !strings.Contains(c[0].Detail, "(14 bytes) → not hashed") {
+		t.Errorf("input changes: %v", c)
 	}
 }
 

@@ -3,8 +3,11 @@ package record
 import (
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/tubo-pipes/tubo/executor"
 	"github.com/tubo-pipes/tubo/graph"
@@ -74,9 +77,11 @@ func (d *Diff) Of(kind string) []Change {
 
 // add appends changes, skipping one whose kind and subject it already has:
 // an input found changed before the re-run is not reported again after.
+// Outputs are the exception: before the re-run one says what was on disk,
+// after it what the re-run wrote.
 func (d *Diff) add(cs ...Change) {
 	for _, c := range cs {
-		if !slices.ContainsFunc(d.Changes, func(o Change) bool { return o.Kind == c.Kind && o.Subject == c.Subject }) {
+		if c.Kind == KindOutput || !slices.ContainsFunc(d.Changes, func(o Change) bool { return o.Kind == c.Kind && o.Subject == c.Subject }) {
 			d.Changes = append(d.Changes, c)
 		}
 	}
@@ -89,21 +94,64 @@ func (d *Diff) sort() {
 	})
 }
 
-// Rerun runs the recorded pipeline again, the same way, and returns what
-// was run and its result.
-type Rerun func() (*graph.Graph, *plan.Plan, *executor.Result, error)
+// Rerun says how Verify runs the recorded pipeline again.
+type Rerun struct {
+	// Plan loads the recorded pipeline file with the recorded parameters
+	// and plans it. Nothing runs yet.
+	Plan func() (*graph.Graph, *plan.Plan, error)
+	// Run runs what Plan returned.
+	Run func(*graph.Graph, *plan.Plan) (*executor.Result, error)
+	// Force re-runs even when that overwrites an output whose content on
+	// disk is not what the record says the run wrote.
+	Force bool
+}
 
-// Verify checks a record against the present and re-runs it: first the
-// pipeline file, the inputs and the executables are compared with the
-// record (before the re-run can touch them), then rerun runs the pipeline
-// again, and its argv, executables, statuses and outputs are compared. The
-// error is rerun's; the diff holds what was found up to then.
-func Verify(m *Manifest, rerun Rerun) (*Diff, error) {
+// RefusedError is Verify's answer when it did not re-run the pipeline:
+// the pipeline file is not the recorded one, or the re-run would
+// overwrite a file the record does not vouch for.
+type RefusedError struct{ Reason string }
+
+func (e *RefusedError) Error() string { return "not re-run: " + e.Reason }
+
+// Verify checks a record against the present and re-runs it. A record is
+// input like any other (it may have been edited), so before anything runs:
+//
+//   - the pipeline file must have the recorded sha256, or Verify refuses
+//     (RefusedError): it never runs a pipeline the record does not name;
+//   - what the re-run will use is compared with the record: the files the
+//     plan reads and writes, and the executables its processes resolve
+//     to. Only those paths are read, each up to MaxHashed bytes: a record
+//     cannot make verify read or hash any other file;
+//   - an output that is on disk with a content the record does not vouch
+//     for (edited since, or not in the record at all) would be overwritten
+//     by the re-run: Verify refuses unless rr.Force.
+//
+// Then it re-runs and compares the argv, executables, statuses and outputs.
+// The error is a refusal, or Plan's or Run's; the diff holds what was
+// found up to then.
+func Verify(m *Manifest, rr Rerun) (*Diff, error) {
 	d := &Diff{}
-	d.add(Check(m)...)
-	g, p, res, err := rerun()
+	if m.Pipeline != nil {
+		now := hashFile(m.Pipeline.Path, m.abs(m.Pipeline.Path))
+		if _, ok := fileChange(KindPipeline, m.Pipeline, now, "changed"); ok {
+			// Not "→ sha256 …": the path comes from the record, and verify
+			// tells nothing about a file it will not run.
+			d.add(Change{KindPipeline, m.Pipeline.Path, "not the recorded file: the record says " + describe(m.Pipeline) + ", the file is " + presence(now)})
+			return d, &RefusedError{"the pipeline file is not the one recorded; read it, and run it with tubo run if you trust it"}
+		}
+	}
+	g, p, err := rr.Plan()
 	if err != nil {
-		d.sort()
+		return d, err
+	}
+	cs, overwrite := m.check(p)
+	d.add(cs...)
+	d.sort()
+	if len(overwrite) > 0 && !rr.Force {
+		return d, &RefusedError{fmt.Sprintf("it would overwrite %s, whose content is not what the record says the run wrote; --force re-runs anyway", strings.Join(overwrite, ", "))}
+	}
+	res, err := rr.Run(g, p)
+	if err != nil {
 		return d, err
 	}
 	src := Source{Version: m.TuboVersion, Shell: m.Shell, Params: m.Params, Dir: m.Dir}
@@ -112,7 +160,6 @@ func Verify(m *Manifest, rerun Rerun) (*Diff, error) {
 	}
 	now, err := FromRun(g, p, res, src)
 	if err != nil {
-		d.sort()
 		return d, err
 	}
 	d.add(Compare(m, now)...)
@@ -120,32 +167,116 @@ func Verify(m *Manifest, rerun Rerun) (*Diff, error) {
 	return d, nil
 }
 
-// Check compares the pipeline file, the inputs and the executables of a
-// record with what they are now, without running anything.
-func Check(m *Manifest) []Change {
-	var cs []Change
-	if m.Pipeline != nil {
-		now := hashFile(m.Pipeline.Path, m.abs(m.Pipeline.Path))
-		if c, ok := fileChange(KindPipeline, m.Pipeline, now, "changed"); ok {
-			cs = append(cs, c)
-		}
+// presence says "missing", "changed" or why it could not be read, and
+// nothing of its content.
+func presence(f *File) string {
+	switch {
+	case f.Missing:
+		return "missing"
+	case f.SHA256 == "" && f.Note != "":
+		return f.Note
 	}
-	for _, in := range m.Inputs {
-		now := hashFile(in.Path, m.abs(in.Path))
-		if c, ok := fileChange(KindInput, in, now, "changed"); ok {
-			cs = append(cs, c)
-		}
-	}
-	for _, p := range m.Processes {
-		if p.Executable == "" || p.SHA256 == "" {
+	return "different"
+}
+
+// check compares what a planned re-run will use with the record (see
+// Verify), and lists the outputs the re-run would overwrite although the
+// record does not vouch for what they hold.
+func (m *Manifest) check(p *plan.Plan) (cs []Change, overwrite []string) {
+	reads, writes := m.planFiles(p)
+	recIn, recOut := m.byAbs(m.Inputs), m.byAbs(m.Outputs)
+	for _, f := range reads {
+		now := hashFile(f.Path, f.abs)
+		rec := recIn[f.abs]
+		if rec == nil {
+			cs = append(cs, Change{KindInput, f.Path, "new: not in the record"})
 			continue
 		}
-		now := hashFile(p.Executable, p.Executable)
-		if now.SHA256 != p.SHA256 {
-			cs = append(cs, exeChange(p, now))
+		if c, ok := fileChange(KindInput, rec, now, "changed"); ok {
+			cs = append(cs, c)
 		}
 	}
-	return cs
+	for _, f := range writes {
+		now := hashFile(f.Path, f.abs)
+		rec := recOut[f.abs]
+		switch {
+		case now.Missing || now.SHA256 == "" && now.Note != "" && rec != nil && rec.Note == now.Note:
+			// Nothing there to lose, or not a regular file (/dev/null).
+		case rec == nil:
+			overwrite = append(overwrite, f.Path)
+			cs = append(cs, Change{KindOutput, f.Path, "on disk but not in the record: " + describe(now)})
+		default:
+			if c, ok := fileChange(KindOutput, rec, now, "on disk, not what the run wrote"); ok {
+				overwrite = append(overwrite, f.Path)
+				cs = append(cs, c)
+			}
+		}
+	}
+	planned := map[string]bool{}
+	for _, f := range append(reads, writes...) {
+		planned[f.abs] = true
+	}
+	for _, in := range m.Inputs {
+		if !planned[m.abs(in.Path)] {
+			cs = append(cs, Change{KindInput, in.Path, "not read by the pipeline: not checked"})
+		}
+	}
+	for _, out := range m.Outputs {
+		if !planned[m.abs(out.Path)] {
+			cs = append(cs, Change{KindOutput, out.Path, "not written by the pipeline: not checked"})
+		}
+	}
+	byNode := map[string]*Process{}
+	for _, rp := range m.Processes {
+		byNode[rp.Node] = rp
+	}
+	for _, pp := range p.Procs {
+		rp := byNode[pp.Node.ID]
+		if rp == nil || rp.Executable == "" || rp.SHA256 == "" || len(pp.Argv) == 0 {
+			continue // the re-run's comparison says what is new or gone
+		}
+		exe, ok := m.resolve(pp)
+		switch {
+		case !ok:
+			// Not found now: the re-run's status says so.
+		case exe != rp.Executable:
+			cs = append(cs, Change{KindExecutable, rp.Node, fmt.Sprintf("%s now resolves to %s", rp.Executable, exe)})
+		default:
+			if now := hashFile(exe, exe); now.SHA256 != rp.SHA256 {
+				cs = append(cs, exeChange(rp, now))
+			}
+		}
+	}
+	return cs, overwrite
+}
+
+// resolve finds the executable a planned process will run, as the executor
+// will (its PATH, its directory), made absolute as FromRun records it.
+func (m *Manifest) resolve(pp *plan.Proc) (string, bool) {
+	path := os.Getenv("PATH")
+	for _, kv := range pp.Env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			path = v
+		}
+	}
+	dir := m.abs(pp.Dir)
+	exe, err := executor.LookPath(pp.Argv[0], path, dir)
+	if err != nil {
+		return "", false
+	}
+	if !filepath.IsAbs(exe) {
+		exe = filepath.Join(dir, exe)
+	}
+	return exe, true
+}
+
+// byAbs indexes files by their absolute path.
+func (m *Manifest) byAbs(fs []*File) map[string]*File {
+	out := map[string]*File{}
+	for _, f := range fs {
+		out[m.abs(f.Path)] = f
+	}
+	return out
 }
 
 // Compare reports what differs between two records of the same pipeline:
@@ -260,7 +391,7 @@ func matchUp[T any](old, now []T, key func(T) string, both func(o, n T), gone, a
 
 // fileChange describes how a file differs from its record, if it does.
 func fileChange(kind string, old, now *File, verb string) (Change, bool) {
-	if old.SHA256 == now.SHA256 && old.Missing == now.Missing && old.Note == now.Note {
+	if old.SHA256 == now.SHA256 && old.Size == now.Size && old.Missing == now.Missing && old.Note == now.Note {
 		return Change{}, false
 	}
 	return Change{kind, old.Path, verb + ": " + describe(old) + " → " + describe(now)}, true
@@ -272,6 +403,8 @@ func describe(f *File) string {
 	switch {
 	case f.Missing:
 		return "missing"
+	case f.SHA256 == "" && f.Note != "" && f.Size > 0:
+		return fmt.Sprintf("%s (%d bytes)", f.Note, f.Size)
 	case f.SHA256 == "" && f.Note != "":
 		return f.Note
 	case f.SHA256 == "":

@@ -134,3 +134,64 @@ func TestFIFOOpenNeverHangs(t *testing.T) {
 }
 
 func unixSignalName(sig syscall.Signal) string { return unix.SignalName(sig) }
+
+// TestForeignFIFORefused: a FIFO that already exists at a pipeline's
+// path: is used only if tubo's user owns it and others cannot write it.
+// One planted by another user, or with mode o+w, could be read or fed by
+// a stranger: tubo refuses it before any stage starts, naming the path.
+// (tubo used to use whatever FIFO it found.)
+func TestForeignFIFORefused(t *testing.T) {
+	cases := []struct {
+		name string
+		uid  int // -1: tubo's own
+		mode uint32
+		ok   bool
+		want string
+	}{
+		{"own 0600", -1, 0o600, true, ""},
+		{"own 0622", -1, 0o622, false, "anyone may write it"},
+		{"other user's 0600", 65534, 0o600, false, "belongs to uid 65534"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.uid >= 0 && os.Geteuid() != 0 {
+				t.Skip("making a FIFO of another user needs root")
+			}
+			dir := t.TempDir()
+			path := filepath.Join(dir, "chan")
+			if err := syscall.Mkfifo(path, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(path, os.FileMode(c.mode)); err != nil {
+				t.Fatal(err)
+			}
+			if c.uid >= 0 {
+				if err := os.Chown(path, c.uid, c.uid); err != nil {
+					t.Fatal(err)
+				}
+			}
+			f := writeFile(t, dir, "f.yaml", `version: 1
+fifos:
+  chan: {path: `+path+`}
+stages:
+  w:
+    run: [sh, -c, "touch started; echo hi"]
+    stdout: chan
+  r:
+    run: [cat]
+    stdin: chan
+`)
+			st, stdout, stderr := runTubo(t, dir, "run", f)
+			_, err := os.Stat(filepath.Join(dir, "started"))
+			if c.ok {
+				if st != 0 || stdout != "hi\n" {
+					t.Fatalf("status %d, stdout %q; stderr: %s", st, stdout, stderr)
+				}
+				return
+			}
+			if st == 0 || err == nil || !strings.Contains(stderr, path) || !strings.Contains(stderr, c.want) {
+				t.Errorf("status %d, stage started: %v, stderr %q; want a refusal naming %s (%q) before anything starts", st, err == nil, stderr, path, c.want)
+			}
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -74,6 +75,24 @@ func TestMissingRemoteProgramIs127(t *testing.T) {
 	}
 	if !strings.Contains(errs, "tubo: n1: no-such-program-tubo: command not found") {
 		t.Fatalf("stderr %q", errs)
+	}
+}
+
+// A remote program killed by a signal is 128+N with that signal, as a
+// local one is, and its stderr holds only what it wrote: not the remote
+// sh's "Segmentation fault" (which it printed before the wrapper kept it
+// out).
+func TestRemoteSignalIsTheStatusAndNotInTheStderr(t *testing.T) {
+	env := sshtest.Start(t, sshtest.Options{})
+	g := &graph.Graph{Hosts: []*graph.Host{env.Servers[0].Host("n1")}}
+	g.Add(&graph.Node{ID: "k", Kind: graph.Process, Argv: []string{"sh", "-c", "echo own words >&2; kill -s SEGV $$"}, Host: "n1", StdinNull: true})
+	res, _, errs := runGraph(t, env, g, "")
+	pr := res.Procs[0]
+	if pr.Status != 139 || pr.Signal != syscall.SIGSEGV || pr.Remote == nil || !pr.Remote.Known || pr.Remote.Status != 139 {
+		t.Fatalf("stage %+v, remote %+v", pr, pr.Remote)
+	}
+	if errs != "own words\n" {
+		t.Fatalf("stderr %q, want only the program's words", errs)
 	}
 }
 

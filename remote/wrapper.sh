@@ -52,8 +52,14 @@ now
 w0=$w
 if [ -z "$s" ] && [ -n "$q" ]; then s=$q; fi
 if [ -z "$s" ]; then
-	env "$@"
+	# sh reports a child killed by a signal ("Killed") on its own stderr,
+	# which is the stage's: the wrapper's is /dev/null from here, and the
+	# program gets the channel's in a subshell that execs it (a
+	# redirection on the command itself would hold in sh while it waits).
+	exec 4>&2 2>/dev/null
+	(exec env "$@" 2>&4 4>&-)
 	s=$?
+	exec 4>&-
 fi
 now
 { echo "$t $s $k $w0 $w"; times; } >"$d/$t.end"

@@ -83,7 +83,9 @@ type arrow struct {
 func drawGraphs(name string, gs []*graph.Graph) (*drawing, error) {
 	d := &drawing{name: name, byKey: map[string]*vertex{}}
 	for i, g := range gs {
-		p, err := plan.Build(g, plan.Options{Self: "tubo"})
+		// A remote stage is drawn as what it runs, with the host in its
+		// label; the ssh client that would carry its fds 0–2 is not drawn.
+		p, err := plan.Build(g, plan.Options{Self: "tubo", Remote: plan.AsWritten})
 		if err != nil {
 			return nil, err
 		}
