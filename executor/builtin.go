@@ -15,10 +15,22 @@ func (r *run) startBuiltin(i int) {
 	b := r.p.Builtins[i]
 	res := &BuiltinResult{Node: b.Node}
 	r.res.Builtins = append(r.res.Builtins, res)
-	take := func(srcs []plan.Source) []*os.File {
+	// The stage (or file, FIFO) at the other end of each input, in the
+	// order of the node's edges, as the plan gives the inputs.
+	var from []string
+	if r.p.Graph != nil {
+		for _, e := range r.p.Graph.Inputs(b.Node.ID) {
+			from = append(from, e.From.Node)
+		}
+	}
+	take := func(srcs []plan.Source, names []string) []*os.File {
 		var fs []*os.File
-		for _, s := range srcs {
-			f, err := r.take(s, b.Node.ID)
+		for k, s := range srcs {
+			name := ""
+			if len(names) == len(srcs) {
+				name = names[k]
+			}
+			f, err := r.take(s, b.Node.ID, name)
 			if err != nil {
 				res.Err = err
 				continue
@@ -27,7 +39,7 @@ func (r *run) startBuiltin(i int) {
 		}
 		return fs
 	}
-	in, out := take(b.Inputs), take(b.Outputs)
+	in, out := take(b.Inputs, from), take(b.Outputs, nil)
 	if Builtins == nil {
 		res.Err = errors.New("no builtin runner")
 		return
@@ -60,12 +72,12 @@ func (r *run) readersGone() {
 
 // take transfers ownership of one planned source to a builtin: the builtin
 // closes it, tubo forgets it.
-func (r *run) take(s plan.Source, node string) (*os.File, error) {
+func (r *run) take(s plan.Source, node, name string) (*os.File, error) {
 	switch s.Kind {
 	case plan.PipeRead:
-		return r.takeEnd(s.Index, 0)
+		return r.takeEnd(s.Index, 0, name)
 	case plan.PipeWrite:
-		return r.takeEnd(s.Index, 1)
+		return r.takeEnd(s.Index, 1, name)
 	case plan.OpenFile:
 		f, err := r.open(s.Index, node)
 		r.files[s.Index] = nil

@@ -121,7 +121,10 @@ func (r *run) dropHolder(pipe, end int) {
 
 // takeEnd gives a builtin its own copy of an end of Plan.Pipes[pipe]:
 // tubo's, when it is the last holder, else a close-on-exec duplicate.
-func (r *run) takeEnd(pipe, end int) (*os.File, error) {
+// name, if not "", names the file after what is at the pipe's other end
+// (the builtin's messages say "esclavo[1]", not "input 1"); an os.File
+// cannot be renamed, so tubo's own end is then duplicated and closed.
+func (r *run) takeEnd(pipe, end int, name string) (*os.File, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err := r.makePipe(pipe); err != nil {
@@ -131,15 +134,25 @@ func (r *run) takeEnd(pipe, end int) (*os.File, error) {
 	if f == nil {
 		return nil, fmt.Errorf("pipe %d: end %d already given away", pipe, end)
 	}
+	last := false
 	if r.holders[pipe][end]--; r.holders[pipe][end] <= 0 {
 		r.pipes[pipe][end] = nil
-		return f, nil
+		if name == "" {
+			return f, nil
+		}
+		last = true
 	}
 	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 3)
+	if last {
+		f.Close()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("dup: %w", err)
 	}
-	return os.NewFile(uintptr(fd), f.Name()), nil
+	if name == "" {
+		name = f.Name()
+	}
+	return os.NewFile(uintptr(fd), name), nil
 }
 
 // procEnds lists the pipe ends in a process's final descriptor table, each

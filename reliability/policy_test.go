@@ -141,3 +141,31 @@ merges:
 		}
 	}
 }
+
+// TestMergePartialRecordNamesStage: a partial binary record is an error
+// naming the input by its stage, in a concat merge too (which used to
+// carry it into the next input and exit 0), and output: text is honoured
+// by every mode (interleave and concat used to write binary).
+func TestMergePartialRecordNamesStage(t *testing.T) {
+	for _, mode := range []string{"concat", "interleave", "ordered"} {
+		dir := t.TempDir()
+		f := writeFile(t, dir, "m.yaml", `version: 1
+stages:
+  good:
+    run: [printf, '\001\000\000\000']
+    stdout: m
+  short:
+    run: [printf, '\002\000\000\000\003\000']
+    stdout: m
+merges:
+  m: {mode: `+mode+`, record: int32, order: little, output: text}
+`)
+		st, stdout, stderr := runTubo(t, dir, "run", f)
+		if st == 0 || !strings.Contains(stderr, "merge: short: its last 2 bytes do not make a whole 4-byte record") {
+			t.Errorf("%s: status %d, stderr %q; want a failure naming stage short", mode, st, stderr)
+		}
+		if strings.ContainsAny(stdout, "\x00\x01\x02") {
+			t.Errorf("%s: binary output %q despite output: text", mode, stdout)
+		}
+	}
+}

@@ -16,10 +16,14 @@ const (
 	// writer never started and so wrote nothing.
 	Exact Basis = "exact"
 	// WriterWchar: the writer is a process whose only output edge this is
-	// and that opens no file for writing, so the count is its wchar from
-	// /proc/PID/io. That is exact when the process wrote nothing to its
-	// other descriptors (an inherited stderr, say) and an upper bound
-	// otherwise.
+	// and that opens no file for writing; Bytes is its wchar from
+	// /proc/PID/io: all it wrote, not a count of the edge. That equals the
+	// edge's bytes only for a process that wrote nothing else: its stderr,
+	// files it opened itself (sort's temporary files), the writes of the
+	// children it reaped (a shell's commands, the lab's maestro's
+	// workers) and a nested tubo's guardian pipe all count too, and a
+	// child it did not reap does not. Shown as what it is, never as the
+	// edge's bytes.
 	WriterWchar Basis = "writer_wchar"
 	// Unknown: the kernel keeps no per-pipe count, and the writer has
 	// other outputs, or its counters could not be read. Bytes is -1.

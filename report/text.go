@@ -88,14 +88,15 @@ func text(w io.Writer, r *Report) {
 		fmt.Fprintln(w)
 		fmt.Fprintln(tw, "EDGE\tVIA\tBYTES\tBASIS")
 		for _, e := range r.Edges {
-			n := "?"
+			n, basis := "?", basisText[e.Basis]
 			switch e.Basis {
 			case Exact:
 				n = Bytes(e.Bytes)
 			case WriterWchar:
-				n = "≈" + Bytes(e.Bytes)
+				// Not the edge's count: what the writer wrote in all.
+				basis = fmt.Sprintf(basis, Bytes(e.Bytes))
 			}
-			fmt.Fprintf(tw, "%s → %s\t%s\t%s\t%s\n", e.From, e.To, e.Via, n, basisText[e.Basis])
+			fmt.Fprintf(tw, "%s → %s\t%s\t%s\t%s\n", e.From, e.To, e.Via, n, basis)
 		}
 		tw.Flush()
 	}
@@ -114,7 +115,7 @@ func text(w io.Writer, r *Report) {
 
 var basisText = map[Basis]string{
 	Exact:       "exact (counted by tubo)",
-	WriterWchar: "writer's wchar (its only output)",
+	WriterWchar: "unknown; its writer wrote %s in all (wchar)",
 	Unknown:     "unknown",
 }
 

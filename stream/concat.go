@@ -31,21 +31,25 @@ func concat(ins []endpoint, out *endpoint, spec graph.MergeSpec, cn *canceler, r
 			q.wake()
 		}
 	}
-	readers(ins, qs, cn, &abort, &errs, stop, res, func(i int) string { return fmt.Sprintf("input %d", i) }, &wg)
+	readers(ins, qs, cn, &abort, &errs, stop, res, func(i int) string { return ins[i].label(i) }, &wg)
 
 	width := spec.Record.Width()
+	var text *textOut // output: text: binary records as decimal lines
+	if width > 0 && spec.Text {
+		text = newTextOut(spec)
+	}
 	scratch := make([]byte, mergeBufSize)
-	var rest int64 // bytes of a partial binary record carried across inputs
 	for i, q := range qs {
 		q.setSpill(false)
 		var last byte = '\n'
+		var rest int64 // bytes of this input's last record so far
 		for {
 			b, c, err := q.next(scratch, &abort)
 			if err == io.EOF || err == errCanceled {
 				break
 			}
 			if err != nil {
-				errs.set(fmt.Errorf("merge: input %d: spill: %w", i, err))
+				errs.set(fmt.Errorf("merge: %s: spill: %w", ins[i].label(i), err))
 				stop()
 				break
 			}
@@ -57,7 +61,11 @@ func concat(ins []endpoint, out *endpoint, spec graph.MergeSpec, cn *canceler, r
 				res.Records += rest / int64(width)
 				rest %= int64(width)
 			}
-			n, err := out.writeAll(b, -1)
+			ob := b
+			if text != nil {
+				ob = text.convert(b)
+			}
+			n, err := out.writeAll(ob, -1)
 			res.BytesOut += int64(n)
 			if c != nil {
 				c.release()
@@ -70,6 +78,14 @@ func concat(ins []endpoint, out *endpoint, spec graph.MergeSpec, cn *canceler, r
 		}
 		if width == 0 && last != '\n' {
 			res.Records++ // an unterminated last line is a record too
+		}
+		if rest != 0 && !abort.Load() {
+			// The next input's records would be read out of step with
+			// the record size: an error naming this input, not a
+			// misaligned rest.
+			errs.set(partialRecord(ins[i].label(i), int(rest), width))
+			stop()
+			break
 		}
 		if abort.Load() {
 			break

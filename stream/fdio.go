@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -21,6 +22,18 @@ type endpoint struct {
 	fd       int
 	pipe     bool // a pipe or FIFO: tee(2) and splice(2) work on it
 	nonblock bool // O_NONBLOCK is set (e.g. by os.Pipe)
+	// name says what is at the other end, for messages: the stage (or
+	// file) the executor named the descriptor after; "" if not known.
+	name string
+}
+
+// label names input i of a builtin in messages: by what is at its other
+// end (esclavo[1], a file's path) when the executor said, else "input i".
+func (e *endpoint) label(i int) string {
+	if e.name != "" {
+		return e.name
+	}
+	return fmt.Sprintf("input %d", i)
 }
 
 // newEndpoint looks at f without changing it. (f.Fd() would switch f to
@@ -47,6 +60,9 @@ func newEndpoint(f *os.File) (endpoint, error) {
 		return e, fmt.Errorf("stream: fcntl %s: %w", f.Name(), err)
 	}
 	e.nonblock = fl&unix.O_NONBLOCK != 0
+	if n := f.Name(); n != "" && !strings.HasPrefix(n, "|") && n != "pipe-r" && n != "pipe-w" {
+		e.name = n // os.Pipe's "|0", the executor's unnamed ends: not a name
+	}
 	return e, nil
 }
 

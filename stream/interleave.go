@@ -33,6 +33,10 @@ func interleave(ins []endpoint, out *endpoint, spec graph.MergeSpec, cn *cancele
 	var werr error
 	stopped := false
 	ob := make([]byte, 0, mergeOutSize)
+	var text *textOut // output: text: binary records as decimal lines
+	if width > 0 && spec.Text {
+		text = newTextOut(spec)
+	}
 	flush := func() {
 		if len(ob) > 0 && werr == nil {
 			n, err := out.writeAll(ob, -1)
@@ -48,16 +52,20 @@ func interleave(ins []endpoint, out *endpoint, spec graph.MergeSpec, cn *cancele
 			} else {
 				res.Records += int64(len(c.b) / width)
 			}
-			big := len(c.b) >= cap(ob)/4
-			if big || len(c.b) > cap(ob)-len(ob) {
+			b := c.b
+			if text != nil {
+				b = text.convert(b) // whole records: nothing kept
+			}
+			big := len(b) >= cap(ob)/4
+			if big || len(b) > cap(ob)-len(ob) {
 				flush() // what came first goes first
 			}
 			if big {
-				n, err := out.writeAll(c.b, -1)
+				n, err := out.writeAll(b, -1)
 				res.BytesOut += int64(n)
 				werr = err
 			} else {
-				ob = append(ob, c.b...)
+				ob = append(ob, b...)
 			}
 		}
 		readers[c.idx].free <- c.b[:cap(c.b)]

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math"
+	"strconv"
 
 	"github.com/tubo-pipes/tubo/graph"
 )
@@ -122,4 +123,39 @@ func (d decoder) key(rec []byte) int64 {
 		return int64(binary.BigEndian.Uint64(rec))
 	}
 	return int64(binary.LittleEndian.Uint64(rec))
+}
+
+// textOut writes binary records as decimal lines (output: text) for the
+// merges that pass records through as they come (interleave, concat). It
+// keeps the bytes of a record split between two calls.
+type textOut struct {
+	dec  decoder
+	part []byte // the start of a record cut by the last call
+	out  []byte
+}
+
+func newTextOut(spec graph.MergeSpec) *textOut {
+	return &textOut{dec: newDecoder(spec), part: make([]byte, 0, spec.Record.Width())}
+}
+
+// convert returns the text of the whole records in what came before and b
+// (valid until the next call), and keeps the rest.
+func (t *textOut) convert(b []byte) []byte {
+	w := t.dec.width
+	t.out = t.out[:0]
+	if len(t.part) > 0 {
+		k := min(w-len(t.part), len(b))
+		t.part = append(t.part, b[:k]...)
+		b = b[k:]
+		if len(t.part) < w {
+			return t.out
+		}
+		t.out = append(strconv.AppendInt(t.out, t.dec.key(t.part), 10), '\n')
+		t.part = t.part[:0]
+	}
+	for ; len(b) >= w; b = b[w:] {
+		t.out = append(strconv.AppendInt(t.out, t.dec.key(b[:w]), 10), '\n')
+	}
+	t.part = append(t.part, b...)
+	return t.out
 }

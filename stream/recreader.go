@@ -15,8 +15,11 @@ type recChunk struct {
 // recReader reads one input in a goroutine and hands out buffers that hold
 // only whole records (lines ending in '\n', or multiples of width bytes).
 // The partial record at the end of a read is copied to the start of the
-// next buffer. A buffer grows only when one record does not fit, so memory
-// is nbufs buffers of max(bufSize, longest record).
+// next buffer. A buffer grows (doubling, so the copies stay linear) only
+// when one record does not fit, up to MaxRecord: a longer one is an error
+// naming the input, not unbounded memory. A grown buffer is dropped once
+// sent, so memory is about 3 small buffers plus one record-sized one, and
+// each byte is searched for '\n' once.
 type recReader struct {
 	idx   int
 	in    *endpoint
@@ -28,6 +31,12 @@ type recReader struct {
 }
 
 const recReaderBufs = 3
+
+// MaxRecord is the longest record (a line, with its '\n') an interleave or
+// ordered merge takes: each keeps whole records in memory, so one input's
+// 256 MiB line would otherwise need several times that. A concat merge
+// has no such limit (it never needs a whole line).
+const MaxRecord = 64 << 20
 
 func newRecReader(idx int, in *endpoint, width int) *recReader {
 	return &recReader{idx: idx, in: in, width: width, free: make(chan []byte, recReaderBufs)}
@@ -46,18 +55,29 @@ func (r *recReader) getBuf(n int, stop <-chan struct{}) []byte {
 			return nil
 		}
 	}
-	if len(b) < n {
-		b = make([]byte, n)
+	if len(b) < n || cap(b) > 2*mergeBufSize && n <= mergeBufSize {
+		// Too small, or grown for a long record that has gone: a
+		// buffer of the usual size again, the big one left to the GC.
+		b = make([]byte, max(n, mergeBufSize))
 	}
 	return b
 }
 
-// boundary is the length of the longest prefix of b made of whole records.
-func (r *recReader) boundary(b []byte) int {
+// boundary is the length of the longest prefix of b made of whole records,
+// given that b[:from] holds no '\n' (so a long line is searched once).
+func (r *recReader) boundary(b []byte, from int) int {
 	if r.width == 0 {
-		return bytes.LastIndexByte(b, '\n') + 1
+		if i := bytes.LastIndexByte(b[from:], '\n'); i >= 0 {
+			return from + i + 1
+		}
+		return 0
 	}
 	return len(b) - len(b)%r.width
+}
+
+// partialRecord is the error of an input that ends inside a binary record.
+func partialRecord(name string, n, width int) error {
+	return fmt.Errorf("merge: %s: its last %d bytes do not make a whole %d-byte record", name, n, width)
 }
 
 // run reads until end of input, an error, or stop/cancel, sending chunks to
@@ -65,6 +85,7 @@ func (r *recReader) boundary(b []byte) int {
 func (r *recReader) run(out chan<- recChunk, stop <-chan struct{}, cancelfd int) {
 	buf := r.getBuf(0, stop)
 	n := 0
+	scanned := 0 // buf[:scanned] holds no '\n' (lines only)
 	send := func(b []byte) bool {
 		select {
 		case out <- recChunk{idx: r.idx, b: b}:
@@ -76,7 +97,11 @@ func (r *recReader) run(out chan<- recChunk, stop <-chan struct{}, cancelfd int)
 	for buf != nil {
 		if n == len(buf) {
 			// One record is larger than the buffer: grow it.
-			nb := make([]byte, 2*len(buf))
+			if len(buf) >= MaxRecord {
+				r.err = fmt.Errorf("merge: %s: a record longer than %d MiB; interleave and ordered merges hold whole records in memory (split the line, or use a concat merge)", r.in.label(r.idx), MaxRecord>>20)
+				return
+			}
+			nb := make([]byte, min(2*len(buf), MaxRecord))
 			copy(nb, buf)
 			buf = nb
 		}
@@ -88,13 +113,14 @@ func (r *recReader) run(out chan<- recChunk, stop <-chan struct{}, cancelfd int)
 			return
 		}
 		if err != nil {
-			r.err = fmt.Errorf("merge: input %d: %w", r.idx, err)
+			r.err = fmt.Errorf("merge: %s: %w", r.in.label(r.idx), err)
 			return
 		}
 		r.bytes += int64(m)
 		n += m
-		cut := r.boundary(buf[:n])
+		cut := r.boundary(buf[:n], scanned)
 		if cut == 0 {
+			scanned = n
 			continue
 		}
 		next := r.getBuf(n-cut, stop)
@@ -106,12 +132,14 @@ func (r *recReader) run(out chan<- recChunk, stop <-chan struct{}, cancelfd int)
 			return
 		}
 		buf, n = next, n-cut
+		scanned = n // the rest of a line holds no '\n'
+
 	}
 	if buf == nil || n == 0 {
 		return
 	}
 	if r.width > 0 {
-		r.err = fmt.Errorf("merge: input %d: %d bytes at the end do not make a whole %d-byte record", r.idx, n, r.width)
+		r.err = partialRecord(r.in.label(r.idx), n, r.width)
 		return
 	}
 	// A last line without '\n': add one, since it may not be last in
