@@ -35,13 +35,11 @@ func (a *app) checkCmd() *cobra.Command {
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if script != "" {
-				b, err := os.ReadFile(script)
-				if errors.Is(err, fs.ErrNotExist) {
-					return usagef("%s: no such file", script)
-				} else if err != nil {
-					return usagef("%v", err)
+				src, err := readScript(script)
+				if err != nil {
+					return err
 				}
-				if err := runner.Check(script, string(b)); err != nil {
+				if err := runner.Check(script, src); err != nil {
 					return &executor.ExitError{Status: executor.StatusUsage, Err: err}
 				}
 				fmt.Fprintf(a.stdout, "%s: ok\n", script)
@@ -75,6 +73,17 @@ func (a *app) checkCmd() *cobra.Command {
 	a.hostf.register(c)
 	c.Flags().StringVarP(&script, "file", "f", "", "check the shell script `SCRIPT` (as tubo -f would run it)")
 	return c
+}
+
+// readScript reads the script of -f; a missing one is bad input (2).
+func readScript(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", usagef("%s: no such file", path)
+	} else if err != nil {
+		return "", usagef("%v", err)
+	}
+	return string(b), nil
 }
 
 func (a *app) graphCmd() *cobra.Command {

@@ -1,15 +1,22 @@
 package runner
 
 import (
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	mpattern "mvdan.cc/sh/v3/pattern"
 )
 
-// Shell patterns (POSIX 2.13, and bash's extended globs) are matched here
-// directly, not through regular expressions: byte strings that are not
-// UTF-8 match as they are, !(…) needs no lookahead, and a pattern needs
-// no compilation step beyond this parse.
+// Shell patterns (POSIX 2.13, and bash's extended globs) are matched by
+// mvdan.cc/sh/v3/pattern, which turns them into regular expressions,
+// wherever it matches as dash and bash do; runner/pattern_test.go checks
+// that against bash. tubo's own matcher below takes the patterns the
+// library refuses with an error where sh has an answer — !(…), which a
+// regular expression cannot say without lookahead; a trailing backslash;
+// [z-a], [[:foo:]], [[.a.]] and [[=a=]] — and strings that are not UTF-8,
+// whose bytes Go's regexp reads as U+FFFD, one the same as another.
 
 type pnodeKind uint8
 
@@ -65,6 +72,9 @@ type pattern struct {
 	isLit bool
 	fold  bool // case-insensitive (nocasematch, nocaseglob)
 	path  bool // * and ? do not match /
+	// re is the library's regular expression for the pattern; nil when
+	// the library refused it (nodes then decide alone).
+	re *regexp.Regexp
 }
 
 func (p *pattern) literal() (string, bool) { return p.lit, p.isLit && !p.fold }
@@ -91,11 +101,40 @@ func (r *Runner) compilePattern(pat string, mode patMode) *pattern {
 	}
 	p := parsePattern(pat, r.opts[optExtglob])
 	p.fold, p.path = fold, path
+	if (!p.isLit || fold) && mode != patValue {
+		p.re = libraryRegexp(pat, r.opts[optExtglob], fold)
+	}
 	if r.patCache == nil || len(r.patCache) > 1000 {
 		r.patCache = map[string]*pattern{}
 	}
 	r.patCache[key] = p
 	return p
+}
+
+// libraryRegexp is mvdan.cc/sh/v3/pattern's regular expression for a
+// whole-string match of pat, or nil where the library refuses it or
+// cannot be trusted with it (pat is not UTF-8). Pathname expansion
+// matches one path component at a time, so "**" is two stars here.
+func libraryRegexp(pat string, extglob, fold bool) *regexp.Regexp {
+	if !utf8.ValidString(pat) {
+		return nil
+	}
+	mode := mpattern.EntireString | mpattern.NoGlobStar
+	if extglob {
+		mode |= mpattern.ExtendedOperators
+	}
+	if fold {
+		mode |= mpattern.NoGlobCase
+	}
+	src, err := mpattern.Regexp(pat, mode)
+	if err != nil {
+		return nil
+	}
+	re, err := regexp.Compile(src)
+	if err != nil {
+		return nil
+	}
+	return re
 }
 
 func boolByte(b bool) byte {
@@ -280,6 +319,9 @@ func parseClass(pat string, i int) (*charClass, int, bool) {
 func (p *pattern) match(s string) bool {
 	if p.isLit && !p.fold {
 		return s == p.lit
+	}
+	if p.re != nil && utf8.ValidString(s) {
+		return p.re.MatchString(s)
 	}
 	return p.matchNodes(p.nodes, s, 0)
 }

@@ -314,21 +314,14 @@ func Check(name, src string) error {
 // column at.Col too when the source is an indented block (indent > 0 is
 // added to their columns).
 func CheckAt(src string, at graph.Pos, indent int) error {
-	_, err := shell.ParseChecked("", src)
-	if err == nil {
-		return nil
-	}
-	if e, ok := err.(*shell.Error); ok {
-		p := e.Pos
-		out := graph.Pos{File: at.File, Line: at.Line + p.Line - 1, Col: p.Col}
-		if p.Line == 1 {
-			out.Col = at.Col + p.Col - 1
+	return shell.CheckIn(src, func(line, col int) graph.Pos {
+		if line == 1 {
+			col += at.Col - 1
 		} else {
-			out.Col = p.Col + indent
+			col += indent
 		}
-		return &shell.Error{Pos: out, Msg: e.Msg}
-	}
-	return err
+		return graph.Pos{File: at.File, Line: at.Line + line - 1, Col: col}
+	})
 }
 
 // Run parses all of src, refuses it with status 2 (running nothing) on a

@@ -94,6 +94,10 @@ type loader struct {
 	env  []string
 	g    *graph.Graph
 	file *ast.Pipeline
+	data []byte // the file's bytes, for positions inside block scalars
+	// checked holds the shell: lines already parsed (checkShell), so that
+	// replicas of a stage are checked once.
+	checked map[*ast.Scalar]bool
 
 	param      map[string]*param
 	paramOrder []string
@@ -147,6 +151,7 @@ func newLoader(name string, opt Options) *loader {
 }
 
 func (l *loader) load(data []byte) *graph.Graph {
+	l.data = data
 	file, err := ast.Parse(data)
 	l.errs.addAST(err)
 	if file == nil {

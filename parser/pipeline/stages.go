@@ -118,6 +118,15 @@ func (l *loader) stage(d *stageDecl) (built bool) {
 // command fills a node's argv or shell line.
 func (l *loader) command(node *graph.Node, s *ast.Stage, sc *scope, what string) bool {
 	if s.Shell != nil {
+		if !l.checked[s.Shell] {
+			if !l.checkShell(s.Shell, what) {
+				return false
+			}
+			if l.checked == nil {
+				l.checked = map[*ast.Scalar]bool{}
+			}
+			l.checked[s.Shell] = true // once, not once per replica
+		}
 		sc.shell = true
 		line, ok := l.expand(s.Shell.Node, s.Shell.Text, sc)
 		sc.shell = false

@@ -139,3 +139,16 @@ func Incomplete(src string) bool {
 	_, err := NewParser().Parse(strings.NewReader(src), "")
 	return err != nil && syntax.IsIncomplete(err)
 }
+
+// CheckIn is ParseChecked for a shell source that sits inside another
+// file (a YAML `shell:` stage): a problem comes back as an *Error at the
+// place in that file that place gives for the source's own LINE:COL (both
+// from 1).
+func CheckIn(src string, place func(line, col int) graph.Pos) error {
+	_, err := ParseChecked("", src)
+	var e *Error
+	if err == nil || !errors.As(err, &e) {
+		return err
+	}
+	return &Error{Pos: place(e.Pos.Line, e.Pos.Col), Msg: e.Msg}
+}
