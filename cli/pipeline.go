@@ -19,6 +19,7 @@ import (
 	"github.com/tubo-pipes/tubo/remote"
 	"github.com/tubo-pipes/tubo/render"
 	"github.com/tubo-pipes/tubo/runner"
+	"github.com/tubo-pipes/tubo/validate"
 )
 
 func (a *app) checkCmd() *cobra.Command {
@@ -61,6 +62,10 @@ func (a *app) checkCmd() *cobra.Command {
 				return err
 			}
 			nwarn := a.warn(g)
+			for _, w := range validate.CycleWarnings(g) {
+				fmt.Fprintf(a.stderr, "tubo: warning: %s\n", w)
+				nwarn++
+			}
 			procs, fifos, builtins := count(g)
 			fmt.Fprintf(a.stdout, "%s: ok: %d processes, %d FIFOs, %d builtin nodes, %d edges%s\n", args[0], procs, fifos, builtins, len(g.Edges), warnings(nwarn))
 			if info, err := pipeline.Describe(args[0]); err == nil {

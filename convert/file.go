@@ -116,6 +116,10 @@ func (t *toLine) chain() []*graph.Node {
 			heads = append(heads, n.ID)
 		}
 	}
+	if len(heads) == 0 {
+		t.whyNot("its pipes form a loop (cycles: allow); a line's pipes run one way")
+		return nil
+	}
 	if len(heads) != 1 {
 		t.whyNot("%d pipelines (%s start one each); a line of one pipeline has one first command (run them as several lines, or join them with after:)", len(heads), strings.Join(heads, ", "))
 		return nil

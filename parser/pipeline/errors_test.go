@@ -60,7 +60,7 @@ func TestErrors(t *testing.T) {
 		{"fd too low", "stages:\n  a: {run: [echo]}\n  c: {run: [cat], fds: {1: a}}\n", nil,
 			`p.yaml:3:25: stage c: fds: fd 1: extra descriptors are 3 to 1023 (use stdin:, stdout:, stderr: for 0–2)`},
 		{"pipe cycle", "stages:\n  a: {run: [cat], stdin: b}\n  b: {run: [cat], stdin: a}\n", nil,
-			`p.yaml:2:3: pipe cycle a → b → a: each stage would wait for the next once a pipe fills (deadlock); break the loop, e.g. through a file`},
+			`p.yaml:2:3: pipe cycle a → b → a: each stage would wait for the next once a pipe fills (deadlock); break the loop, e.g. through a file, or declare it with cycles: allow if each stage answers what it reads before reading more`},
 		{"after cycle", "stages:\n  a: {run: [true], after: [b]}\n  b: {run: [true], after: [a]}\n", nil,
 			`p.yaml:2:3: after cycle a → b → a: none of these stages can start`},
 		{"after unknown", "stages:\n  a: {run: [true], after: [bb]}\n  b: {run: [true]}\n", nil,
