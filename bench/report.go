@@ -43,6 +43,10 @@ func report(w io.Writer, b *bench, info [][2]string, outs []outcome, rss *rssRes
 		if p.bytes > 0 {
 			notes += fmt.Sprintf("; %.0f vs %.0f MiB/s", throughput(p.bytes, tm), throughput(p.bytes, om))
 		}
+		if p.cpu {
+			tc, oc := median(o.tuboCPU), median(o.otherCPU)
+			notes += fmt.Sprintf("; CPU here and on the host, median: tubo %s, %s %s (%.2f×)", fmtDur(tc), p.other.label, fmtDur(oc), speedup(tc, oc))
+		}
 		notes += "; tubo VmHWM " + fmtKiB(slices.Max(o.rss))
 		if p.maxHWM > 0 {
 			notes += fmt.Sprintf(" (≤ %s: %s)", fmtKiB(p.maxHWM), metIf(slices.Max(o.rss) <= p.maxHWM))

@@ -28,6 +28,10 @@ type command struct {
 	poll time.Duration
 	// env is added to the harness's environment; nil adds nothing.
 	env []string
+	// elsewhere, when set, counts CPU time spent outside this process
+	// tree on the command's behalf (a test host's sshd); it is read
+	// before and after each run and the difference added to sample.cpu.
+	elsewhere func() time.Duration
 }
 
 // sample is what one run measured.
@@ -42,7 +46,10 @@ type sample struct {
 	hwm    int64 // last VmHWM seen in /proc/PID/status (KiB): the process's own peak
 	// threads is the most OS threads seen in /proc/PID/status (polled).
 	threads int
-	out     []byte
+	// cpu is user + system time of the process and its reaped children
+	// (from wait4), plus command.elsewhere's.
+	cpu time.Duration
+	out []byte
 }
 
 // capture keeps the first limit bytes written to it and counts the rest.
@@ -86,6 +93,10 @@ func (c *command) run() (sample, error) {
 	}
 	cmd.Stderr = &errb
 	var s sample
+	var away time.Duration
+	if c.elsewhere != nil {
+		away = c.elsewhere()
+	}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return s, err
@@ -103,6 +114,10 @@ func (c *command) run() (sample, error) {
 	}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		s.maxrss = ru.Maxrss
+		s.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	if c.elsewhere != nil {
+		s.cpu += c.elsewhere() - away
 	}
 	s.out = out.buf.Bytes()
 	if err != nil {
@@ -160,6 +175,9 @@ type pair struct {
 	goal   string  // the target as the issue states it
 	bytes  int64   // bytes moved per run, for throughput; 0 if none
 	runs   int     // measured runs per side (alternating)
+	// cpu adds both sides' CPU time (sample.cpu) to the report: what a
+	// run costs, which a loaded machine changes less than wall time.
+	cpu bool
 	// verify, when set, runs once before timing and checks that both sides
 	// produce the same result.
 	verify func() error
@@ -176,9 +194,11 @@ type pair struct {
 type outcome struct {
 	p           *pair
 	tubo, other []time.Duration
-	rss         []int64 // tubo's own peak RSS (VmHWM, KiB) per run
-	threads     []int   // tubo's most OS threads per run
-	err         error
+	// tuboCPU, otherCPU are each run's sample.cpu.
+	tuboCPU, otherCPU []time.Duration
+	rss               []int64 // tubo's own peak RSS (VmHWM, KiB) per run
+	threads           []int   // tubo's most OS threads per run
+	err               error
 }
 
 // pairPoll is how often the compared runs sample VmHWM.
@@ -229,6 +249,7 @@ func measure(p *pair) outcome {
 			return o
 		}
 		o.tubo = append(o.tubo, s.wall)
+		o.tuboCPU = append(o.tuboCPU, s.cpu)
 		o.rss = append(o.rss, s.hwm)
 		o.threads = append(o.threads, s.threads)
 		s, err = p.other.run()
@@ -237,6 +258,7 @@ func measure(p *pair) outcome {
 			return o
 		}
 		o.other = append(o.other, s.wall)
+		o.otherCPU = append(o.otherCPU, s.cpu)
 	}
 	return o
 }
