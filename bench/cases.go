@@ -98,7 +98,7 @@ func (b *bench) startN(n int, ratio float64) *pair {
 		runs = b.n
 	}
 	return &pair{
-		name:   name,
+		name: name,
 		// -c as for dash: `tubo /bin/true` would read /bin/true as a
 		// pipeline file.
 		tubo:   &command{label: "tubo", argv: []string{b.tubo, "-c", line}, check: wantOutput("")},
