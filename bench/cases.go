@@ -293,6 +293,40 @@ stages:
 	}
 }
 
+// tee3File is tee3 with one reader a file: tubo splices into the file
+// from its staging pipe, so the tee stays zero-copy.
+func (b *bench) tee3File() *pair {
+	sz := sizeArg(b.sz.teeBytes)
+	// On tmpfs when there is one, so that the row measures the tee, not
+	// the disk (both sides write the same file).
+	out := b.path("tee-file.out")
+	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
+		out = filepath.Join("/dev/shm", fmt.Sprintf("tubo-bench-%d.out", os.Getpid()))
+		atExit = append(atExit, func() { os.Remove(out) })
+	}
+	y := b.writeFile("teefile.yaml", fmt.Sprintf(`version: 1
+name: tee3file
+files:
+  copy: %s
+stages:
+  gen:
+    run: [head, -c, %s, /dev/zero]
+    stdout: [a, b, copy]
+  a: {run: [wc, -c]}
+  b: {run: [wc, -c]}
+`, out, sz))
+	n := strconv.FormatInt(b.sz.teeBytes, 10)
+	// bash: tee writes the file itself; >(wc -c) prints into tee's stdout.
+	bashWant := wantOutput(strconv.FormatInt(b.sz.teeBytes+int64(len(n)+1), 10) + "\n")
+	return &pair{
+		name:   sz + "iB teed to 2 `wc -c` readers and a file",
+		tubo:   &command{label: "tubo", argv: []string{b.tubo, "run", y}, check: wantLines(2, n)},
+		other:  &command{label: "bash tee", argv: []string{"bash", "-c", "head -c " + sz + " /dev/zero | tee " + out + " >(wc -c) | wc -c"}, check: bashWant},
+		target: 2, goal: "≥ 2× bash `tee FILE >(…)` (zero-copy into the file)",
+		bytes: b.sz.teeBytes, runs: b.n,
+	}
+}
+
 // --- ordered merges -------------------------------------------------------
 
 // mergeYAML merges the files in as ordered records into {{out}}

@@ -130,6 +130,7 @@ func main() {
 		{"200 replicas", one(b.replicas200)},
 		{"cat | cat | wc -c", b.catPairs},
 		{"teed to 3", one(b.tee3)},
+		{"teed to 2 `wc -c` readers and a file", one(b.tee3File)},
 		{"ordered merge text", one(b.textMerge)},
 		{"ordered merge int32", one(b.int32Merge)},
 		{"primes.yaml", b.primesPairs},

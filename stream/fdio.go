@@ -23,6 +23,9 @@ type endpoint struct {
 	fd       int
 	pipe     bool // a pipe or FIFO: tee(2) and splice(2) work on it
 	nonblock bool // O_NONBLOCK is set (e.g. by os.Pipe)
+	// spliceTo: splice(2) from a pipe can write into it: a pipe, or a
+	// regular file not opened O_APPEND (splice refuses those).
+	spliceTo bool
 	// name says what is at the other end, for messages: the stage (or
 	// file) the executor named the descriptor after; "" if not known.
 	name string
@@ -88,6 +91,7 @@ func newEndpoint(f *os.File) (endpoint, error) {
 		return e, fmt.Errorf("stream: fcntl %s: %w", f.Name(), err)
 	}
 	e.nonblock = fl&unix.O_NONBLOCK != 0
+	e.spliceTo = e.pipe || st.Mode&unix.S_IFMT == unix.S_IFREG && fl&unix.O_APPEND == 0
 	if n := f.Name(); n != "" && !strings.HasPrefix(n, "|") && n != "pipe-r" && n != "pipe-w" {
 		e.name = n // os.Pipe's "|0", the executor's unnamed ends: not a name
 	}
