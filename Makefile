@@ -50,6 +50,7 @@ test-kill: build
 fuzz:
 	$(GO) test -run XXX -fuzz FuzzParse -fuzztime $(FUZZTIME) ./parser/shell/
 	$(GO) test -run XXX -fuzz FuzzLoad -fuzztime $(FUZZTIME) ./parser/pipeline/
+	$(GO) test -run XXX -fuzz FuzzConvert -fuzztime $(FUZZTIME) ./convert/
 
 # bench compares tubo with dash, bash, GNU parallel and coreutils, side by
 # side in one run, and prints ratios.
