@@ -83,17 +83,50 @@ func sizeArg(n int64) string {
 	return strconv.FormatInt(n, 10)
 }
 
-// --- start-up: 100 stages ---------------------------------------------
+// --- start-up: 1, 10, 100, 1000 stages ---------------------------------
 
-func (b *bench) start100() *pair {
-	line := pipeline("/bin/true", 100)
-	return &pair{
-		name:   "start + reap 100-stage `/bin/true | … | /bin/true`",
-		tubo:   &command{label: "tubo", argv: []string{b.tubo, line}, check: wantOutput("")},
-		other:  &command{label: "dash", argv: []string{"dash", "-c", line}, check: wantOutput("")},
-		target: 1.0, goal: "≤ 1.0× dash's time",
-		runs: 4 * b.n,
+// startN is start + reap of an n-stage /bin/true line against dash; ratio
+// is the issue's ceiling on tubo's time ÷ dash's.
+func (b *bench) startN(n int, ratio float64) *pair {
+	line := pipeline("/bin/true", n)
+	name := fmt.Sprintf("start + reap %d-stage `/bin/true | … | /bin/true`", n)
+	if n == 1 {
+		name = "start + reap 1 stage `/bin/true`"
 	}
+	runs := 4 * b.n
+	if n >= 1000 {
+		runs = b.n
+	}
+	return &pair{
+		name: name,
+		// -c as for dash: `tubo /bin/true` would read /bin/true as a
+		// pipeline file.
+		tubo:   &command{label: "tubo", argv: []string{b.tubo, "-c", line}, check: wantOutput("")},
+		other:  &command{label: "dash", argv: []string{"dash", "-c", line}, check: wantOutput("")},
+		target: 1 / ratio, goal: fmt.Sprintf("≤ %.1f× dash's time", ratio),
+		runs: runs,
+	}
+}
+
+func (b *bench) startPairs() []*pair {
+	return []*pair{b.startN(1, 1.5), b.startN(10, 1.2), b.start100(), b.startN(1000, 1.0)}
+}
+
+func (b *bench) start100() *pair { return b.startN(100, 1.0) }
+
+// start100Busy is start100 with one competing busy loop on the machine for
+// the whole measurement, alike for both sides.
+func (b *bench) start100Busy() *pair {
+	p := b.startN(100, 1.2)
+	p.name += ", one competing busy loop"
+	p.around = func() func() {
+		busy := exec.Command("sh", "-c", "while :; do :; done")
+		if err := busy.Start(); err != nil {
+			fatalf("busy loop: %v", err)
+		}
+		return func() { busy.Process.Kill(); busy.Wait() }
+	}
+	return p
 }
 
 // start100Inherited is start100 with descriptor 251 open in tubo's
@@ -110,6 +143,43 @@ func (b *bench) start100Inherited() *pair {
 		other: &command{label: "dash", argv: wrap("dash", "-c", line), check: wantOutput("")},
 		goal:  "(informational)",
 		runs:  4 * b.n,
+	}
+}
+
+// --- wide fan-in: 1024 inputs ------------------------------------------
+
+// fanIn1024 is a 1024-way ordered merge of seq streams against bash
+// feeding the same streams to sort -m -n through 1024 process
+// substitutions, with the issue's ceilings on tubo's threads and RSS.
+func (b *bench) fanIn1024() *pair {
+	const k, n = 1024, 1 << 20
+	y := b.writeFile("fanin1024.yaml", fmt.Sprintf(`version: 1
+name: fanin1024
+stages:
+  gen:
+    run: [seq, "{{replica}}", "%d", "%d"]
+    replicas: %d
+    stdout: m
+  count:
+    run: [wc, -l]
+    stdin: m
+merges:
+  m:
+    mode: ordered
+    record: lines
+    key: numeric
+`, k, n-1, k))
+	var subs strings.Builder
+	for i := range k {
+		fmt.Fprintf(&subs, " <(seq %d %d %d)", i, k, n-1)
+	}
+	want := wantOutput(fmt.Sprintf("%d\n", n))
+	return &pair{
+		name:   fmt.Sprintf("%d-way ordered fan-in of `seq` streams, %d lines", k, n),
+		tubo:   &command{label: "tubo", argv: []string{"sh", "-c", `ulimit -n 8192 && exec "$@"`, "sh", b.tubo, "run", y}, check: want},
+		other:  &command{label: "bash sort -m", argv: []string{"bash", "-c", "ulimit -n 8192 && LC_ALL=C sort -m -n" + subs.String() + " | wc -l"}, check: want},
+		target: 1.0, goal: "≥ 1.0× bash + `sort -m -n`; ≤ 16 threads, ≤ 64 MiB",
+		runs: b.n, maxThreads: 16, maxHWM: 64 << 10,
 	}
 }
 
@@ -219,6 +289,40 @@ stages:
 		tubo:   &command{label: "tubo", argv: []string{b.tubo, "run", y}, check: wantLines(3, n)},
 		other:  &command{label: "bash tee", argv: []string{"bash", "-c", "head -c " + sz + " /dev/zero | tee >(wc -c) >(wc -c) | wc -c"}, check: bashWant},
 		target: 2, goal: "≥ 2× bash `tee >(…) >(…)`",
+		bytes: b.sz.teeBytes, runs: b.n,
+	}
+}
+
+// tee3File is tee3 with one reader a file: tubo splices into the file
+// from its staging pipe, so the tee stays zero-copy.
+func (b *bench) tee3File() *pair {
+	sz := sizeArg(b.sz.teeBytes)
+	// On tmpfs when there is one, so that the row measures the tee, not
+	// the disk (both sides write the same file).
+	out := b.path("tee-file.out")
+	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
+		out = filepath.Join("/dev/shm", fmt.Sprintf("tubo-bench-%d.out", os.Getpid()))
+		atExit = append(atExit, func() { os.Remove(out) })
+	}
+	y := b.writeFile("teefile.yaml", fmt.Sprintf(`version: 1
+name: tee3file
+files:
+  copy: %s
+stages:
+  gen:
+    run: [head, -c, %s, /dev/zero]
+    stdout: [a, b, copy]
+  a: {run: [wc, -c]}
+  b: {run: [wc, -c]}
+`, out, sz))
+	n := strconv.FormatInt(b.sz.teeBytes, 10)
+	// bash: tee writes the file itself; >(wc -c) prints into tee's stdout.
+	bashWant := wantOutput(strconv.FormatInt(b.sz.teeBytes+int64(len(n)+1), 10) + "\n")
+	return &pair{
+		name:   sz + "iB teed to 2 `wc -c` readers and a file",
+		tubo:   &command{label: "tubo", argv: []string{b.tubo, "run", y}, check: wantLines(2, n)},
+		other:  &command{label: "bash tee", argv: []string{"bash", "-c", "head -c " + sz + " /dev/zero | tee " + out + " >(wc -c) | wc -c"}, check: bashWant},
+		target: 2, goal: "≥ 2× bash `tee FILE >(…)` (zero-copy into the file)",
 		bytes: b.sz.teeBytes, runs: b.n,
 	}
 }

@@ -123,11 +123,14 @@ func main() {
 	}
 	one := func(f func() *pair) func() []*pair { return func() []*pair { return []*pair{f()} } }
 	groups := []lazy{
-		{"start + reap 100-stage", one(b.start100)},
+		{"start + reap", b.startPairs},
+		{"start + reap 100-stage, one competing busy loop", one(b.start100Busy)},
+		{"fan-in", one(b.fanIn1024)},
 		{"start + reap 100-stage, fd 251 inherited", one(b.start100Inherited)},
 		{"200 replicas", one(b.replicas200)},
 		{"cat | cat | wc -c", b.catPairs},
 		{"teed to 3", one(b.tee3)},
+		{"teed to 2 `wc -c` readers and a file", one(b.tee3File)},
 		{"ordered merge text", one(b.textMerge)},
 		{"ordered merge int32", one(b.int32Merge)},
 		{"primes.yaml", b.primesPairs},

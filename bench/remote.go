@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tubo-pipes/tubo/remote/sshtest"
 )
@@ -116,11 +118,44 @@ edges:
 	ssh := strings.Join(e.SSH, " ")
 	line := fmt.Sprintf("head -c %s /dev/zero | %s -p %d root@%s cat | wc -c", sizeArg(n), ssh, srv.Port, srv.Addr)
 	want := strconv.FormatInt(n, 10) + "\n"
+	host := hostCPU(srv)
 	return &pair{
 		name:   "1 GiB through a remote `cat`",
-		tubo:   &command{label: "tubo", argv: []string{b.tubo, "run", y}, env: []string{e.SSHEnv()}, check: wantOutput(want)},
-		other:  &command{label: "ssh host cat", argv: []string{"dash", "-c", line}, check: wantOutput(want)},
+		tubo:   &command{label: "tubo", argv: []string{b.tubo, "run", y}, env: []string{e.SSHEnv()}, check: wantOutput(want), elsewhere: host},
+		other:  &command{label: "ssh host cat", argv: []string{"dash", "-c", line}, check: wantOutput(want), elsewhere: host},
 		target: 0.95, goal: "≤ 5% slower than `ssh host cat`",
-		bytes: n, runs: b.n,
+		bytes: n, runs: b.n, cpu: true,
 	}
 }
+
+// hostCPU counts the CPU time that srv's sshd has spent on sessions that
+// ended: the listener's reaped children's user + system time (its
+// connection processes, which reaped the sessions' programs: the remote
+// cat). It first waits, up to a few seconds, for the listener to have
+// reaped every connection, so that a run's host side is counted whole.
+func hostCPU(srv *sshtest.Server) func() time.Duration {
+	pid := srv.Listener()
+	return func() time.Duration {
+		for deadline := time.Now().Add(5 * time.Second); len(sshtest.Descendants(pid)) > 0 && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return 0
+		}
+		st := string(b)
+		// Fields after the command name (which may hold spaces): state is
+		// field 3, cutime and cstime are fields 16 and 17.
+		f := strings.Fields(st[strings.LastIndexByte(st, ')')+1:])
+		if len(f) < 15 {
+			return 0
+		}
+		cu, _ := strconv.ParseInt(f[13], 10, 64)
+		cs, _ := strconv.ParseInt(f[14], 10, 64)
+		return time.Duration(cu+cs) * time.Second / clockTicks
+	}
+}
+
+// clockTicks is USER_HZ, the unit of /proc/PID/stat's times: 100 on every
+// Linux architecture tubo builds for.
+const clockTicks = 100

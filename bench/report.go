@@ -34,13 +34,26 @@ func report(w io.Writer, b *bench, info [][2]string, outs []outcome, rss *rssRes
 		if p.target > 0 {
 			met = verdict(su, p.target)
 		}
+		if p.maxHWM > 0 && slices.Max(o.rss) > p.maxHWM || p.maxThreads > 0 && slices.Max(o.threads) > p.maxThreads {
+			met = "MISSED (threads or RSS; see notes)"
+		}
 		tlo, thi := spread(o.tubo)
 		olo, ohi := spread(o.other)
 		notes := fmt.Sprintf("tubo %s–%s; %s %s–%s", fmtDur(tlo), fmtDur(thi), p.other.label, fmtDur(olo), fmtDur(ohi))
 		if p.bytes > 0 {
 			notes += fmt.Sprintf("; %.0f vs %.0f MiB/s", throughput(p.bytes, tm), throughput(p.bytes, om))
 		}
+		if p.cpu {
+			tc, oc := median(o.tuboCPU), median(o.otherCPU)
+			notes += fmt.Sprintf("; CPU here and on the host, median: tubo %s, %s %s (%.2f×)", fmtDur(tc), p.other.label, fmtDur(oc), speedup(tc, oc))
+		}
 		notes += "; tubo VmHWM " + fmtKiB(slices.Max(o.rss))
+		if p.maxHWM > 0 {
+			notes += fmt.Sprintf(" (≤ %s: %s)", fmtKiB(p.maxHWM), metIf(slices.Max(o.rss) <= p.maxHWM))
+		}
+		if p.maxThreads > 0 {
+			notes += fmt.Sprintf("; tubo threads max %d (≤ %d: %s)", slices.Max(o.threads), p.maxThreads, metIf(slices.Max(o.threads) <= p.maxThreads))
+		}
 		fmt.Fprintf(w, "| %s | %s | %s: %s | %.2f× | %s | %s | %s |\n",
 			cell(p.name), fmtDur(tm), p.other.label, fmtDur(om), su, cell(p.goal), met, cell(notes))
 	}
@@ -72,6 +85,13 @@ func report(w io.Writer, b *bench, info [][2]string, outs []outcome, rss *rssRes
 		fmt.Fprintf(w, "| %s | %s | — | — | correct output | ok | %s–%s over %d runs; tubo VmHWM %s |\n",
 			cell(c.name), fmtDur(median(ds)), fmtDur(lo), fmtDur(hi), len(ds), fmtKiB(slices.Max(rs)))
 	}
+}
+
+func metIf(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "MISSED"
 }
 
 func medianInt(v []int64) int64 {

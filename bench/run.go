@@ -28,6 +28,10 @@ type command struct {
 	poll time.Duration
 	// env is added to the harness's environment; nil adds nothing.
 	env []string
+	// elsewhere, when set, counts CPU time spent outside this process
+	// tree on the command's behalf (a test host's sshd); it is read
+	// before and after each run and the difference added to sample.cpu.
+	elsewhere func() time.Duration
 }
 
 // sample is what one run measured.
@@ -40,7 +44,12 @@ type sample struct {
 	// (this harness) starts with the parent's RSS. See rssProbe.
 	maxrss int64
 	hwm    int64 // last VmHWM seen in /proc/PID/status (KiB): the process's own peak
-	out    []byte
+	// threads is the most OS threads seen in /proc/PID/status (polled).
+	threads int
+	// cpu is user + system time of the process and its reaped children
+	// (from wait4), plus command.elsewhere's.
+	cpu time.Duration
+	out []byte
 }
 
 // capture keeps the first limit bytes written to it and counts the rest.
@@ -84,22 +93,31 @@ func (c *command) run() (sample, error) {
 	}
 	cmd.Stderr = &errb
 	var s sample
+	var away time.Duration
+	if c.elsewhere != nil {
+		away = c.elsewhere()
+	}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return s, err
 	}
-	var hwm chan int64
+	var hwm chan [2]int64
 	if c.poll > 0 {
-		hwm = make(chan int64, 1)
+		hwm = make(chan [2]int64, 1)
 		go pollHWM(cmd.Process.Pid, c.poll, hwm)
 	}
 	err := cmd.Wait()
 	s.wall = time.Since(start)
 	if hwm != nil {
-		s.hwm = <-hwm
+		v := <-hwm
+		s.hwm, s.threads = v[0], int(v[1])
 	}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		s.maxrss = ru.Maxrss
+		s.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	if c.elsewhere != nil {
+		s.cpu += c.elsewhere() - away
 	}
 	s.out = out.buf.Bytes()
 	if err != nil {
@@ -108,12 +126,12 @@ func (c *command) run() (sample, error) {
 	return s, nil
 }
 
-// pollHWM reads VmHWM of pid every interval until the process is gone and
-// sends the last value seen. VmHWM only grows, so the last reading is the
-// peak up to one interval before exit.
-func pollHWM(pid int, interval time.Duration, res chan<- int64) {
+// pollHWM reads VmHWM and Threads of pid every interval until the process
+// is gone and sends the last VmHWM seen and the most threads. VmHWM only
+// grows, so the last reading is the peak up to one interval before exit.
+func pollHWM(pid int, interval time.Duration, res chan<- [2]int64) {
 	path := "/proc/" + strconv.Itoa(pid) + "/status"
-	var last int64
+	var last, threads int64
 	for {
 		b, err := os.ReadFile(path)
 		if err != nil {
@@ -124,9 +142,12 @@ func pollHWM(pid int, interval time.Duration, res chan<- int64) {
 			break
 		}
 		last = v
+		if t, ok := statusField(b, "Threads:"); ok {
+			threads = max(threads, t)
+		}
 		time.Sleep(interval)
 	}
-	res <- last
+	res <- [2]int64{last, threads}
 }
 
 // statusField reads a "Name:   123 kB" line of /proc/PID/status.
@@ -154,17 +175,30 @@ type pair struct {
 	goal   string  // the target as the issue states it
 	bytes  int64   // bytes moved per run, for throughput; 0 if none
 	runs   int     // measured runs per side (alternating)
+	// cpu adds both sides' CPU time (sample.cpu) to the report: what a
+	// run costs, which a loaded machine changes less than wall time.
+	cpu bool
 	// verify, when set, runs once before timing and checks that both sides
 	// produce the same result.
 	verify func() error
+	// around, when set, starts something for the pair's whole measurement
+	// (a competing busy loop) and returns what stops it.
+	around func() (stop func())
+	// maxThreads and maxHWM (KiB), when set, are ceilings on tubo's OS
+	// threads and own peak RSS in every run; the row says met or missed.
+	maxThreads int
+	maxHWM     int64
 }
 
 // outcome is the measured result of a pair.
 type outcome struct {
 	p           *pair
 	tubo, other []time.Duration
-	rss         []int64 // tubo's own peak RSS (VmHWM, KiB) per run
-	err         error
+	// tuboCPU, otherCPU are each run's sample.cpu.
+	tuboCPU, otherCPU []time.Duration
+	rss               []int64 // tubo's own peak RSS (VmHWM, KiB) per run
+	threads           []int   // tubo's most OS threads per run
+	err               error
 }
 
 // pairPoll is how often the compared runs sample VmHWM.
@@ -192,6 +226,9 @@ func measure(p *pair) outcome {
 	// Both sides are polled alike, so the small cost of polling is the
 	// same for each.
 	p.tubo.poll, p.other.poll = pairPoll, pairPoll
+	if p.around != nil {
+		defer p.around()()
+	}
 	for _, c := range []*command{p.tubo, p.other} {
 		s, err := c.run()
 		if err == nil && c.check != nil {
@@ -212,13 +249,16 @@ func measure(p *pair) outcome {
 			return o
 		}
 		o.tubo = append(o.tubo, s.wall)
+		o.tuboCPU = append(o.tuboCPU, s.cpu)
 		o.rss = append(o.rss, s.hwm)
+		o.threads = append(o.threads, s.threads)
 		s, err = p.other.run()
 		if err != nil {
 			o.err = err
 			return o
 		}
 		o.other = append(o.other, s.wall)
+		o.otherCPU = append(o.otherCPU, s.cpu)
 	}
 	return o
 }

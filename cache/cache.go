@@ -343,6 +343,9 @@ func (r *Run) ownKey(h io.Writer, n *graph.Node, made func(string) (string, bool
 	}
 	for _, rd := range n.Redirs {
 		fmt.Fprintf(h, "redir %s\x00", rd)
+		if rd.Kind == graph.Data {
+			h.Write(rd.Data) // a here-document's text is an input too
+		}
 	}
 	if n.Shell == "" && len(n.Argv) > 0 {
 		path := getenv(n.Env, "PATH")

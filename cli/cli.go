@@ -63,7 +63,8 @@ type app struct {
 	obs     observe
 	hostf   hostFlags
 	signals *signals
-	tag     bool // tubo run --tag: stage names before stderr lines
+	tag     bool   // tubo run --tag: stage names before stderr lines
+	record  string // tubo --record FILE 'LINE' (or -f SCRIPT): the run's record
 }
 
 // usageError marks an error in how tubo was called (status 2).
@@ -117,7 +118,8 @@ the run carries on.`,
 		RunE:          a.runShell,
 	}
 	a.obs.flags(root)
-	root.AddCommand(a.runCmd(), a.checkCmd(), a.graphCmd(), a.explainCmd(), a.verifyCmd())
+	root.Flags().StringVar(&a.record, "record", "", "write a record of the line's or script's run to `FILE` (every pipeline's processes, executables, inputs and outputs, hashed) for tubo verify")
+	root.AddCommand(a.runCmd(), a.checkCmd(), a.graphCmd(), a.explainCmd(), a.verifyCmd(), a.convertCmd())
 	completeFlags(root)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	return root

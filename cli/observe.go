@@ -71,7 +71,7 @@ func (o *observe) flags(c *cobra.Command) {
 	f.DurationVar(&o.uiLinger, "ui-linger", 0, "keep the live view up for `DURATION` after the run ends (implies --ui; ^C ends it sooner)")
 	f.StringVar(&o.reportHTML, "report-html", "", "write the run report as one self-contained HTML page to `FILE` (graph, stages, edges, timeline, parameters)")
 	o.stallAfter.d = stall.DefaultAfter
-	f.Var(&o.stallAfter, "stall-after", "report a stall (who waits on what) when no stage has used CPU or moved a byte for `DURATION`; 0 turns it off (default 10s, or the file's stall_after:)")
+	f.Var(&o.stallAfter, "stall-after", "report a stall (who waits on what) when no stage has used CPU or moved a byte for `DURATION`; 0 turns it off (a pipeline file's stall_after: replaces the default)")
 	f.Var(&o.onStall, "on-stall", "what a stall does: warn (print the diagnosis and go on, the default) or fail (print it and end the run with status 124)")
 }
 

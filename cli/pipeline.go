@@ -19,6 +19,7 @@ import (
 	"github.com/tubo-pipes/tubo/remote"
 	"github.com/tubo-pipes/tubo/render"
 	"github.com/tubo-pipes/tubo/runner"
+	"github.com/tubo-pipes/tubo/validate"
 )
 
 func (a *app) checkCmd() *cobra.Command {
@@ -35,13 +36,11 @@ func (a *app) checkCmd() *cobra.Command {
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if script != "" {
-				b, err := os.ReadFile(script)
-				if errors.Is(err, fs.ErrNotExist) {
-					return usagef("%s: no such file", script)
-				} else if err != nil {
-					return usagef("%v", err)
+				src, err := readScript(script)
+				if err != nil {
+					return err
 				}
-				if err := runner.Check(script, string(b)); err != nil {
+				if err := runner.Check(script, src); err != nil {
 					return &executor.ExitError{Status: executor.StatusUsage, Err: err}
 				}
 				fmt.Fprintf(a.stdout, "%s: ok\n", script)
@@ -63,6 +62,10 @@ func (a *app) checkCmd() *cobra.Command {
 				return err
 			}
 			nwarn := a.warn(g)
+			for _, w := range validate.CycleWarnings(g) {
+				fmt.Fprintf(a.stderr, "tubo: warning: %s\n", w)
+				nwarn++
+			}
 			procs, fifos, builtins := count(g)
 			fmt.Fprintf(a.stdout, "%s: ok: %d processes, %d FIFOs, %d builtin nodes, %d edges%s\n", args[0], procs, fifos, builtins, len(g.Edges), warnings(nwarn))
 			if info, err := pipeline.Describe(args[0]); err == nil {
@@ -75,6 +78,17 @@ func (a *app) checkCmd() *cobra.Command {
 	a.hostf.register(c)
 	c.Flags().StringVarP(&script, "file", "f", "", "check the shell script `SCRIPT` (as tubo -f would run it)")
 	return c
+}
+
+// readScript reads the script of -f; a missing one is bad input (2).
+func readScript(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", usagef("%s: no such file", path)
+	} else if err != nil {
+		return "", usagef("%v", err)
+	}
+	return string(b), nil
 }
 
 func (a *app) graphCmd() *cobra.Command {

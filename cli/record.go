@@ -1,10 +1,10 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -15,6 +15,7 @@ import (
 	"github.com/tubo-pipes/tubo/plan"
 	"github.com/tubo-pipes/tubo/record"
 	"github.com/tubo-pipes/tubo/remote"
+	"github.com/tubo-pipes/tubo/runner"
 )
 
 // recordRun writes the manifest of a finished `tubo run` to path. The
@@ -61,12 +62,9 @@ says the run wrote is not overwritten without --force.`,
 			if err != nil {
 				return &executor.ExitError{Status: executor.StatusUsage, Err: err}
 			}
-			if m.Pipeline == nil {
-				return usagef("%s: only records of pipeline files can be re-run", args[0])
-			}
-			file := m.Pipeline.Path
-			if !filepath.IsAbs(file) && m.Dir != "" {
-				file = filepath.Join(m.Dir, file)
+			file := ""
+			if m.Pipeline != nil {
+				file = m.Abs(m.Pipeline.Path)
 			}
 			var sets []string
 			for k, v := range m.Params {
@@ -83,6 +81,13 @@ says the run wrote is not overwritten without --force.`,
 					p, s, err := a.planGraph(g)
 					sess = s
 					return g, p, err
+				},
+				Shell: func() ([]record.Run, int, error) {
+					ctx := cmd.Context()
+					if ctx == nil {
+						ctx = context.Background()
+					}
+					return a.rerunShell(ctx, m)
 				},
 				Run: func(g *graph.Graph, p *plan.Plan) (*executor.Result, error) {
 					// The re-run's own output is not the point: only the
@@ -114,4 +119,80 @@ says the run wrote is not overwritten without --force.`,
 	}
 	c.Flags().BoolVar(&force, "force", false, "re-run even if that overwrites an output whose content is not what the record says the run wrote")
 	return c
+}
+
+// shellRecord collects the pipelines a shell line or script runs, for
+// --record.
+type shellRecord struct {
+	src  record.Source
+	runs []record.Run
+}
+
+// recordShell makes cfg report every pipeline it runs to a record of the
+// line (src) or of the script cfg.Name.
+func (a *app) recordShell(cfg *runner.Config, src string, line bool, args []string) *shellRecord {
+	rec := &shellRecord{src: record.Source{Version: Version, Args: cfg.Args, Time: time.Now()}}
+	if line {
+		rec.src.Shell = src
+	} else {
+		rec.src.Script = cfg.Name
+	}
+	after := cfg.AfterRun
+	cfg.AfterRun = func(g *graph.Graph, p *plan.Plan, res *executor.Result, start, end time.Time) {
+		rec.runs = append(rec.runs, record.Run{G: g, P: p, Res: res})
+		if after != nil {
+			after(g, p, res, start, end)
+		}
+	}
+	return rec
+}
+
+func (rec *shellRecord) write(path string, status int) error {
+	m, err := record.FromRuns(rec.runs, status, rec.src)
+	if err != nil {
+		return err
+	}
+	return record.Write(path, m)
+}
+
+// exitStatus is the status tubo exits with for err, as exitCode gives
+// it, without printing anything.
+func exitStatus(err error) int {
+	var ee *executor.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.ExitCode()
+	}
+	return int(executor.StatusUsage)
+}
+
+// rerunShell runs a recorded line or script again, in the recorded
+// directory, with its output thrown away, and returns every pipeline it
+// ran and its exit status.
+func (a *app) rerunShell(ctx context.Context, m *record.Manifest) ([]record.Run, int, error) {
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer null.Close()
+	var runs []record.Run
+	cfg := runner.Config{
+		Stdin: null, Stdout: null, Stderr: a.stderr, Dir: m.Dir, Args: m.Args,
+		AfterRun: func(g *graph.Graph, p *plan.Plan, res *executor.Result, _, _ time.Time) {
+			runs = append(runs, record.Run{G: g, P: p, Res: res})
+		},
+	}
+	src := m.Shell
+	if m.Script != nil {
+		cfg.Name = m.Abs(m.Script.Path)
+		b, err := os.ReadFile(cfg.Name)
+		if err != nil {
+			return nil, 0, err
+		}
+		src = string(b)
+	}
+	err = runner.New(cfg).RunScript(ctx, src)
+	return runs, exitStatus(err), nil
 }

@@ -260,6 +260,13 @@ func (a *app) runShell(cmd *cobra.Command, args []string) error {
 		// as cheap as sh's.
 		cfg.Trace, cfg.BeforeRun, cfg.AfterRun = nil, nil, nil
 	}
+	var rec *shellRecord
+	if a.record != "" {
+		if cfg.FromStdin {
+			return usagef("--record: give the commands as a line, -c LINE or a script, which tubo verify can run again")
+		}
+		rec = a.recordShell(&cfg, src, line || sa.command, ops)
+	}
 	r := runner.New(cfg)
 	for _, o := range sa.sets {
 		if o.name == "" {
@@ -295,7 +302,15 @@ func (a *app) runShell(cmd *cobra.Command, args []string) error {
 		err2 = r.RunScript(ctx, src)
 	}
 	if a.obs.sig != nil {
-		return a.obs.sig.override(err2)
+		err2 = a.obs.sig.override(err2)
+	}
+	if rec != nil {
+		if err := rec.write(a.record, exitStatus(err2)); err != nil {
+			fmt.Fprintf(a.stderr, "tubo: --record: %v\n", err)
+			if err2 == nil {
+				err2 = &executor.ExitError{Status: executor.StatusFailure}
+			}
+		}
 	}
 	return err2
 }

@@ -73,7 +73,7 @@ func TestDocs(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(root, "bin", "tubo")); err != nil {
-		t.Skip("bin/tubo not built (run make build)")
+		sshtest.Skip(t, "bin/tubo not built (run make build)")
 	}
 	pages := []string{"README.md", "pipelines/README.md", "examples/README.md"}
 	for _, glob := range []string{"docs/*.md", "docs/*/*.md"} {

@@ -380,6 +380,11 @@ type Graph struct {
 	// FailOnStall ends a stalled run with the diagnosis and a non-zero
 	// status (on_stall: fail); false only reports the stall.
 	FailOnStall bool
+	// AllowCycles lets loops of pipes through (cycles: allow, as
+	// pipexec runs a driver talking to bc both ways): validation warns
+	// about each one, with what deadlocks it, instead of refusing it;
+	// false refuses them.
+	AllowCycles bool
 	// LogDir is the directory the run makes, before anything starts, for
 	// the stages' stderr logs (logs: DIR); "" when there are none.
 	LogDir string

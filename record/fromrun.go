@@ -27,6 +27,10 @@ type Source struct {
 	// Shell is the shell line that was run (tubo -c LINE, or the command
 	// line); "" for a pipeline file.
 	Shell string
+	// Script is the script file that was run (tubo -f SCRIPT); "" for
+	// none. Args are the positional parameters of a line or script.
+	Script string
+	Args   []string
 	// Params are the resolved parameters: --set values and defaults.
 	Params map[string]string
 	// Dir is the run's directory (executor.Options.Dir); "" means tubo's

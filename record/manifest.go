@@ -11,6 +11,7 @@
 package record
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -26,15 +27,30 @@ type Manifest struct {
 	Format      int       `json:"format"`
 	TuboVersion string    `json:"tubo_version"`
 	Time        time.Time `json:"time"`
-	// Dir is the directory the run started in: the base of every relative
-	// path in the record.
+	// Dir is the directory the run started in.
 	Dir string `json:"dir"`
+	// Base is the directory the record's relative paths are relative to
+	// (the pipeline file's, a script's, or Dir for a line), itself
+	// relative to the record file's directory when it lies inside it;
+	// Root is the project root the paths were placed in, as it was (see
+	// place.go). An older record has neither: its paths are relative to
+	// Dir.
+	Base string `json:"base,omitempty"`
+	Root string `json:"root,omitempty"`
+	// base and root are Base and Root made absolute where the record is
+	// now (Read); "" for a record FromRun made.
+	base, root string
 	// Name is the pipeline's name; "" for a shell line.
 	Name string `json:"name,omitempty"`
 	// Pipeline is the pipeline file, for a run of one; nil for a shell line.
 	Pipeline *File `json:"pipeline,omitempty"`
-	// Shell is the shell line, for a run of one.
+	// Shell is the shell line, for a run of one (tubo 'LINE', tubo -c).
 	Shell string `json:"shell,omitempty"`
+	// Script is the script file, for a run of one (tubo -f SCRIPT,
+	// tubo SCRIPT); Args are the positional parameters a shell line or
+	// script was given.
+	Script *File    `json:"script,omitempty"`
+	Args   []string `json:"args,omitempty"`
 	// Params are the pipeline's parameters as the run resolved them: the
 	// --set values and the defaults of the others.
 	Params map[string]string `json:"params,omitempty"`
@@ -50,6 +66,9 @@ type Manifest struct {
 
 // Process is one process of a recorded run.
 type Process struct {
+	// Node is the graph node's ID; in the record of a shell line or
+	// script, which runs one graph per pipeline, "N/ID" for the Nth
+	// pipeline run (from 1).
 	Node string   `json:"node"`
 	Argv []string `json:"argv"`
 	// Executable is the program that was run, resolved on PATH and made
@@ -81,10 +100,19 @@ type File struct {
 
 // Write writes a manifest as indented JSON, replacing path atomically.
 func Write(path string, m *Manifest) error {
-	b, err := json.MarshalIndent(m, "", "  ")
+	m, err := m.forWrite(path)
 	if err != nil {
 		return err
 	}
+	// Lines and paths keep their < > & as written (no \u003c).
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(m); err != nil {
+		return err
+	}
+	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".tubo-record-*")
 	if err != nil {
 		return err
@@ -123,13 +151,11 @@ func Read(path string) (*Manifest, error) {
 	if m.Format != Format {
 		return nil, fmt.Errorf("%s: record format %d, this tubo reads %d", path, m.Format, Format)
 	}
+	if err := m.afterRead(path); err != nil {
+		return nil, err
+	}
 	return &m, nil
 }
 
-// abs makes a path from the record absolute against the run's directory.
-func (m *Manifest) abs(path string) string {
-	if filepath.IsAbs(path) || m.Dir == "" {
-		return path
-	}
-	return filepath.Join(m.Dir, path)
-}
+// abs makes a path from the record absolute (Abs).
+func (m *Manifest) abs(path string) string { return m.Abs(path) }

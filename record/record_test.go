@@ -143,7 +143,8 @@ func TestRecord(t *testing.T) {
 		t.Fatalf("processes: %+v", m.Processes)
 	}
 	cp, sort := m.Processes[0], m.Processes[1]
-	if cp.Executable != f.prog || len(cp.SHA256) != 64 || cp.Status != 0 {
+	// Inside the project, relative to the pipeline's directory.
+	if cp.Executable != "bin/prog" || m.Abs(cp.Executable) != f.prog || len(cp.SHA256) != 64 || cp.Status != 0 {
 		t.Errorf("copy: %+v", cp)
 	}
 	if !filepath.IsAbs(sort.Executable) || !strings.HasSuffix(sort.Executable, "/sort") || len(sort.SHA256) != 64 {
@@ -217,7 +218,7 @@ func TestVerifyExecutableChanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	ex := d.Of(record.KindExecutable)
-	if len(ex) != 1 || ex[0].Subject != f.prog || !strings.Contains(ex[0].Detail, "run by copy") {
+	if len(ex) != 1 || ex[0].Subject != "bin/prog" || !strings.Contains(ex[0].Detail, "run by copy") {
 		t.Errorf("executable changes: %v", ex)
 	}
 	if out := d.Of(record.KindOutput); len(out) != 1 || out[0].Subject != "out.txt" {
@@ -283,7 +284,7 @@ func TestVerifyPipelineChanged(t *testing.T) {
 	if !errors.As(err, &refused) {
 		t.Fatalf("Verify: %v, want a refusal", err)
 	}
-	if len(d.Changes) != 1 || d.Changes[0].Kind != record.KindPipeline || d.Changes[0].Subject != filepath.Join(f.dir, "pipeline.yaml") {
+	if len(d.Changes) != 1 || d.Changes[0].Kind != record.KindPipeline || d.Changes[0].Subject != "pipeline.yaml" {
 		t.Errorf("diff: %v", d.Lines())
 	}
 	if got := d.Lines()[0]; strings.Contains(got, "9 bytes") || !strings.HasSuffix(got, "the file is different") {
@@ -392,5 +393,39 @@ func TestReadRejects(t *testing.T) {
 	os.WriteFile(path, []byte(`{"format": 99}`), 0o644)
 	if _, err := record.Read(path); err == nil || !strings.Contains(err.Error(), "format 99") {
 		t.Errorf("Read: %v", err)
+	}
+}
+
+// A record kept in the project survives moving the project: its paths
+// are relative to the pipeline's directory, and an argv that named the
+// old place (the fixture runs its program by absolute path) is read as
+// naming the new one. Verify then finds nothing changed.
+func TestRecordSurvivesAMove(t *testing.T) {
+	f := newFixture(t)
+	f.record(t)
+	b, err := os.ReadFile(filepath.Join(f.dir, "run.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rel := range []string{`"path": "pipeline.yaml"`, `"executable": "bin/prog"`, `"path": "in.txt"`, `"base": "."`} {
+		if !strings.Contains(string(b), rel) {
+			t.Errorf("the record lacks %s:\n%s", rel, b)
+		}
+	}
+	moved := filepath.Join(t.TempDir(), "elsewhere")
+	if err := os.Rename(f.dir, moved); err != nil {
+		t.Fatal(err)
+	}
+	f.dir, f.prog = moved, filepath.Join(moved, "bin", "prog")
+	m, err := record.Read(filepath.Join(moved, "run.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.Moved() || m.Dir != moved || m.Processes[0].Argv[0] != f.prog {
+		t.Errorf("moved %v, dir %s, argv %q", m.Moved(), m.Dir, m.Processes[0].Argv)
+	}
+	d, err := record.Verify(m, f.rerun())
+	if err != nil || !d.Empty() {
+		t.Errorf("verify after a move: %v %v", err, d.Lines())
 	}
 }

@@ -101,6 +101,10 @@ type Rerun struct {
 	Plan func() (*graph.Graph, *plan.Plan, error)
 	// Run runs what Plan returned.
 	Run func(*graph.Graph, *plan.Plan) (*executor.Result, error)
+	// Shell re-runs the recorded shell line or script (a record without a
+	// pipeline file) and returns every pipeline it ran and its exit
+	// status; nil refuses such records.
+	Shell func() ([]Run, int, error)
 	// Force re-runs even when that overwrites an output whose content on
 	// disk is not what the record says the run wrote.
 	Force bool
@@ -130,6 +134,9 @@ func (e *RefusedError) Error() string { return "not re-run: " + e.Reason }
 // The error is a refusal, or Plan's or Run's; the diff holds what was
 // found up to then.
 func Verify(m *Manifest, rr Rerun) (*Diff, error) {
+	if m.Pipeline == nil {
+		return verifyShell(m, rr)
+	}
 	d := &Diff{}
 	if m.Pipeline != nil {
 		now := hashFile(m.Pipeline.Path, m.abs(m.Pipeline.Path))
@@ -156,15 +163,24 @@ func Verify(m *Manifest, rr Rerun) (*Diff, error) {
 	}
 	src := Source{Version: m.TuboVersion, Shell: m.Shell, Params: m.Params, Dir: m.Dir}
 	if m.Pipeline != nil {
-		src.PipelineFile = m.Pipeline.Path
+		src.PipelineFile = m.abs(m.Pipeline.Path)
 	}
 	now, err := FromRun(g, p, res, src)
 	if err != nil {
 		return d, err
 	}
-	d.add(Compare(m, now)...)
+	d.add(Compare(m, m.alike(now))...)
 	d.sort()
 	return d, nil
+}
+
+// alike places a re-run's record as m's paths are placed, so that the
+// two compare path for path.
+func (m *Manifest) alike(now *Manifest) *Manifest {
+	if m.base == "" {
+		return now
+	}
+	return now.placed(m.base, m.root)
 }
 
 // presence says "missing", "changed" or why it could not be read, and
@@ -239,7 +255,7 @@ func (m *Manifest) check(p *plan.Plan) (cs []Change, overwrite []string) {
 		switch {
 		case !ok:
 			// Not found now: the re-run's status says so.
-		case exe != rp.Executable:
+		case exe != m.abs(rp.Executable):
 			cs = append(cs, Change{KindExecutable, rp.Node, fmt.Sprintf("%s now resolves to %s", rp.Executable, exe)})
 		default:
 			if now := hashFile(exe, exe); now.SHA256 != rp.SHA256 {

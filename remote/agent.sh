@@ -9,7 +9,8 @@
 #   end TOKEN          answer "end TOKEN STATUS CLOCK START END USER SYS
 #                      USER0 SYS0" with what the stage's wrapper recorded
 #                      (its children's times at the end and at the
-#                      start), or "end TOKEN none"
+#                      start), or "end TOKEN none"; tubo asks once per
+#                      attempt, when its ssh client has exited
 # When stdin ends (tubo closed it, tubo died, or the connection is gone)
 # it ends every stage still registered (TERM, then KILL a second later)
 # and removes the directory.
@@ -27,13 +28,17 @@ while read -r op t s n; do
 		# that has not registered yet; each side writes, then looks for
 		# the other's file, so one of them always sees both.
 		[ "${n:-0}" -gt 0 ] && echo "$n" >"$d/$t.sig"
-		# An empty pid file is a stage that has ended.
-		if [ -f "$d/$t.pid" ] && read -r pg <"$d/$t.pid"; then
-			kill -s "$s" -- "-$pg" 2>/dev/null
-			# After KILL the group is gone: forget it, so that its number
-			# is never signalled again.
-			[ "$s" = KILL ] && : >"$d/$t.pid"
-		fi
+		# Each wrapper of the stage registers in a file of its own
+		# (TOKEN.PID.pid: a retry's, and an earlier attempt's that
+		# started late); an empty one is a wrapper that has ended.
+		for f in "$d/$t".*.pid; do
+			if [ -f "$f" ] && read -r pg <"$f"; then
+				kill -s "$s" -- "-$pg" 2>/dev/null
+				# After KILL the group is gone: forget it, so that its
+				# number is never signalled again.
+				[ "$s" = KILL ] && : >"$f"
+			fi
+		done
 		;;
 	end)
 		if [ -f "$d/$t.end" ] && { read -r a && read -r b && read -r c; } <"$d/$t.end" &&
@@ -42,8 +47,12 @@ while read -r op t s n; do
 		else
 			echo "end $t none"
 		fi
-		# A signal kept for this run of the stage must not stop a retry.
+		# A signal kept for this run of the stage must not stop a retry,
+		# which is told its attempt number from the count of ends.
 		[ -s "$d/$t.sig" ] && : >"$d/$t.sig"
+		k=0
+		[ -f "$d/$t.n" ] && read -r k <"$d/$t.n"
+		echo $((k + 1)) >"$d/$t.n"
 		;;
 	esac
 done

@@ -201,8 +201,14 @@ func (s *Session) Command(n *graph.Node, token string) ([]string, error) {
 	if a := n.Argv[0]; strings.HasPrefix(a, "-") || strings.Contains(a, "=") {
 		return nil, fmt.Errorf("program %q: a remote program's name cannot start with '-' or hold '='", a)
 	}
-	words := []string{token, n.Host, n.Dir, strings.Join(n.PathDirs, ":"), strconv.Itoa(len(n.Env))}
+	words := []string{token, n.Host, n.Dir, strings.Join(n.PathDirs, ":"), strconv.Itoa(n.Retries)}
+	for _, e := range n.Env {
+		if !strings.Contains(e, "=") {
+			return nil, fmt.Errorf("environment entry %q is not NAME=VALUE", e)
+		}
+	}
 	words = append(words, n.Env...)
+	words = append(words, "--")
 	words = append(words, n.Argv...)
 	for _, w := range words {
 		if strings.IndexByte(w, 0) >= 0 {

@@ -1,21 +1,42 @@
 # tubo's stage wrapper, written by the agent into the run's directory
 # (which the agent removes at the end; an emptied pid file is a stage
 # that has ended: no rm is run per stage):
-#   sh DIR/run TOKEN HOST CWD PATHDIRS NENV NAME=VALUE… PROGRAM ARG…
+#   sh DIR/run TOKEN HOST CWD PATHDIRS RETRIES NAME=VALUE… -- PROGRAM ARG…
 # It runs as the session's command, which sshd made a session and process
 # group leader: the group is the stage. It registers the group, applies
-# the stage's environment and directory, runs the program in the
-# foreground through env (a real program, never a shell builtin, with
-# every signal at its default action and stdin as given), and records
-# its status and times. A signal that tubo sends through the agent
-# reaches the whole group; the wrapper catches it only to outlive the
-# program and report on it. It holds the channel's descriptors only
-# while the program runs, as the program's parent, and drops them when
-# it exits.
-d=${0%/*} t=$1 h=$2 c=$3 p=$4 n=$5
+# the stage's directory, runs the program in the foreground with the
+# stage's environment (in a subshell that execs it: a real program, never
+# a shell builtin, with every signal at its default action and stdin as
+# given), and records its status and times. A signal that tubo sends
+# through the agent reaches the whole group; the wrapper catches it only
+# to outlive the program and report on it. It holds the channel's
+# descriptors only while the program runs, as the program's parent, and
+# drops them when it exits.
+d=${0%/*} t=$1 h=$2 c=$3 p=$4 r=$5
 shift 5
-while [ "$n" -gt 0 ]; do export "$1"; shift; n=$((n - 1)); done
-[ -n "$p" ] && PATH=$p${PATH:+:$PATH} && export PATH
+# "$@" is now the stage's NAME=VALUE… -- PROGRAM ARG…: exported only in
+# the subshell that execs the program, so that no name of the stage's
+# changes one of the wrapper's. The program's PATH (P) is the stage's
+# own, else the host's with the path: directories in front; g is the
+# program.
+P=$PATH
+[ -n "$p" ] && P=$p${P:+:$P}
+g= z=
+for e; do
+	if [ -n "$z" ]; then g=$e; break; fi
+	case $e in
+	--) z=1 ;;
+	PATH=*) P=${e#PATH=} ;;
+	esac
+done
+# A stage that may be retried is told which attempt this is, as a local
+# one is: TUBO_ATTEMPT=1, 2, … (each attempt is a new session of the
+# same token; the agent counts the attempts that ended).
+a=
+if [ "$r" -gt 0 ]; then
+	a=1
+	if [ -f "$d/$t.n" ] && read -r a <"$d/$t.n"; then a=$((a + 1)); fi
+fi
 q=
 trap 'q=129' HUP
 trap 'q=130' INT
@@ -25,8 +46,11 @@ trap 'q=138' USR1
 trap 'q=140' USR2
 trap 'q=142' ALRM
 if [ ! -f "$d/alive" ]; then echo "tubo: $h: the run's agent is gone" >&2; exit 125; fi
-echo "$$" >"$d/$t.pid"
-if [ ! -f "$d/alive" ]; then : >"$d/$t.pid"; exit 125; fi
+# Each wrapper registers in a file of its own: a retry's group and a
+# late-started earlier attempt's are both known to the agent.
+f=$d/$t.$$.pid
+echo "$$" >"$f"
+if [ ! -f "$d/alive" ]; then : >"$f"; exit 125; fi
 # A signal that tubo sent before the group was registered.
 if [ -f "$d/$t.sig" ] && read -r x <"$d/$t.sig"; then q=$((128 + x)); fi
 s=
@@ -34,12 +58,18 @@ if [ -n "$c" ] && ! cd -- "$c" 2>/dev/null; then
 	echo "tubo: $h: cannot change directory to $c" >&2
 	s=1
 fi
-case $1 in
+case $g in
 */*)
-	if [ -z "$s" ] && [ ! -e "$1" ]; then echo "tubo: $h: $1: No such file or directory" >&2; s=127; fi
-	if [ -z "$s" ] && { [ -d "$1" ] || [ ! -x "$1" ]; }; then echo "tubo: $h: $1: Permission denied" >&2; s=126; fi
+	if [ -z "$s" ] && [ ! -e "$g" ]; then echo "tubo: $h: $g: No such file or directory" >&2; s=127; fi
+	if [ -z "$s" ] && { [ -d "$g" ] || [ ! -x "$g" ]; }; then echo "tubo: $h: $g: Permission denied" >&2; s=126; fi
 	;;
-*) if [ -z "$s" ] && ! command -v "$1" >/dev/null 2>&1; then echo "tubo: $h: $1: command not found" >&2; s=127; fi ;;
+*)
+	o=$PATH
+	PATH=$P
+	if [ -z "$s" ] && ! command -v "$g" >/dev/null 2>&1; then s=127; fi
+	PATH=$o
+	if [ "$s" = 127 ]; then echo "tubo: $h: $g: command not found" >&2; fi
+	;;
 esac
 k=date
 [ -r /proc/uptime ] && k=uptime
@@ -57,13 +87,20 @@ if [ -z "$s" ]; then
 	# program gets the channel's in a subshell that execs it (a
 	# redirection on the command itself would hold in sh while it waits).
 	exec 4>&2 2>/dev/null
-	(exec env "$@" 2>&4 4>&-)
+	(
+		PATH=$P
+		export PATH
+		[ -n "$a" ] && TUBO_ATTEMPT=$a && export TUBO_ATTEMPT
+		while [ "$1" != -- ]; do export "$1"; shift; done
+		shift
+		exec "$@" 2>&4 4>&-
+	)
 	s=$?
 	exec 4>&-
 fi
 now
 { echo "$t $s $k $w0 $w"; times; } >"$d/$t.end"
-: >"$d/$t.pid"
+: >"$f"
 # Whatever the program left in the group (cmd &) goes with it, as a
 # local stage's leftovers do: TERM now, KILL a second later.
 trap '' TERM

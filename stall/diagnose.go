@@ -303,7 +303,10 @@ func (d *diagnosis) onFD(q *proc, fd int, writing bool, wt *Wait) {
 				wt.Edge = d.w.edgeIndex[e]
 			}
 		} else {
-			wt.On = "a pipe outside the graph (" + desc.link + ")"
+			wt.On = "← a pipe from outside the graph (" + desc.link + ")"
+			if writing {
+				wt.On = "→ a pipe outside the graph (" + desc.link + ")"
+			}
 		}
 		if d.shallow {
 			return
@@ -414,8 +417,12 @@ func (d *diagnosis) otherEnd(q *proc, fd int, desc fdesc, writing bool, pipe int
 	sort.Strings(others)
 	if len(others) > 0 {
 		why = append(why, strings.Join(others, "; "))
-	} else if len(self) == 0 && !writing {
+	} else if len(self) == 0 && !writing && known {
 		why = append(why, "no process holds the write end")
+	} else if len(self) == 0 && !writing {
+		// Only the run's processes are looked at: the writer of a pipe
+		// tubo was given is outside it.
+		why = append(why, "no process of this run holds the write end: it comes from outside tubo")
 	}
 	if !writing && len(others) > 0 && stages == 0 {
 		// Only strays hold the write end: a background child of a stage.

@@ -77,7 +77,45 @@ func readProc(pid int) (p proc, ok bool) {
 	if b, err := os.ReadFile(dir + "wchan"); err == nil && string(b) != "0" {
 		p.wchan = strings.TrimSpace(string(b))
 	}
+	if c, ok := calls[p.sys]; ok && (c.kind == callFutex || c.kind == callPoll) {
+		telling(dir, &p)
+	}
 	return p, true
+}
+
+// telling looks past a main thread parked on a lock or in the Go
+// netpoller: a multi-threaded process (a Go program, tubo's own shell
+// stages) waits for its children, a pipe or a FIFO on another thread, and
+// that thread's call is the one that says what the process waits on.
+// The first thread found in such a call replaces the main thread's call
+// and wchan; the descriptors are the process's, shared by its threads.
+func telling(dir string, p *proc) {
+	tasks, err := os.ReadDir(dir + "task")
+	if err != nil || len(tasks) < 2 {
+		return
+	}
+	rank := map[callKind]int{callWait: 1, callOpen: 2, callRead: 3, callWrite: 3, callSplice: 3}
+	best := 0
+	for _, t := range tasks {
+		tdir := dir + "task/" + t.Name() + "/"
+		b, err := os.ReadFile(tdir + "syscall")
+		if err != nil {
+			continue
+		}
+		var q proc
+		q.sys = -2
+		parseSyscall(b, &q)
+		r := rank[calls[q.sys].kind]
+		if r == 0 || best != 0 && r >= best {
+			continue
+		}
+		best = r
+		p.sys, p.args = q.sys, q.args
+		p.wchan = ""
+		if w, err := os.ReadFile(tdir + "wchan"); err == nil && string(w) != "0" {
+			p.wchan = strings.TrimSpace(string(w))
+		}
+	}
 }
 
 // parseStat reads the fields of /proc/PID/stat that matter here. The

@@ -380,3 +380,25 @@ func TestStuckLongChain(t *testing.T) {
 		`sh +pid [0-9]+ +blocked in wait4\(2\)`,
 		`blocked in read\(2\) on fd 0 ← pipe from cat:1 — (cat|pid [0-9]+ \(cat\)) holds the write end and is itself blocked in read\(2\) on fd 0`)
 }
+
+// A shell stage (a compound command: tubo runs it in a child tubo) waits
+// in the read builtin on a thread of its own while its main thread parks
+// on a lock: the diagnosis names the read and the pipe, not the lock, and
+// a pipe tubo was given (its stdin, held open by the test) is said to come
+// from outside the run, not to have no writer.
+func TestStuckShellStage(t *testing.T) {
+	dir := t.TempDir()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	defer r.Close()
+	res := tubo(t, dir, r, append(stallFlags, `cat | { read x; echo "$x"; } | cat`)...)
+	expect(t, res,
+		`\{\} +pid [0-9]+ +blocked in read\(2\) on fd 0 ← pipe from cat:1 — cat holds the write end`,
+		`cat +pid [0-9]+ +blocked in read\(2\) on fd 0 ← a pipe from outside the graph \(pipe:\[[0-9]+\]\) — no process of this run holds the write end: it comes from outside tubo`)
+	if strings.Contains(res.stderr, "diagnosis stopped short") {
+		t.Errorf("the diagnosis failed part way:\n%s", res.stderr)
+	}
+}

@@ -46,12 +46,12 @@ func WritePicture(w io.Writer, r *Report) error {
 	return err
 }
 
-// edgeText is "≈1.2MiB written (writer's wchar), 64.0KiB in the pipe of
+// edgeText is "≈1.2MiB written by its writer in all (wchar), 64.0KiB in the pipe of
 // 1.0MiB, stalled".
 func edgeText(e Edge) string {
 	var parts []string
 	if e.Bytes >= 0 {
-		parts = append(parts, "≈"+report.Bytes(e.Bytes)+" written (writer's wchar)")
+		parts = append(parts, "≈"+report.Bytes(e.Bytes)+" written by its writer in all (wchar)")
 	} else {
 		parts = append(parts, "? written")
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -22,9 +23,39 @@ type endpoint struct {
 	fd       int
 	pipe     bool // a pipe or FIFO: tee(2) and splice(2) work on it
 	nonblock bool // O_NONBLOCK is set (e.g. by os.Pipe)
+	// spliceTo: splice(2) from a pipe can write into it: a pipe, or a
+	// regular file not opened O_APPEND (splice refuses those).
+	spliceTo bool
 	// name says what is at the other end, for messages: the stage (or
 	// file) the executor named the descriptor after; "" if not known.
 	name string
+	// polled, when not nil, is a non-blocking duplicate of fd registered
+	// with Go's netpoller (see poll): read waits there, in no thread.
+	polled *os.File
+}
+
+// poll makes reads of a pipe endpoint wait in Go's netpoller instead of a
+// poll(2) that holds an OS thread: a merge of 1024 inputs then runs on a
+// handful of threads, not one per input that waits. The descriptor is
+// duplicated and set O_NONBLOCK (a flag of the open file description, which
+// only this builtin uses); cn cancels its waits with a read deadline.
+// Best effort: on any failure reads stay as they were.
+func (e *endpoint) poll(cn *canceler) {
+	if !e.pipe || e.polled != nil {
+		return
+	}
+	fd, err := unix.FcntlInt(uintptr(e.fd), unix.F_DUPFD_CLOEXEC, 3)
+	if err != nil {
+		return
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return
+	}
+	// os.NewFile registers a non-blocking descriptor with the netpoller.
+	e.polled = os.NewFile(uintptr(fd), e.name)
+	e.nonblock = true
+	cn.watch(e.polled)
 }
 
 // label names input i of a builtin in messages: by what is at its other
@@ -60,6 +91,7 @@ func newEndpoint(f *os.File) (endpoint, error) {
 		return e, fmt.Errorf("stream: fcntl %s: %w", f.Name(), err)
 	}
 	e.nonblock = fl&unix.O_NONBLOCK != 0
+	e.spliceTo = e.pipe || st.Mode&unix.S_IFMT == unix.S_IFREG && fl&unix.O_APPEND == 0
 	if n := f.Name(); n != "" && !strings.HasPrefix(n, "|") && n != "pipe-r" && n != "pipe-w" {
 		e.name = n // os.Pipe's "|0", the executor's unnamed ends: not a name
 	}
@@ -71,6 +103,21 @@ func newEndpoint(f *os.File) (endpoint, error) {
 type canceler struct {
 	r, w int
 	once sync.Once
+	// files are the netpoller-registered inputs (endpoint.poll): cancel
+	// ends their reads with a deadline in the past; close closes them.
+	mu       sync.Mutex
+	files    []*os.File
+	canceled bool
+}
+
+// watch registers a polled input with the canceler.
+func (c *canceler) watch(f *os.File) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.files = append(c.files, f)
+	if c.canceled {
+		f.SetReadDeadline(time.Unix(1, 0))
+	}
 }
 
 func newCanceler() (*canceler, error) {
@@ -83,12 +130,26 @@ func newCanceler() (*canceler, error) {
 
 // cancel wakes all waiters; any goroutine may call it, any number of times.
 func (c *canceler) cancel() {
-	c.once.Do(func() { unix.Close(c.w) })
+	c.once.Do(func() {
+		unix.Close(c.w)
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.canceled = true
+		for _, f := range c.files {
+			f.SetReadDeadline(time.Unix(1, 0))
+		}
+	})
 }
 
 func (c *canceler) close() {
 	c.cancel()
 	unix.Close(c.r)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, f := range c.files {
+		f.Close()
+	}
+	c.files = nil
 }
 
 // waitFd blocks in poll(2) until fd is ready for events or cancelfd (if
@@ -119,6 +180,13 @@ func waitFd(fd int, events int16, cancelfd int) error {
 // read reads into p, waiting in poll so that the wait can be canceled. It
 // returns io.EOF at end of input.
 func (e *endpoint) read(p []byte, cancelfd int) (int, error) {
+	if e.polled != nil {
+		n, err := e.polled.Read(p)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return n, errCanceled
+		}
+		return n, err // io.EOF at the end
+	}
 	for {
 		if !e.nonblock {
 			// A blocking read(2) could not be interrupted: wait first.

@@ -14,11 +14,12 @@ import (
 func interleave(ins []endpoint, out *endpoint, spec graph.MergeSpec, cn *canceler, res *MergeResult) error {
 	width := spec.Record.Width()
 	readers := make([]*recReader, len(ins))
+	budget := newBudget(len(ins))
 	ch := make(chan recChunk, 2*len(ins))
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range ins {
-		readers[i] = newRecReader(i, &ins[i], width)
+		readers[i] = newRecReader(i, &ins[i], width, len(ins), budget)
 		wg.Add(1)
 		go func(r *recReader) {
 			defer wg.Done()

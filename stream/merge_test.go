@@ -522,3 +522,58 @@ func TestMergeNoInputs(t *testing.T) {
 		}
 	}
 }
+
+// threads is this process's OS thread count.
+func threads(t *testing.T) int {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "Threads:"); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(v))
+			return n
+		}
+	}
+	t.Fatal("no Threads: line")
+	return 0
+}
+
+// TestMergeWideFanInThreads: a merge's inputs wait in Go's netpoller, not
+// in a poll(2) each, so 512 idle inputs cost no OS thread each (a 1024-way
+// fan-in used to run on 1032 threads). Then every input gets one line and
+// ends, and the merge's output is whole.
+func TestMergeWideFanInThreads(t *testing.T) {
+	const k = 512
+	for _, mode := range []graph.MergeMode{graph.Concat, graph.Interleave, graph.Ordered} {
+		before := threads(t)
+		ins := make([]*os.File, k)
+		ws := make([]*os.File, k)
+		for i := range ins {
+			ins[i], ws[i] = newPipe(t, true)
+		}
+		outR, outW := newPipe(t, true)
+		got := consume(outR, readerOpts{})
+		done := make(chan MergeResult, 1)
+		go func() { done <- Merge(ins, outW, graph.MergeSpec{Mode: mode, Numeric: true}) }()
+		// However long the readers take to get to their wait, the count
+		// never reaches one thread per input; give them time to try.
+		peak := 0
+		for range 20 {
+			time.Sleep(20 * time.Millisecond)
+			peak = max(peak, threads(t))
+		}
+		if peak-before > 32 {
+			t.Errorf("%v: %d idle inputs took %d more OS threads", mode, k, peak-before)
+		}
+		for i, w := range ws {
+			fmt.Fprintf(w, "%d\n", i)
+			w.Close()
+		}
+		res := <-done
+		out := <-got
+		if res.Err != nil || res.Records != k || bytes.Count(out, []byte{'\n'}) != k {
+			t.Errorf("%v: err %v, %d records, %d lines", mode, res.Err, res.Records, bytes.Count(out, []byte{'\n'}))
+		}
+	}
+}

@@ -204,8 +204,9 @@ func ordered(ins []endpoint, out *endpoint, spec graph.MergeSpec, cn *canceler, 
 		m.mode = modeNum
 	}
 	readers := make([]*recReader, len(ins))
+	budget := newBudget(len(ins))
 	for i := range ins {
-		readers[i] = newRecReader(i, &ins[i], width)
+		readers[i] = newRecReader(i, &ins[i], width, len(ins), budget)
 		ch := make(chan recChunk, 1)
 		m.src[i] = source{r: readers[i], ch: ch}
 		wg.Add(1)

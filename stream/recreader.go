@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"sync/atomic"
 )
 
 // recChunk is a run of whole records from one input.
@@ -26,8 +27,37 @@ type recReader struct {
 	width int // 0 for lines
 	free  chan []byte
 	nbufs int // buffers made so far
-	bytes int64
-	err   error // set before the goroutine ends
+	// size is the size of the buffers this input reads into now: small
+	// for a wide merge, doubled (to mergeBufSize) when a read fills one,
+	// while the merge's budget lasts: busy inputs get big reads, idle
+	// ones cost little.
+	size   int
+	budget *atomic.Int64 // bytes the merge's inputs may still grow by
+	bytes  int64
+	err    error // set before the goroutine ends
+}
+
+// mergeBufBudget bounds what a merge's inputs' read buffers may add up to
+// by growing: with 1024 inputs, 32 KiB buffers (3 each, 96 MiB) would
+// already be too much, so a wide merge starts small (bufSizeFor).
+const mergeBufBudget = 32 << 20
+
+// bufSizeFor is the first buffer size of each of k inputs: mergeBufSize
+// for up to 32 inputs, less for more (3 buffers each stay within
+// mergeBufBudget), at least 4 KiB.
+func bufSizeFor(k int) int {
+	size := mergeBufSize
+	for size > 4<<10 && recReaderBufs*size*k > mergeBufBudget {
+		size /= 2
+	}
+	return size
+}
+
+// newBudget is the shared growth budget of one merge's readers.
+func newBudget(k int) *atomic.Int64 {
+	b := new(atomic.Int64)
+	b.Store(int64(mergeBufBudget - recReaderBufs*bufSizeFor(k)*k))
+	return b
 }
 
 const recReaderBufs = 3
@@ -38,8 +68,22 @@ const recReaderBufs = 3
 // has no such limit (it never needs a whole line).
 const MaxRecord = 64 << 20
 
-func newRecReader(idx int, in *endpoint, width int) *recReader {
-	return &recReader{idx: idx, in: in, width: width, free: make(chan []byte, recReaderBufs)}
+// newRecReader reads input idx of k; budget is shared by the k (newBudget).
+func newRecReader(idx int, in *endpoint, width, k int, budget *atomic.Int64) *recReader {
+	return &recReader{idx: idx, in: in, width: width, free: make(chan []byte, recReaderBufs), size: bufSizeFor(k), budget: budget}
+}
+
+// grow doubles the buffer size of an input whose read filled a buffer,
+// if the merge's budget allows it.
+func (r *recReader) grow() {
+	if r.size >= mergeBufSize {
+		return
+	}
+	if add := int64(recReaderBufs * r.size); r.budget.Add(-add) >= 0 {
+		r.size *= 2
+	} else {
+		r.budget.Add(add)
+	}
 }
 
 // getBuf returns a free buffer of at least n bytes, or nil if stop closed.
@@ -47,7 +91,7 @@ func (r *recReader) getBuf(n int, stop <-chan struct{}) []byte {
 	var b []byte
 	if r.nbufs < recReaderBufs {
 		r.nbufs++
-		b = make([]byte, mergeBufSize)
+		b = make([]byte, r.size)
 	} else {
 		select {
 		case b = <-r.free:
@@ -55,10 +99,11 @@ func (r *recReader) getBuf(n int, stop <-chan struct{}) []byte {
 			return nil
 		}
 	}
-	if len(b) < n || cap(b) > 2*mergeBufSize && n <= mergeBufSize {
-		// Too small, or grown for a long record that has gone: a
-		// buffer of the usual size again, the big one left to the GC.
-		b = make([]byte, max(n, mergeBufSize))
+	if len(b) < n || cap(b) < r.size || cap(b) > 2*r.size && n <= r.size {
+		// Too small, smaller than the input grew to, or grown for a
+		// long record that has gone: a buffer of the input's size
+		// again, the old one left to the GC.
+		b = make([]byte, max(n, r.size))
 	}
 	return b
 }
@@ -106,6 +151,9 @@ func (r *recReader) run(out chan<- recChunk, stop <-chan struct{}, cancelfd int)
 			buf = nb
 		}
 		m, err := r.in.read(buf[n:], cancelfd)
+		if m == len(buf)-n && m > 0 {
+			r.grow() // a busy input: the next buffers are bigger
+		}
 		if err == io.EOF {
 			break
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync/atomic"
 )
 
 // TeeOptions configures Tee. The zero value drops readers that exit early,
@@ -50,14 +51,18 @@ const (
 	defaultSpillMem = 4 << 20
 )
 
+// teeSplices counts the tees that ran on the zero-copy path (for tests).
+var teeSplices atomic.Int64
+
 // errNoSplice makes Tee fall back to the copy path.
 var errNoSplice = errors.New("stream: splice path unavailable")
 
 // Tee copies everything readable from in to every out, then closes all outs
 // (and in).
 //
-// When in and every out are pipes (and Spill is off), the data never enters
-// user space: see teeSplice. Otherwise a reader goroutine fills shared
+// When in is a pipe and every out a pipe or a regular file (not O_APPEND),
+// and Spill is off, the data never enters user space: see teeSplice (a
+// file output is spliced into from its staging pipe, and is never full). Otherwise a reader goroutine fills shared
 // buffers that one writer goroutine per output writes out.
 //
 // A reader that goes away (EPIPE) is dropped and marked in Dropped; with
@@ -78,19 +83,20 @@ func Tee(in *os.File, outs []*os.File, opt TeeOptions) TeeResult {
 		return res
 	}
 	eouts := make([]endpoint, len(outs))
-	allPipes := ein.pipe
+	zeroCopy := ein.pipe // tee(2) needs a pipe to read from
 	for i, f := range outs {
 		if eouts[i], err = newEndpoint(f); err != nil {
 			res.Err = fmt.Errorf("tee: output %d: %w", i, err)
 			return res
 		}
-		allPipes = allPipes && eouts[i].pipe
+		zeroCopy = zeroCopy && eouts[i].spliceTo
 	}
 	if len(outs) == 0 {
 		return res
 	}
-	if allPipes && !opt.Spill {
+	if zeroCopy && !opt.Spill {
 		if err := teeSplice(&ein, eouts, opt, &res); err != errNoSplice {
+			teeSplices.Add(1)
 			res.Err = err
 			return res
 		}

@@ -56,7 +56,9 @@ func teeSplice(in *endpoint, eouts []endpoint, opt TeeOptions, res *TeeResult) (
 		// wake-ups of everyone involved.
 		growPipe(in.fd, want)
 		for i := range eouts {
-			growPipe(eouts[i].fd, want)
+			if eouts[i].pipe {
+				growPipe(eouts[i].fd, want)
+			}
 		}
 	}
 	outs := make([]spliceOut, len(eouts))

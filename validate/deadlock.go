@@ -35,16 +35,10 @@ import (
 // g should have passed Check; Warnings of a graph with dangling edges is
 // nil.
 func Warnings(g *graph.Graph) []*Error {
-	c := &checker{g: g, byID: map[string]*graph.Node{}, errs: &ErrorList{}}
-	for _, n := range g.Nodes {
-		c.byID[n.ID] = n
+	c := warner(g)
+	if c == nil {
+		return nil
 	}
-	for _, e := range g.Edges {
-		if c.byID[e.From.Node] == nil || c.byID[e.To.Node] == nil {
-			return nil
-		}
-	}
-	c.index()
 	uses := c.pathUses()
 	c.fifoSides(uses)
 	declared := map[string]bool{}
@@ -55,9 +49,27 @@ func Warnings(g *graph.Graph) []*Error {
 	}
 	inferred := c.inferOpens(uses)
 	c.lockStepJoins(declared, inferred)
-	c.openCycles(inferred)
+	if !c.g.AllowCycles {
+		c.openCycles(inferred) // else CycleWarnings says it all
+	}
 	c.errs.Err()
 	return c.errs.Errors
+}
+
+// warner is a checker of a graph that passed Check, indexed; nil when
+// an edge dangles.
+func warner(g *graph.Graph) *checker {
+	c := &checker{g: g, byID: map[string]*graph.Node{}, errs: &ErrorList{}}
+	for _, n := range g.Nodes {
+		c.byID[n.ID] = n
+	}
+	for _, e := range g.Edges {
+		if c.byID[e.From.Node] == nil || c.byID[e.To.Node] == nil {
+			return nil
+		}
+	}
+	c.index()
+	return c
 }
 
 // pathUses maps each FIFO to the stages that name its path in their argv,

@@ -28,11 +28,33 @@ func (c *checker) streamNext(id string) []string {
 // cycles refuses a loop of stream edges: once a pipe on the loop fills,
 // every stage on it waits for the next one.
 func (c *checker) cycles() {
+	if c.g.AllowCycles {
+		return // Warnings says what each one needs (cycleWarnings)
+	}
 	reported := findCycles(c.g.Nodes, c.streamNext)
 	for _, cyc := range reported {
 		n := c.byID[cyc[0]]
-		c.errs.Add(n.Pos, "pipe cycle %s: each stage would wait for the next once a pipe fills (deadlock); break the loop, e.g. through a file", strings.Join(cyc, " → "))
+		c.errs.Add(n.Pos, "pipe cycle %s: each stage would wait for the next once a pipe fills (deadlock); break the loop, e.g. through a file, or declare it with cycles: allow if each stage answers what it reads before reading more", strings.Join(cyc, " → "))
 	}
+}
+
+// CycleWarnings says, for each loop of pipes that a file allows
+// (cycles: allow), what makes it deadlock. tubo check prints them; a run
+// does not repeat them, since the file declared the loop.
+func CycleWarnings(g *graph.Graph) []*Error {
+	if !g.AllowCycles {
+		return nil
+	}
+	c := warner(g)
+	if c == nil {
+		return nil
+	}
+	for _, cyc := range findCycles(c.g.Nodes, c.streamNext) {
+		c.errs.Add(c.byID[cyc[0]].Pos, "pipe cycle %s (cycles: allow): it runs only while each stage answers what it has read before it reads more. A stage that reads all its input first (sort, wc, tac), holds its input or output in a buffer (most programs on a pipe: use sed -u, grep --line-buffered, mawk -W interactive) or writes more than a pipe holds before it reads again waits for ever; the stall report then names it",
+			strings.Join(cyc, " → "))
+	}
+	c.errs.Err()
+	return c.errs.Errors
 }
 
 // afterCycles refuses stages that wait for each other to exit.

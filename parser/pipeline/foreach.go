@@ -110,7 +110,8 @@ func (l *loader) foreachItems(d *stageDecl) ([]string, bool) {
 }
 
 // inlineFiles gives one copy of a stage the files its ports name in place
-// ({file: PATH}), each a file node of its own, and the edges to them.
+// ({file: PATH}), each a file node of its own, and the edges to them, and
+// the data its stdin is given in place ({data: TEXT}).
 func (l *loader) inlineFiles(node *graph.Node, sc *scope) bool {
 	s := l.stages[node.Name()].decl
 	ok := true
@@ -121,6 +122,15 @@ func (l *loader) inlineFiles(node *graph.Node, sc *scope) bool {
 	}{{"stdin", graph.Stdin, s.Stdin}, {"stdout", graph.Stdout, s.Stdout}, {"stderr", graph.Stderr, s.Stderr}} {
 		if p.port == nil {
 			continue
+		}
+		if d := p.port.Data; d != nil {
+			// stdin: {data: TEXT}: a pipe that tubo fills, as sh does
+			// for a here-document.
+			if text, dok := l.expand(d.Node, d.Text, sc); dok {
+				node.Redirs = append(node.Redirs, graph.Redir{Kind: graph.Data, FD: graph.Stdin, Pos: l.errs.at(d.Node), Data: []byte(text)})
+			} else {
+				ok = false
+			}
 		}
 		for k, f := range p.port.Files {
 			path, pok := l.expand(f.Path.Node, f.Path.Text, sc)

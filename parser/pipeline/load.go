@@ -219,6 +219,7 @@ func (l *loader) options(f *ast.Pipeline) {
 		}
 	}
 	g.FailOnStall = f.OnStall != nil && f.OnStall.Text == "fail"
+	g.AllowCycles = f.Cycles != nil && f.Cycles.Text == "allow"
 	for _, s := range f.Path {
 		if e, ok := l.expand(s.Node, s.Text, onlyArgs); ok {
 			if e == "" || strings.ContainsRune(e, ':') {

@@ -37,7 +37,7 @@ stages:
 		path + `:3:8: file log: ` + filepath.Join(dir, "missing.log") + ` does not exist, and no stage writes it`,
 		path + `:7:30: stage gen: unknown key "bogus"`,
 		path + `:8:25: unknown placeholder {{nn}}; did you mean "n"?`,
-		path + `:9:3: pipe cycle a → b → a: each stage would wait for the next once a pipe fills (deadlock); break the loop, e.g. through a file`,
+		path + `:9:3: pipe cycle a → b → a: each stage would wait for the next once a pipe fills (deadlock); break the loop, e.g. through a file, or declare it with cycles: allow if each stage answers what it reads before reading more`,
 		path + `:11:13: stage c: no-such-program-tubo: command not found`,
 		path + `:11:43: no stage, fifo, file, tee or merge named "nothere"`,
 		path + `:12:40: stage d: timeout: "10" is not a positive duration like 30s or 1m30s`,

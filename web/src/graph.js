@@ -170,8 +170,9 @@ function nodeLines(st, kind, long) {
   return [first, [cpu, rss].filter(Boolean).join(" · "), io.join(" · ")];
 }
 
-// edgeText is an edge's figures: "≈1.2MiB · 3.4MiB/s" for an estimate
-// (the writer's wchar), exact counts without the "≈", "?" when unknown.
+// edgeText is an edge's figures: "≈1.2MiB · 3.4MiB/s" for the writer's
+// total writes (its wchar: not a count of the edge), exact counts without
+// the "≈", "?" when unknown.
 export function edgeText(st, long) {
   if (st.stalled) return long ? `stalled: ${st.stall || "no progress"}` : "stalled";
   if (st.bytes == null || st.bytes < 0) return long ? "bytes unknown (the kernel keeps no count for this pipe)" : "?";
@@ -179,6 +180,6 @@ export function edgeText(st, long) {
   let s = `${approx}${bytes(st.bytes)}`;
   if (st.rate > 0) s += ` · ${rate(st.rate)}`;
   else if (st.idle > 1) s += ` · idle ${Math.floor(st.idle)}s`;
-  if (long) s += st.basis === "exact" ? " (exact: counted by tubo)" : " (estimate: the writer's wchar, an upper bound)";
+  if (long) s += st.basis === "exact" ? " (exact: counted by tubo)" : " (its writer's total writes, wchar: not a count of this edge)";
   return s;
 }

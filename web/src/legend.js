@@ -5,5 +5,5 @@ import { el } from "./format.js";
 export function legend() {
   return el("div", { class: "legend" },
     STATES.map(([state, word]) => el("span", { class: `key st-${state}${state === "stalled" ? " stalled" : ""}` }, el("i", {}), word)),
-    el("span", { class: "key edge-key" }, "edge: ≈ estimate (the writer's wchar), ? unknown"));
+    el("span", { class: "key edge-key" }, "edge: ≈ its writer's total writes (wchar), ? unknown"));
 }

@@ -43,13 +43,21 @@ function stateClass(s) {
 
 const BASIS = {
   exact: "exact (counted by tubo)",
-  writer_wchar: "writer's wchar (its only output)",
+  writer_wchar: "unknown",
   unknown: "unknown",
 };
 
+// edgeBytes is the table's figure, as the text report prints it: a
+// writer's wchar is not the edge's count, so it is "?" with the total in
+// the basis column.
 function edgeBytes(e) {
-  if (e.bytes == null) return "?";
-  return e.basis === "writer_wchar" ? `≈${bytes(e.bytes)}` : bytes(e.bytes);
+  if (e.bytes == null || e.basis === "writer_wchar") return "?";
+  return bytes(e.bytes);
+}
+
+function edgeBasis(e) {
+  if (e.basis === "writer_wchar" && e.bytes != null) return `unknown; its writer wrote ${bytes(e.bytes)} in all (wchar)`;
+  return BASIS[e.basis] || e.basis;
 }
 
 function table(cls, head, rows) {
@@ -103,7 +111,7 @@ export function renderReport(r) {
     parts.push(el("h3", {}, "Edges"), table("edges", ["edge", "via", "bytes", "basis"],
       r.edges.map((e, i) => el("tr", { "data-edge": String(i) },
         el("th", { scope: "row" }, `${e.from} → ${e.to}`), el("td", {}, e.via),
-        el("td", { class: "num" }, edgeBytes(e)), el("td", {}, BASIS[e.basis] || e.basis)))));
+        el("td", { class: "num" }, edgeBytes(e)), el("td", {}, edgeBasis(e))))));
   }
   parts.push(el("h3", {}, "Timeline"), timeline(r));
   const params = Object.entries(r.params || {});

@@ -37,6 +37,9 @@ type Pipeline struct {
 	// stage run at once (a stage's own max_parallel bounds it further);
 	// nil means no bound.
 	MaxParallel *Scalar
+	// Cycles is "allow" to run loops of pipes (each a warning) or
+	// "refuse"; nil means refuse.
+	Cycles *Scalar
 
 	// Hosts are the machines stages may run on (on:); nil: only this one.
 	Hosts  []*Host
@@ -57,7 +60,7 @@ type Pipeline struct {
 var topKeys = []string{
 	"version", "name", "description", "params", "path", "env",
 	"on_failure", "pipefail", "timeout", "sigpipe_is_failure", "stall_after", "on_stall", "max_parallel", "logs",
-	"hosts", "fifos", "files", "tees", "merges", "stages", "edges",
+	"cycles", "hosts", "fifos", "files", "tees", "merges", "stages", "edges",
 }
 
 // Policy is an on_failure value.
@@ -100,6 +103,11 @@ func (p *Pipeline) UnmarshalYAML(n *yaml.Node) error {
 	if v := top.get("on_stall"); v != nil {
 		if p.OnStall = d.str(v, "on_stall"); p.OnStall != nil && p.OnStall.Text != "warn" && p.OnStall.Text != "fail" {
 			d.add(v, "on_stall: want warn or fail, not %s%s", Quote(p.OnStall.Text), DidYouMean(p.OnStall.Text, []string{"warn", "fail"}))
+		}
+	}
+	if v := top.get("cycles"); v != nil {
+		if p.Cycles = d.str(v, "cycles"); p.Cycles != nil && p.Cycles.Text != "allow" && p.Cycles.Text != "refuse" {
+			d.add(v, "cycles: want allow or refuse, not %s%s", Quote(p.Cycles.Text), DidYouMean(p.Cycles.Text, []string{"allow", "refuse"}))
 		}
 	}
 	if v := top.get("path"); v != nil {

@@ -33,6 +33,10 @@ type Port struct {
 	Key   *yaml.Node
 	Refs  []*Ref
 	Files []*InlineFile
+	// Data is the text of stdin: {data: TEXT}, which tubo writes into a
+	// pipe on the stage's stdin (as sh does for a here-document); nil
+	// means the port names no data.
+	Data *Scalar
 }
 
 // InlineFile is a file named where a stage's descriptor goes: stdin:
@@ -44,10 +48,10 @@ type InlineFile struct {
 	Append *Bool // nil: truncate when written
 }
 
-var inlineFileKeys = []string{"file", "append"}
+var inlineFileKeys = []string{"file", "append", "data"}
 
-// decodePort reads a port's value: a reference, {file: PATH}, or (for an
-// output) a list of them.
+// decodePort reads a port's value: a reference, {file: PATH}, {data:
+// TEXT} (stdin only), or (for an output) a list of them.
 func decodePort(d *decoder, key, v *yaml.Node, what string, list bool) *Port {
 	p := &Port{Key: key}
 	v = deref(v)
@@ -63,6 +67,17 @@ func decodePort(d *decoder, key, v *yaml.Node, what string, list bool) *Port {
 		it = deref(it)
 		if it.Kind == yaml.MappingNode {
 			f, _ := d.mapping(it, what, inlineFileKeys)
+			if f.has("data") {
+				switch {
+				case list:
+					d.add(f.key("data"), "%s: data: only stdin can be given data; write a file with a stage, or use {file: PATH}", what)
+				case f.has("file") || f.has("append"):
+					d.add(it, "%s: give {data: TEXT} or {file: PATH}, not both", what)
+				default:
+					p.Data = d.str(f.get("data"), what+": data")
+				}
+				continue
+			}
 			inl := &InlineFile{Node: it, Path: d.str(f.get("file"), what+": file")}
 			if !f.has("file") {
 				d.add(it, "%s: a mapping here names a file: {file: PATH}", what)
