@@ -50,12 +50,13 @@ test-kill: build
 fuzz:
 	$(GO) test -run XXX -fuzz FuzzParse -fuzztime $(FUZZTIME) ./parser/shell/
 	$(GO) test -run XXX -fuzz FuzzLoad -fuzztime $(FUZZTIME) ./parser/pipeline/
+	$(GO) test -run XXX -fuzz FuzzConvert -fuzztime $(FUZZTIME) ./convert/
 
 # bench compares tubo with dash, bash, GNU parallel and coreutils, side by
 # side in one run, and prints ratios.
 bench: build
-	@command -v dash >/dev/null && command -v parallel >/dev/null || \
-		{ apt-get update -qq && apt-get install -y -qq dash parallel >/dev/null; }
+	@command -v dash >/dev/null && command -v parallel >/dev/null && command -v cc >/dev/null || \
+		{ apt-get update -qq && apt-get install -y -qq dash parallel gcc >/dev/null; }
 	$(GO) run ./bench
 
 # web rebuilds web/dist/, the browser side of --ui and --report-html, from

@@ -2,6 +2,7 @@ package convert
 
 import (
 	"strings"
+	"unicode"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -11,9 +12,16 @@ import (
 func (c *fromLine) yaml(src string) string {
 	top := mapping(false)
 	first := strings.SplitN(strings.TrimSpace(src), "\n", 2)[0]
-	if len(first) > 60 {
-		first = first[:57] + "..."
+	if r := []rune(first); len(r) > 60 {
+		first = string(r[:57]) + "..."
 	}
+	// A comment is raw text: no control characters in it.
+	first = strings.Map(func(r rune) rune {
+		if !unicode.IsPrint(r) {
+			return '?'
+		}
+		return r
+	}, first)
 	top.HeadComment = "made by tubo convert from: " + first + "\n" +
 		"paths in stdin:/stdout:/stderr: are relative to this file's directory;\n" +
 		"the commands run in tubo's working directory"

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"mvdan.cc/sh/v3/syntax"
 
@@ -53,11 +54,24 @@ type afterDep struct {
 // FromLine converts a shell line (or script) into a pipeline file's text.
 // Errors are *graph.Error at the line's LINE:COL.
 func FromLine(name, src string) (string, error) {
+	// A pipeline file is UTF-8 text without NUL bytes: refuse a line
+	// whose words could not be written in one.
+	for i, r := range src {
+		if _, size := utf8.DecodeRuneInString(src[i:]); r == 0 || r == utf8.RuneError && size == 1 {
+			line := 1 + strings.Count(src[:i], "\n")
+			col := 1 + i - (strings.LastIndexByte(src[:i], '\n') + 1)
+			what := "a NUL byte"
+			if r != 0 {
+				what = "a byte that is not UTF-8"
+			}
+			return "", &graph.Error{Pos: graph.Pos{File: name, Line: line, Col: col}, Msg: what + ": a pipeline file holds UTF-8 text; keep such bytes in a file the stages read"}
+		}
+	}
 	f, err := shell.Parse(name, src)
 	if err != nil {
 		return "", err
 	}
-	c := &fromLine{name: name, names: map[string]int{}}
+	c := &fromLine{name: name, src: src, names: map[string]int{}}
 	var prev []*stage
 	for i, st := range f.Stmts {
 		// a; b and a && b, in any nesting: the pipelines in order, each
@@ -89,6 +103,7 @@ func FromLine(name, src string) (string, error) {
 
 type fromLine struct {
 	name   string
+	src    string
 	stages []*stage
 	names  map[string]int
 }
@@ -256,7 +271,13 @@ func (c *fromLine) command(st *syntax.Stmt, errToo bool) (*stage, error) {
 			*s = stage{}
 		}
 	}
-	text, err := printStmt(st, errToo)
+	for _, r := range st.Redirs {
+		if w, ok := literal(r.Word); ok && w == "" && (r.Op == syntax.Hdoc || r.Op == syntax.DashHdoc) {
+			// mvdan.cc/sh's printer drops such a here-document's body.
+			return nil, c.errorf(r.OpPos, "a here-document with an empty delimiter cannot be written back as a shell: stage; name its end (<<EOF)")
+		}
+	}
+	text, err := c.text(st, errToo)
 	if err != nil {
 		return nil, err
 	}
@@ -439,6 +460,8 @@ func unescape(b *strings.Builder, v, special string) {
 // backslash or an option are the same either way.
 func builtinLike(argv []string) bool {
 	switch argv[0] {
+	case "":
+		return true // '' is no program: the shell says so when it runs
 	case "echo", "printf":
 		for i, a := range argv[1:] {
 			if strings.Contains(a, `\`) || (i == 0 && strings.HasPrefix(a, "-")) || (argv[0] == "printf" && strings.Contains(a, "%")) {
@@ -459,19 +482,43 @@ var shellBuiltins = map[string]bool{
 	"disown": true, "builtin": true, "caller": true, "mapfile": true, "readarray": true,
 }
 
-// printStmt is a command's text for a shell: stage, with |&'s 2>&1.
-func printStmt(st *syntax.Stmt, errToo bool) (string, error) {
-	cp := *st
-	cp.Semicolon = syntax.Pos{}
-	if errToo {
-		cp.Redirs = append(append([]*syntax.Redirect(nil), cp.Redirs...), &syntax.Redirect{
-			Op: syntax.DplOut, N: &syntax.Lit{Value: "2"}, Word: &syntax.Word{Parts: []syntax.WordPart{&syntax.Lit{Value: "1"}}}})
+// text is a command's text for a shell: stage, with |&'s 2>&1: the
+// line's own text where it is in one piece, printed by mvdan.cc/sh where
+// a here-document's body lies further on; either way parsed again to be
+// sure it says the same.
+func (c *fromLine) text(st *syntax.Stmt, errToo bool) (string, error) {
+	hdoc := false
+	for _, r := range st.Redirs {
+		hdoc = hdoc || r.Hdoc != nil
 	}
-	var b strings.Builder
-	if err := syntax.NewPrinter(syntax.Minify(false)).Print(&b, &cp); err != nil {
-		return "", err
+	var text string
+	if !hdoc {
+		end := st.End()
+		if st.Semicolon.IsValid() {
+			end = st.Semicolon // the ; that ends it is the line's, not its own
+		}
+		text = strings.TrimRight(c.src[st.Pos().Offset():end.Offset()], " \t\n")
+		if errToo {
+			text += " 2>&1"
+		}
+	} else {
+		cp := *st
+		cp.Semicolon = syntax.Pos{}
+		if errToo {
+			cp.Redirs = append(append([]*syntax.Redirect(nil), cp.Redirs...), &syntax.Redirect{
+				Op: syntax.DplOut, N: &syntax.Lit{Value: "2"}, Word: &syntax.Word{Parts: []syntax.WordPart{&syntax.Lit{Value: "1"}}}})
+		}
+		var b strings.Builder
+		if err := syntax.NewPrinter().Print(&b, &cp); err != nil {
+			return "", err
+		}
+		// The here-document's last line (its delimiter) stays a line.
+		text = b.String()
 	}
-	return strings.TrimRight(b.String(), "\n"), nil
+	if _, err := shell.Parse("", text); err != nil {
+		return "", c.errorf(st.Pos(), "this command cannot be written as a shell: stage of its own (%v); write the file by hand", err)
+	}
+	return text, nil
 }
 
 // firstWord names a shell stage: its command's name, or sh.

@@ -30,6 +30,15 @@ func vethNames(k int) (here, there string) {
 // /30 of its own in 10.0.0.0/8 not already in use here, and returns the
 // server to run in it (not started yet).
 func newNamespace(i int) (*Server, error) {
+	// Test processes run at once (go test ./... runs packages in
+	// parallel): one at a time picks a free subnet and sets it up, so two
+	// never take the same one, and the first `ip netns add` of a fresh
+	// machine (which makes /run/netns a mount point) is not raced.
+	unlock, err := lockNetns()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	k := int(nsSeq.Add(1))
 	ns := nsName(k)
 	here, there := vethNames(k)
@@ -57,6 +66,21 @@ func newNamespace(i int) (*Server, error) {
 		}
 	}
 	return s, nil
+}
+
+// lockNetns takes a lock that every test process of this machine shares
+// (flock on a file in /run, where network namespaces live too; making
+// them needs root), released by the function it returns.
+func lockNetns() (func(), error) {
+	f, err := os.OpenFile("/run/tubo-sshtest-netns.lock", os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("the namespace lock: %v", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("the namespace lock: %v", err)
+	}
+	return func() { f.Close() }, nil
 }
 
 // freeSubnet picks 10.X.Y (a /30 at .0) that no address here uses.
