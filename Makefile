@@ -55,8 +55,8 @@ fuzz:
 # bench compares tubo with dash, bash, GNU parallel and coreutils, side by
 # side in one run, and prints ratios.
 bench: build
-	@command -v dash >/dev/null && command -v parallel >/dev/null || \
-		{ apt-get update -qq && apt-get install -y -qq dash parallel >/dev/null; }
+	@command -v dash >/dev/null && command -v parallel >/dev/null && command -v cc >/dev/null || \
+		{ apt-get update -qq && apt-get install -y -qq dash parallel gcc >/dev/null; }
 	$(GO) run ./bench
 
 # web rebuilds web/dist/, the browser side of --ui and --report-html, from

@@ -49,8 +49,11 @@ type bench struct {
 	binDir   string // bin/
 	dir      string // private temp dir for data and generated YAML
 	onebyone string // the one-read-per-record baseline, built at start
-	n        int
-	sz       sizes
+	// heapmerge is the C heap-merge baseline, built with cc at start; ""
+	// when there is no C compiler (its row then says so).
+	heapmerge string
+	n         int
+	sz        sizes
 	// hosts are the remote rows' test hosts, started on first use; nil
 	// with hostsErr saying why they could not be.
 	hosts    *sshtest.Env
@@ -384,13 +387,17 @@ func (b *bench) genText() []string {
 
 // genInt32 writes 8 files of sorted host-order int32s, interleaved like
 // genText's numbers, so every record of the merge switches input.
-func (b *bench) genInt32() []string {
+func (b *bench) genInt32() []string { return b.genInt32K(8, b.sz.int32Recs) }
+
+// genInt32K writes k files of recs sorted host-order int32s each: file i
+// holds i, i+k, i+2k, …
+func (b *bench) genInt32K(k, recs int) []string {
 	var names []string
-	for i := range 8 {
-		p := b.path(fmt.Sprintf("int32-%d", i))
-		buf := make([]byte, 4*b.sz.int32Recs)
-		for k := range b.sz.int32Recs {
-			binary.NativeEndian.PutUint32(buf[4*k:], uint32(int32(i+8*k)))
+	for i := range k {
+		p := b.path(fmt.Sprintf("int32-%d-of-%d", i, k))
+		buf := make([]byte, 4*recs)
+		for r := range recs {
+			binary.NativeEndian.PutUint32(buf[4*r:], uint32(int32(i+k*r)))
 		}
 		if err := os.WriteFile(p, buf, 0o644); err != nil {
 			fatalf("%v", err)
@@ -434,6 +441,30 @@ func (b *bench) int32Merge() *pair {
 			return sameOutput([]string{b.tubo, "run", y, "--set", "out=" + out}, out, base, -1)
 		},
 	}
+}
+
+// int32Merge2 is the k = 2 int32 merge against a plain C heap merge
+// (bench/baseline/heapmerge, built with cc at start).
+func (b *bench) int32Merge2() *pair {
+	recs := 4 * b.sz.int32Recs
+	in := b.genInt32K(2, recs)
+	y := b.mergeYAML("int32merge2", in, "    record: int32\n    order: host\n    output: binary\n")
+	base := append([]string{b.heapmerge}, in...)
+	p := &pair{
+		name:   fmt.Sprintf("ordered merge, 2 sorted int32 files × %d records", recs),
+		tubo:   &command{label: "tubo", argv: []string{b.tubo, "run", y}, devnull: true},
+		other:  &command{label: "C heap merge", argv: base, devnull: true},
+		target: 1.0, goal: "≥ 1.0× a plain C heap merge",
+		bytes: int64(8 * recs), runs: b.n,
+		verify: func() error {
+			if b.heapmerge == "" {
+				return fmt.Errorf("no C compiler (cc) to build bench/baseline/heapmerge")
+			}
+			out := b.path("int32merge2.out")
+			return sameOutput([]string{b.tubo, "run", y, "--set", "out=" + out}, out, base, -1)
+		},
+	}
+	return p
 }
 
 // sameOutput runs a (whose result lands in file aOut, or on stdout when

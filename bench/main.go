@@ -110,6 +110,14 @@ func main() {
 	if err := build.Run(); err != nil {
 		fatalf("building the onebyone baseline: %v", err)
 	}
+	if cc, err := exec.LookPath("cc"); err == nil {
+		hm := filepath.Join(dir, "heapmerge")
+		build := exec.Command(cc, "-O2", "-o", hm, filepath.Join(b.root, "bench", "baseline", "heapmerge", "heapmerge.c"))
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err == nil {
+			b.heapmerge = hm
+		}
+	}
 
 	began := time.Now()
 	info := machine(b)
@@ -133,6 +141,7 @@ func main() {
 		{"teed to 2 `wc -c` readers and a file", one(b.tee3File)},
 		{"ordered merge text", one(b.textMerge)},
 		{"ordered merge int32", one(b.int32Merge)},
+		{"ordered merge int32, k = 2", one(b.int32Merge2)},
 		{"primes.yaml", b.primesPairs},
 		{"scattered to 4 copies", b.scatterPairs},
 		{"remote replicas", b.remoteReplicaPairs},
