@@ -146,6 +146,11 @@ func readStatement(in *bufio.Reader, prompt io.Writer) (string, error) {
 func (a *app) runLine(r *runner.Runner, src string) error {
 	sig := catchSignals()
 	defer sig.stop()
+	if r.TTY() != nil {
+		// ^Z of the line's stages: the executor hears of it through
+		// SIGCHLD, and the runner makes the line a stopped job.
+		sig.jobControl(true)
+	}
 	r.SetSignals(sig.forward)
 	err := sig.override(r.Run(sig.ctx, src))
 	var ee *executor.ExitError

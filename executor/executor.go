@@ -43,9 +43,12 @@ type Options struct {
 	TTY *os.File
 	// Suspend, called once a job-control stop (^Z) has stopped the run's
 	// stages, stops tubo itself and returns when tubo is continued; nil
-	// means StopSelf. Signals must deliver SIGTSTP, SIGCONT and
-	// SIGCHLD for job control (see jobcontrol.go).
-	Suspend func()
+	// means StopSelf. It reports whether the run goes on in the
+	// foreground (it gets the terminal back) or in the background (a
+	// shell's bg: only SIGCONT). Signals must deliver SIGTSTP, SIGCONT
+	// and SIGCHLD for job control (see jobcontrol.go). tubo's own
+	// prompt sets it: there ^Z makes the line a stopped job.
+	Suspend func() (foreground bool)
 	// SkipProcIO leaves ProcResult.IO empty instead of reading each
 	// child's /proc/PID/io: one open and read less per stage, for runs
 	// that report no byte counts.

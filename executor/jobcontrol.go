@@ -68,8 +68,9 @@ func (r *run) stagesStopped() bool {
 // resumes the run.
 func (r *run) suspend() {
 	r.trace("signal", "", 0, "stopped (^Z): tubo stops too")
+	fg := true
 	if r.opt.Suspend != nil {
-		r.opt.Suspend()
+		fg = r.opt.Suspend()
 	} else {
 		StopSelf()
 	}
@@ -77,7 +78,7 @@ func (r *run) suspend() {
 	r.mu.Lock()
 	pgid := r.pgid
 	r.mu.Unlock()
-	if tty := r.opt.TTY; tty != nil && !r.p.OwnGroups && pgid != 0 && foreground(tty) {
+	if tty := r.opt.TTY; fg && tty != nil && !r.p.OwnGroups && pgid != 0 && foreground(tty) {
 		// fg: the shell gave tubo the terminal; the line had it.
 		giveTerminal(tty, pgid)
 	}

@@ -30,6 +30,14 @@ func giveTerminal(tty *os.File, pgid int) {
 	<-done
 }
 
+// GiveTerminal makes pgid the foreground process group of tty, from
+// wherever tubo's own group is (a shell's fg); ReclaimTerminal gives it
+// back to tubo's group (the shell's prompt after a job stopped).
+func GiveTerminal(tty *os.File, pgid int) { giveTerminal(tty, pgid) }
+
+// ReclaimTerminal: see GiveTerminal.
+func ReclaimTerminal(tty *os.File) { reclaimTerminal(tty) }
+
 func sigaddset(set *unix.Sigset_t, sig unix.Signal) {
 	n := uint(sig) - 1
 	set.Val[n/64] |= 1 << (n % 64)

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"syscall"
 
-	"golang.org/x/sys/unix"
+	"github.com/tubo-pipes/tubo/executor"
 )
 
 // The builtins of jobs and signals: wait, jobs, fg, bg, kill, disown,
@@ -56,6 +56,7 @@ operands:
 			}
 			r.forget(j)
 		}
+		r.waitProcSubsts(false)
 		return 0
 	}
 	st := 0
@@ -184,6 +185,9 @@ func jobsBuiltin(r *Runner, args []string) int {
 			mark = "-"
 		}
 		state := "Running"
+		if j.stopped {
+			state = "Stopped"
+		}
 		if j.done() {
 			st := j.status()
 			state = "Done"
@@ -226,23 +230,21 @@ func fgBuiltin(r *Runner, args []string) int {
 		return 1
 	}
 	fmt.Fprintln(r.stdout(), j.text)
-	if tty := r.cfg.TTY; tty != nil && j.pgid != 0 {
-		unix.IoctlSetPointerInt(int(tty.Fd()), unix.TIOCSPGRP, j.pgid)
-		defer func() {
-			signalIgnoreTTOU(func() {
-				unix.IoctlSetPointerInt(int(tty.Fd()), unix.TIOCSPGRP, unix.Getpgrp())
-			})
-		}()
+	tty := r.cfg.TTY
+	if tty != nil && j.pgid != 0 {
+		executor.GiveTerminal(tty, j.pgid)
 	}
-	j.h.Signal(syscall.SIGCONT)
-	st, _ := r.waitJob(j)
+	j.cont(true)
+	st, ended := r.waitFG(j)
+	if !ended {
+		return st // ^Z again: stopped, the terminal is the prompt's
+	}
+	if tty != nil && j.pgid != 0 {
+		executor.ReclaimTerminal(tty)
+	}
 	r.forget(j)
 	return st
 }
-
-// signalIgnoreTTOU runs fn (taking the terminal back) without being
-// stopped by SIGTTOU.
-func signalIgnoreTTOU(fn func()) { fn() }
 
 // bgBuiltin continues a stopped job in the background.
 func bgBuiltin(r *Runner, args []string) int {
@@ -255,7 +257,7 @@ func bgBuiltin(r *Runner, args []string) int {
 		r.errorf("bg: %s: no such job", spec)
 		return 1
 	}
-	j.h.Signal(syscall.SIGCONT)
+	j.cont(false)
 	fmt.Fprintf(r.stdout(), "[%d]+ %s &\n", j.id, j.text)
 	return 0
 }
@@ -323,6 +325,11 @@ func killBuiltin(r *Runner, args []string) int {
 				if j.pgid != 0 {
 					syscall.Kill(-j.pgid, sig)
 				}
+			}
+			if j.stopped && sig != syscall.SIGSTOP && sig != syscall.SIGTSTP && sig != 0 {
+				// A stopped job gets the signal when it runs again (as
+				// bash: kill %1 of a stopped job ends it).
+				j.cont(false)
 			}
 			continue
 		}

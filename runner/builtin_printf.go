@@ -161,7 +161,7 @@ func (p *printer) directive(f string) (n int, stop bool) {
 		}
 	}
 	// Length modifiers are accepted and ignored.
-	for i < len(f) && strings.IndexByte("hlLqjzt", f[i]) >= 0 {
+	for i < len(f) && strings.IndexByte("hlLjzt", f[i]) >= 0 {
 		i++
 	}
 	if i >= len(f) {

@@ -6,6 +6,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
+	"time"
 
 	"mvdan.cc/sh/v3/syntax"
 
@@ -193,6 +195,32 @@ func (r *Runner) procSubst(ps *syntax.ProcSubst) (string, error) {
 	r.procSubsts = append(r.procSubsts, procSubstEnd{fd: fd, f: mine})
 	r.bgProcs = append(r.bgProcs, h)
 	return "/dev/fd/" + strconv.Itoa(fd), nil
+}
+
+// waitProcSubsts waits for the process substitutions started so far, as
+// bash's `wait` does. At the shell's end (bounded) it gives them until
+// grace to finish — their pipe ends are closed by then, so a `>(cat)` has
+// its EOF and prints what it got — and then ends them: tubo leaves no
+// process behind, where sh would leave them running.
+func (r *Runner) waitProcSubsts(bounded bool) {
+	procs := r.bgProcs
+	r.bgProcs = nil
+	var deadline <-chan time.Time
+	if bounded {
+		grace := r.cfg.Grace
+		if grace == 0 {
+			grace = 2 * time.Second
+		}
+		deadline = time.After(grace)
+	}
+	for _, h := range procs {
+		select {
+		case <-h.Done():
+		case <-deadline:
+			h.Signal(syscall.SIGKILL)
+		}
+		h.Wait()
+	}
 }
 
 // procSubstEnd is a process substitution's pipe end, closed when the

@@ -215,17 +215,17 @@ var diffCases = []diffCase{
 func TestDiffAgainstSh(t *testing.T) {
 	dash, err := exec.LookPath("dash")
 	if err != nil {
-		t.Skip("dash not installed (CI installs it)")
+		t.Fatal("dash is needed (CI installs it)")
 	}
-	bash, _ := exec.LookPath("bash")
-	for _, c := range diffCases {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Fatal("bash is needed (CI installs it)")
+	}
+	for _, c := range append(diffCases, langCases...) {
 		t.Run(c.line, func(t *testing.T) {
 			t.Parallel()
 			ref, refLine := dash, c.line
 			if c.bash {
-				if bash == "" {
-					t.Skip("bash not installed")
-				}
 				ref = bash
 			}
 			if c.ref != "" {

@@ -31,6 +31,10 @@ type job struct {
 	// reported is set once the job's end was reported (jobs, wait, the
 	// prompt); it is then forgotten.
 	reported bool
+	// stop is set for a line that ^Z stopped at the prompt (jobstop.go);
+	// stopped says it is stopped now.
+	stop    *stopper
+	stopped bool
 }
 
 // status is the job's exit status, once it is done.
@@ -54,7 +58,6 @@ func (j *job) status() int {
 // jobs is the shell's job table.
 type jobs struct {
 	list   []*job
-	nextID int
 	ctx    context.Context
 	cancel context.CancelFunc
 	// statuses of jobs already forgotten, by pid, for a late `wait PID`.
@@ -66,12 +69,27 @@ func newJobs() *jobs {
 	return &jobs{ctx: ctx, cancel: cancel, statuses: map[int]int{}}
 }
 
+// newID numbers a new job as sh does: one more than the highest in the
+// table, so numbers are used again once their jobs are gone.
+func (js *jobs) newID() int {
+	id := 0
+	for _, j := range js.list {
+		id = max(id, j.id)
+	}
+	return id + 1
+}
+
 // endAll ends every job still running: nothing outlives tubo.
 func (js *jobs) endAll() {
 	running := false
 	for _, j := range js.list {
 		if !j.done() {
 			running = true
+			if j.stop != nil {
+				// A line stopped at the prompt runs in the shell's context,
+				// not the jobs': end it by hand.
+				j.h.Signal(syscall.SIGTERM)
+			}
 		}
 	}
 	if !running {
@@ -79,6 +97,10 @@ func (js *jobs) endAll() {
 	}
 	js.cancel()
 	for _, j := range js.list {
+		if j.stopped {
+			// Its run waits for fg or bg: let it go on, to be ended.
+			j.cont(false)
+		}
 		j.h.Wait()
 	}
 }
@@ -110,8 +132,7 @@ func (r *Runner) background(s *syntax.Stmt) {
 		r.status = 1
 		return
 	}
-	r.jobs.nextID++
-	j := &job{id: r.jobs.nextID, h: h, g: g, p: p, start: start, text: printNode(&cp)}
+	j := &job{id: r.jobs.newID(), h: h, g: g, p: p, start: start, text: printNode(&cp)}
 	for _, ps := range h.Procs() {
 		if ps.Pid != 0 {
 			j.pids = append(j.pids, ps.Pid)

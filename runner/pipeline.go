@@ -68,9 +68,21 @@ func (r *Runner) runStages(stages []stage) int {
 		r.graphs = append(r.graphs, g)
 		return 0
 	}
+	if r.interactive {
+		r.fgText = stagesText(stages)
+	}
 	st, res := r.runGraph(g)
 	r.setPipestatus(res, len(stages), st)
 	return st
+}
+
+// stagesText is a pipeline's source, for the job table.
+func stagesText(stages []stage) string {
+	var parts []string
+	for _, st := range stages {
+		parts = append(parts, printNode(st.stmt))
+	}
+	return strings.Join(parts, " | ")
 }
 
 // setPipestatus fills PIPESTATUS with every stage's status.
@@ -110,9 +122,15 @@ func (r *Runner) buildGraph(stages []stage) (*graph.Graph, error) {
 			return nil, err
 		}
 		inherit := r.inherit(i > 0, i < len(stages)-1)
+		nps := len(r.procSubsts)
 		n, err := r.stageNode(st, append(inherit, redirs...))
 		if err != nil {
 			return nil, err
+		}
+		for _, e := range r.procSubsts[nps:] {
+			// A <(…) or >(…) among the stage's words: its pipe end came
+			// to be as the words were expanded, after inherit looked.
+			n.Redirs = insertBeforeState(n.Redirs, graph.Redir{Kind: graph.Dup, FD: e.fd, Src: e.fd})
 		}
 		seen[n.Group]++
 		n.ID = n.Group
@@ -278,17 +296,40 @@ func (r *Runner) runGraph(g *graph.Graph) (int, *executor.Result) {
 		r.errorf("%v", err)
 		return 1, nil
 	}
+	if sp := r.fgStop; sp != nil {
+		r.fgStop = nil
+		select {
+		case <-h.Done():
+		case <-sp.stopped:
+			return r.stoppedJob(g, p, h, start, sp, r.fgText), nil
+		}
+	}
 	res, _ := r.waitForeground(h)
 	if r.cfg.AfterRun != nil {
 		r.cfg.AfterRun(g, p, res, start, time.Now())
 	}
 	st := int(res.Status)
+	if r.interactive && diedOf(res, syscall.SIGINT) {
+		// ^C at the prompt reaches the line's group, not tubo: as sh,
+		// the rest of the line does not run.
+		r.abortLine = true
+	}
 	if r.cfg.Signals != nil && res.Signal != 0 && (res.Signal == syscall.SIGINT || res.Signal == syscall.SIGTERM || res.Signal == syscall.SIGHUP) && st > 128 {
 		// tubo itself was signalled and the pipeline died of it: end the
 		// script too, as sh does, instead of running what follows.
 		r.exit(st)
 	}
 	return st, res
+}
+
+// diedOf reports whether a process of the run was killed by sig.
+func diedOf(res *executor.Result, sig syscall.Signal) bool {
+	for _, p := range res.Procs {
+		if p.Signal == sig {
+			return true
+		}
+	}
+	return false
 }
 
 // startGraph plans a graph and starts it. A background job gets
@@ -321,20 +362,33 @@ func (r *Runner) startGraph(g *graph.Graph, background, nullStdin bool) (*execut
 		Trace:      r.cfg.Trace,
 	}
 	if !background {
+		r.fgStop = nil
 		opt.TTY = r.cfg.TTY
 		opt.Signals = r.cfg.Signals
 		if opt.Signals == nil {
 			opt.Signals = r.traps.forward
 		}
+		if r.interactive && r.cfg.TTY != nil {
+			// At the prompt, ^Z makes the line a stopped job that outlives
+			// the line (jobstop.go): the run gets the job table's context
+			// and signals relayed from whichever line has it in front.
+			r.fgStop = newStopper()
+			opt.Suspend = r.fgStop.suspend
+			opt.Signals = r.fgStop.signals
+		}
 	}
 	start := time.Now()
 	ctx := r.ctx
-	if background {
+	if background || r.fgStop != nil {
 		ctx = r.jobs.ctx
 	}
 	h, err := executor.Start(ctx, p, opt)
 	if err != nil {
+		r.fgStop = nil
 		return nil, nil, start, err
+	}
+	if r.fgStop != nil {
+		r.relay(r.fgStop, h)
 	}
 	return h, p, start, nil
 }

@@ -117,7 +117,11 @@ type Runner struct {
 	shellPid int // $$: the pid of the top shell, also in its subshells
 	status   int // $?
 	lastBg   int // $!, 0 when no job was started
-	fds      fdTable
+	// fgStop is the foreground run's meeting point for ^Z at the prompt
+	// (jobstop.go), and fgText its source; nil and "" elsewhere.
+	fgStop *stopper
+	fgText string
+	fds    fdTable
 
 	name        string // file name for positions and $LINENO's messages
 	lineno      int
@@ -388,6 +392,7 @@ func (r *Runner) finish() {
 		r.runPendingTraps()
 	}
 	r.runExitTrap()
+	r.waitProcSubsts(true)
 	r.jobs.endAll()
 }
 
@@ -407,6 +412,9 @@ func (r *Runner) result() error {
 	}
 	return &executor.ExitError{Status: executor.Status(st)}
 }
+
+// TTY is the controlling terminal the runner gives its pipelines (Config.TTY).
+func (r *Runner) TTY() *os.File { return r.cfg.TTY }
 
 // SetSignals replaces the channel of caught signals that running stages
 // are sent (Config.Signals), for a caller that catches them per line.
