@@ -117,6 +117,19 @@ func (b *bench) startPairs() []*pair {
 
 func (b *bench) start100() *pair { return b.startN(100, 1.0) }
 
+// scriptLoop is the issue's script loop: 1000 two-stage pipelines from one
+// shell process (tubo's guardian and spawner threads are shared by all).
+func (b *bench) scriptLoop() *pair {
+	script := "for i in $(seq 1000); do /bin/true | /bin/true; done"
+	return &pair{
+		name:   "script loop `for i in $(seq 1000); do /bin/true | /bin/true; done`",
+		tubo:   &command{label: "tubo", argv: []string{b.tubo, "-c", script}, check: wantOutput("")},
+		other:  &command{label: "dash", argv: []string{"dash", "-c", script}, check: wantOutput("")},
+		target: 1 / 1.3, goal: "≤ 1.3× dash's time",
+		runs: b.n,
+	}
+}
+
 // start100Busy is start100 with one competing busy loop on the machine for
 // the whole measurement, alike for both sides.
 func (b *bench) start100Busy() *pair {

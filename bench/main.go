@@ -133,6 +133,7 @@ func main() {
 	groups := []lazy{
 		{"start + reap", b.startPairs},
 		{"start + reap 100-stage, one competing busy loop", one(b.start100Busy)},
+		{"script loop", one(b.scriptLoop)},
 		{"fan-in", one(b.fanIn1024)},
 		{"start + reap 100-stage, fd 251 inherited", one(b.start100Inherited)},
 		{"200 replicas", one(b.replicas200)},

@@ -126,6 +126,18 @@ says the run wrote is not overwritten without --force.`,
 type shellRecord struct {
 	src  record.Source
 	runs []record.Run
+	// dir is the shell's directory now (Runner.Dir), set once the
+	// runner exists.
+	dir func() string
+}
+
+// runOf is one pipeline as the shell ran it, where it ran it.
+func (rec *shellRecord) runOf(g *graph.Graph, p *plan.Plan, res *executor.Result) record.Run {
+	r := record.Run{G: g, P: p, Res: res}
+	if rec.dir != nil {
+		r.Dir = rec.dir()
+	}
+	return r
 }
 
 // recordShell makes cfg report every pipeline it runs to a record of the
@@ -139,7 +151,7 @@ func (a *app) recordShell(cfg *runner.Config, src string, line bool, args []stri
 	}
 	after := cfg.AfterRun
 	cfg.AfterRun = func(g *graph.Graph, p *plan.Plan, res *executor.Result, start, end time.Time) {
-		rec.runs = append(rec.runs, record.Run{G: g, P: p, Res: res})
+		rec.runs = append(rec.runs, rec.runOf(g, p, res))
 		if after != nil {
 			after(g, p, res, start, end)
 		}
@@ -177,11 +189,11 @@ func (a *app) rerunShell(ctx context.Context, m *record.Manifest) ([]record.Run,
 		return nil, 0, err
 	}
 	defer null.Close()
-	var runs []record.Run
+	rec := &shellRecord{}
 	cfg := runner.Config{
 		Stdin: null, Stdout: null, Stderr: a.stderr, Dir: m.Dir, Args: m.Args,
 		AfterRun: func(g *graph.Graph, p *plan.Plan, res *executor.Result, _, _ time.Time) {
-			runs = append(runs, record.Run{G: g, P: p, Res: res})
+			rec.runs = append(rec.runs, rec.runOf(g, p, res))
 		},
 	}
 	src := m.Shell
@@ -193,6 +205,8 @@ func (a *app) rerunShell(ctx context.Context, m *record.Manifest) ([]record.Run,
 		}
 		src = string(b)
 	}
-	err = runner.New(cfg).RunScript(ctx, src)
-	return runs, exitStatus(err), nil
+	r := runner.New(cfg)
+	rec.dir = r.Dir
+	err = r.RunScript(ctx, src)
+	return rec.runs, exitStatus(err), nil
 }

@@ -268,6 +268,9 @@ func (a *app) runShell(cmd *cobra.Command, args []string) error {
 		rec = a.recordShell(&cfg, src, line || sa.command, ops)
 	}
 	r := runner.New(cfg)
+	if rec != nil {
+		rec.dir = r.Dir
+	}
 	for _, o := range sa.sets {
 		if o.name == "" {
 			continue

@@ -15,6 +15,9 @@ type Run struct {
 	G   *graph.Graph
 	P   *plan.Plan
 	Res *executor.Result
+	// Dir is the shell's directory when it ran the pipeline (after a
+	// cd); "" means the run's (Source.Dir).
+	Dir string
 }
 
 // FromRuns records a shell line or script (src.Shell or src.Script): the
@@ -33,9 +36,18 @@ func FromRuns(runs []Run, status int, src Source) (*Manifest, error) {
 	}
 	inputs, outputs := map[string]bool{}, map[string]bool{}
 	for k, r := range runs {
-		one, err := FromRun(r.G, r.P, r.Res, Source{Dir: m.Dir})
+		// A pipeline runs where the shell was then (after a cd): its
+		// relative paths are relative to that directory.
+		dir := m.Dir
+		if r.Dir != "" {
+			dir = m.absDir(r.Dir)
+		}
+		one, err := FromRun(r.G, r.P, r.Res, Source{Dir: dir})
 		if err != nil {
 			return nil, err
+		}
+		for _, f := range append(append([]*File(nil), one.Inputs...), one.Outputs...) {
+			f.Path = one.absDir(f.Path)
 		}
 		for _, p := range one.Processes {
 			p.Node = fmt.Sprintf("%d/%s", k+1, p.Node)
