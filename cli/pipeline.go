@@ -238,6 +238,11 @@ func (a *app) execPlan(g *graph.Graph, p *plan.Plan, sess *remote.Session, stdou
 		Tag:        a.tag,
 	}
 	if sess != nil {
+		if a.obs.tracer != nil {
+			// --trace shows the master connections too, tubo's
+			// children like the stages.
+			sess.Trace = a.obs.tracer.event
+		}
 		// Every host answers (in parallel) before any stage starts.
 		if err := sess.Connect(sig.ctx); err != nil {
 			// A Ctrl-C while connecting ends tubo as 128+N.

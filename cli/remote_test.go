@@ -518,3 +518,32 @@ edges:
 		}
 	}
 }
+
+// --trace shows each host's master connection, a child of tubo like the
+// stages: its start before the stage's, its exit after.
+func TestTraceShowsTheConnections(t *testing.T) {
+	env := sshtest.Start(t, sshtest.Options{})
+	yaml := writeFile(t, t.TempDir(), "t.yaml", "stages:\n  far: {run: [echo, hi], on: n1}\n")
+	out, errs, code := tubo(t, env, "run", yaml, "--trace", "--host", "n1="+env.Servers[0].Spec())
+	if code != 0 || out != "hi\n" {
+		t.Fatalf("exit %d, out %q: %s", code, out, errs)
+	}
+	var order []string
+	for _, l := range strings.Split(errs, "\n") {
+		f := strings.Fields(l)
+		if len(f) < 4 {
+			continue
+		}
+		who, _, _ := strings.Cut(f[3], "[")
+		if who != "n1/ssh" && who != "far" {
+			continue
+		}
+		order = append(order, f[2]+" "+who)
+		if who == "n1/ssh" && f[2] == "exit" && !strings.HasSuffix(l, "(connection closed)") {
+			t.Errorf("the connection's exit: %s", l)
+		}
+	}
+	if got := strings.Join(order, ", "); got != "start n1/ssh, start far, exit far, exit n1/ssh" {
+		t.Fatalf("trace order %s:\n%s", got, errs)
+	}
+}

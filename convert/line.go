@@ -71,7 +71,7 @@ func FromLine(name, src string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	c := &fromLine{name: name, src: src, names: map[string]int{}}
+	c := &fromLine{name: name, src: src, names: map[string]int{}, written: map[string]bool{}, read: map[string]bool{}}
 	var prev []*stage
 	for i, st := range f.Stmts {
 		// a; b and a && b, in any nesting: the pipelines in order, each
@@ -102,10 +102,16 @@ func FromLine(name, src string) (string, error) {
 }
 
 type fromLine struct {
-	name   string
-	src    string
-	stages []*stage
-	names  map[string]int
+	name string
+	src  string
+	// written are the files run: stages write, and whether they
+	// append; read those they read; current those the pipeline being
+	// converted writes (ownFiles).
+	written       map[string]bool
+	read, current map[string]bool
+	shells        int // shell: stages so far
+	stages        []*stage
+	names         map[string]int
 }
 
 func (c *fromLine) errorf(p syntax.Pos, format string, args ...any) error {
@@ -207,6 +213,7 @@ func (c *fromLine) pipeline(st *syntax.Stmt, prev []*stage, outcome graph.Outcom
 		errToo = append(errToo, all)
 	}
 	flatten(st, false)
+	c.current = map[string]bool{}
 	var deps []afterDep
 	for i, p := range prev {
 		o := graph.Any
@@ -222,7 +229,10 @@ func (c *fromLine) pipeline(st *syntax.Stmt, prev []*stage, outcome graph.Outcom
 				return nil, err
 			}
 		}
-		s, err := c.command(e, errToo[i])
+		// A command after the first that reads its own < (or
+		// here-document) still has the pipe on its stdin, unread, as in
+		// sh: it stays a shell stage, whose text does the <.
+		s, err := c.command(e, errToo[i], i > 0)
 		if err != nil {
 			return nil, err
 		}
@@ -258,12 +268,12 @@ func (c *fromLine) refuseElem(st *syntax.Stmt) error {
 
 // command makes the stage of one command of a pipeline: a run: stage when
 // its words and redirections are literal, else a shell: stage with its
-// text.
-func (c *fromLine) command(st *syntax.Stmt, errToo bool) (*stage, error) {
+// text. piped says the pipeline's previous command feeds its stdin.
+func (c *fromLine) command(st *syntax.Stmt, errToo, piped bool) (*stage, error) {
 	s := &stage{}
 	if call, ok := st.Cmd.(*syntax.CallExpr); ok && !st.Negated && !errToo && len(call.Args) > 0 {
 		if argv, env, ok := literalCall(call); ok && !builtinLike(argv) {
-			if c.redirects(s, st.Redirs) {
+			if c.redirects(s, st.Redirs) && !(piped && (s.inFile != "" || s.data != nil)) && c.ownFiles(s) {
 				s.argv, s.env = argv, env
 				s.name = c.unique(argv[0])
 				return s, nil
@@ -283,7 +293,48 @@ func (c *fromLine) command(st *syntax.Stmt, errToo bool) (*stage, error) {
 	}
 	s.shell = text
 	s.name = c.unique(firstWord(st))
+	c.shells++
 	return s, nil
+}
+
+// ownFiles says whether s's files can be graph files, which a file's
+// graph accepts only in a safe order: no path an earlier stage writes,
+// unless both append; no path an earlier stage reads; no path it reads
+// that a stage of its own pipeline writes at the same time. Else the
+// shell's opens stay in a shell stage's text. It takes them if so.
+func (c *fromLine) ownFiles(s *stage) bool {
+	type w struct {
+		path string
+		app  bool
+	}
+	var ws []w
+	for _, x := range []w{{s.outFile, s.outApp}, {s.errFile, s.errApp}} {
+		if x.path != "" {
+			ws = append(ws, w{filepath.Clean(x.path), x.app})
+		}
+	}
+	in := ""
+	if s.inFile != "" {
+		in = filepath.Clean(s.inFile)
+		// An earlier shell stage may be what makes it, which a graph
+		// cannot see: a file the run reads must exist or be written by a
+		// stage of the graph.
+		if _, made := c.written[in]; c.current[in] || (c.shells > 0 && !made) {
+			return false
+		}
+	}
+	for _, x := range ws {
+		if app, ok := c.written[x.path]; (ok && !(app && x.app)) || c.read[x.path] {
+			return false
+		}
+	}
+	for _, x := range ws {
+		c.written[x.path], c.current[x.path] = x.app, true
+	}
+	if in != "" {
+		c.read[in] = true
+	}
+	return true
 }
 
 // redirects takes a literal command's redirections into s, or says false
@@ -344,7 +395,10 @@ func (c *fromLine) redirects(s *stage, rs []*syntax.Redirect) bool {
 			s.errFile, s.errApp = path, app
 		}
 	}
-	return true
+	// One file on two descriptors (sort < f > f, cmd > f 2> f) is what
+	// the shell does by opening it twice; a file's graph refuses it.
+	same := func(a, b string) bool { return a != "" && filepath.Clean(a) == filepath.Clean(b) }
+	return !same(s.outFile, s.errFile) && !same(s.inFile, s.outFile) && !same(s.inFile, s.errFile)
 }
 
 // hereDoc is a here-document's text when it needs no expansion: its

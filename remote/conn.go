@@ -81,6 +81,8 @@ func (c *conn) start(ctx context.Context) error {
 		return fmt.Errorf("%s: starting ssh: %v", c.host.Name, err)
 	}
 	executor.WatchGroup(c.proc.Pid, true)
+	c.s.trace("start", c, fmt.Sprintf("master connection %d to %s, its session tubo's agent: %s 'AGENT'",
+		c.id, c.host.Name, graph.QuoteArgv(argv[:len(argv)-1])))
 	c.done = make(chan struct{})
 	c.errDone = make(chan struct{})
 	c.waiting = map[string]chan string{}
@@ -140,15 +142,23 @@ func (c *conn) failure(stdout string) error {
 // wait reaps the master. Exiting before Close means the connection was
 // lost: the run is told once, and each stage on the host fails with it.
 func (c *conn) wait() {
-	c.proc.Wait()
+	st, _ := c.proc.Wait()
 	c.mu.Lock()
 	lost := c.ready && !c.closing
 	c.lost = lost
+
 	for tok, ch := range c.waiting {
 		close(ch)
 		delete(c.waiting, tok)
 	}
 	c.mu.Unlock()
+	if st != nil {
+		how := "closed"
+		if lost {
+			how = "lost"
+		}
+		c.s.trace("exit", c, fmt.Sprintf("%s (connection %s)", st, how))
+	}
 	executor.WatchGroup(c.proc.Pid, false)
 	close(c.done)
 	if lost {

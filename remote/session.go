@@ -69,6 +69,10 @@ type Session struct {
 	// Stderr gets what the hosts' ssh masters say after they connected
 	// ("tubo: n1: …"), and lost connections; nil means os.Stderr.
 	Stderr io.Writer
+	// Trace, when set, gets a start and an exit event for each master
+	// connection (Node "HOST/ssh"), as the executor's Options.Trace does
+	// for stages; nil traces nothing.
+	Trace func(executor.Event)
 
 	hosts []*graph.Host
 	// conns holds each host's connections, in order; a host gets one for
@@ -363,6 +367,13 @@ func (s *Session) reportLost(host string) {
 		s.lost[host] = true
 		fmt.Fprintf(s.stderr(), "tubo: %s: connection lost\n", host)
 	}
+}
+
+func (s *Session) trace(kind string, c *conn, detail string) {
+	if s.Trace == nil {
+		return
+	}
+	s.Trace(executor.Event{Time: time.Now(), Kind: kind, Node: c.host.Name + "/ssh", Pid: c.proc.Pid, Pgid: c.proc.Pid, Detail: detail})
 }
 
 func (s *Session) stderr() io.Writer {
