@@ -147,6 +147,7 @@ func main() {
 		{"scattered to 4 copies", b.scatterPairs},
 		{"remote replicas", b.remoteReplicaPairs},
 		{"remote cat", b.remoteCatPairs},
+		{"shell loops (bench/shell.go)", b.shellPairs},
 	}
 	var outs []outcome
 	for _, g := range groups {

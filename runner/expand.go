@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"mvdan.cc/sh/v3/expand"
 	"mvdan.cc/sh/v3/syntax"
@@ -119,6 +120,12 @@ func (r *Runner) fields(words []*syntax.Word) ([]string, error) {
 			out = append(out, s)
 			continue
 		}
+		if s, done := r.simpleParam(w); done {
+			if s != "" {
+				out = append(out, s)
+			}
+			continue
+		}
 		var err error
 		if out, err = r.wordFields(out, w); err != nil {
 			return nil, err
@@ -141,9 +148,55 @@ func simpleLit(w *syntax.Word) (string, bool) {
 	if s == "" || s[0] == '~' {
 		return "", false
 	}
+	brackets := false
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
-		case '\\', '*', '?', '[', '{', ']':
+		case '\\', '*', '?', '{':
+			return "", false
+		case '[':
+			brackets = true
+		}
+	}
+	if brackets && hasGlob(s, false) {
+		return "", false // a bracket expression: [ab]
+	}
+	return s, true // `[` and `]` alone (test's brackets) are literal
+}
+
+// simpleParam expands an unquoted $name whose value needs no field
+// splitting or pathname expansion — the loop's `[ $i -lt 100 ]` — without
+// building fields; done is false for anything else (which the general
+// expansion then does, errors included). An empty value is no field.
+func (r *Runner) simpleParam(w *syntax.Word) (string, bool) {
+	if len(w.Parts) != 1 {
+		return "", false
+	}
+	pe, ok := w.Parts[0].(*syntax.ParamExp)
+	if !ok || !pe.Short || pe.Index != nil {
+		return "", false
+	}
+	name := pe.Param.Value
+	if name == "@" || name == "*" {
+		return "", false
+	}
+	s, ok := r.special(name)
+	if !ok {
+		v := r.vars.lookup(name)
+		if v.has(aNameref) {
+			return "", false
+		}
+		if s, ok = v.scalar(); !ok {
+			return "", !r.opts[optNounset]
+		}
+	}
+	ifs := r.ifs()
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf && len(ifs.other) > 0 || c < utf8.RuneSelf && ifs.ascii[c] != 0 {
+			return "", false
+		}
+		switch c {
+		case '*', '?', '[', '(':
 			return "", false
 		}
 	}

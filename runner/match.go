@@ -483,6 +483,9 @@ func hasGlob(pat string, ext bool) bool {
 		case '*', '?':
 			return true
 		case '[':
+			if strings.IndexByte(pat[i+1:], ']') < 0 {
+				continue // no ] to close it: a plain [
+			}
 			if _, _, ok := parseClass(pat, i); ok {
 				return true
 			}
