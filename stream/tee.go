@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"sync/atomic"
+
+	"github.com/tubo-pipes/tubo/executor"
 )
 
 // TeeOptions configures Tee. The zero value drops readers that exit early,
@@ -36,6 +38,9 @@ type TeeOptions struct {
 	// wake-ups). An unprivileged user's pipes share a quota
 	// (/proc/sys/fs/pipe-user-pages-soft); a failed raise is ignored.
 	KeepPipeSizes bool
+	// Live, when set, counts the bytes as they move (input 0, output i),
+	// for views of a running graph; nil counts nothing.
+	Live *executor.Counts
 }
 
 // TeeResult reports what a Tee did.
@@ -44,7 +49,14 @@ type TeeResult struct {
 	BytesOut []int64 // bytes written to each output
 	Dropped  []bool  // outputs whose reader went away before the end
 	Err      error   // first failure; nil when every live output got everything
+
+	live *executor.Counts // TeeOptions.Live
 }
+
+// addIn and addOut count bytes moved, in the result and live.
+func (r *TeeResult) addIn(n int64) { r.BytesIn += n; r.live.AddIn(0, n) }
+
+func (r *TeeResult) addOut(i int, n int64) { r.BytesOut[i] += n; r.live.AddOut(i, n) }
 
 const (
 	defaultBufSize  = 256 << 10
@@ -70,7 +82,7 @@ var errNoSplice = errors.New("stream: splice path unavailable")
 // When every output is dropped the tee stops reading and closes in, so the
 // producer gets SIGPIPE as it would writing into a closed pipe.
 func Tee(in *os.File, outs []*os.File, opt TeeOptions) TeeResult {
-	res := TeeResult{BytesOut: make([]int64, len(outs)), Dropped: make([]bool, len(outs))}
+	res := TeeResult{BytesOut: make([]int64, len(outs)), Dropped: make([]bool, len(outs)), live: opt.Live}
 	defer func() {
 		err := closeAll(append([]*os.File{in}, outs...)...)
 		if res.Err == nil && err != nil {

@@ -6,8 +6,11 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/tubo-pipes/tubo/executor"
 )
 
 var teeSizes = []int{0, 1, 4095, 65536, 65537, 1<<20 + 3, 5<<20 + 77}
@@ -46,7 +49,15 @@ func runTee(t *testing.T, c teeCase, seed int64) (TeeResult, []byte, [][]byte) {
 		outs[i] = w
 		got[i] = consume(r, ro)
 	}
-	res := Tee(inR, outs, c.opt)
+	// Every case also checks the live counts: at the end they are the
+	// result's, byte for byte.
+	live := executor.NewCounts(1, len(outs))
+	opt := c.opt
+	opt.Live = live
+	res := Tee(inR, outs, opt)
+	if in, out := live.In(), live.Out(); in[0] != res.BytesIn || !slices.Equal(out, res.BytesOut) {
+		t.Errorf("live counts in %v out %v; the result says in %d out %v", in, out, res.BytesIn, res.BytesOut)
+	}
 	out := make([][]byte, len(c.readers))
 	for i := range c.readers {
 		if got[i] != nil {

@@ -159,7 +159,7 @@ func teeSplice(in *endpoint, eouts []endpoint, opt TeeOptions, res *TeeResult) (
 				} else if err := teeRound(in, outs, first, round, int(n0)); err != nil {
 					return err
 				}
-				res.BytesIn += n0
+				res.addIn(n0)
 				round = (round + 1) % stagingDepth
 			}
 		}
@@ -184,7 +184,7 @@ func teeSplice(in *endpoint, eouts []endpoint, opt TeeOptions, res *TeeResult) (
 					return fmt.Errorf("tee: output %d: splice(2): %w", i, err)
 				}
 				progress = true
-				res.BytesOut[i] += n
+				res.addOut(i, n)
 				o.pend[o.head] -= int(n)
 				if o.pend[o.head] == 0 {
 					o.head = (o.head + 1) % stagingDepth
