@@ -49,14 +49,16 @@ func (a *app) verifyCmd() *cobra.Command {
 	var force bool
 	c := &cobra.Command{
 		Use:   "verify RECORD",
-		Short: "Re-run a recorded pipeline and say which inputs, executables or outputs differ",
+		Short: "Re-run a recorded pipeline, line or script and say which inputs, executables or outputs differ",
 		Long: `Re-run a recorded pipeline and say which inputs, executables or outputs differ.
 
-A record is checked before anything runs: the pipeline file must be the
-recorded one (same sha256), only the files and programs the pipeline itself
-uses are read, and an output on disk whose content is not what the record
-says the run wrote is not overwritten without --force.`,
-		Args: exactArgs(1, "verify needs one record file, as written by tubo run --record FILE"),
+A record is checked before anything runs: the pipeline file (or script)
+must be the recorded one (same sha256), only the files and programs the
+pipeline itself uses are read, and an output on disk whose content is not
+what the record says the run wrote is not overwritten without --force.
+Paths are found relative to where the record is, so a record kept in its
+project still verifies after the project moved.`,
+		Args: exactArgs(1, "verify needs one record file, as written by tubo run --record FILE or tubo --record FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, err := record.Read(args[0])
 			if err != nil {

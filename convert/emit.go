@@ -26,7 +26,11 @@ func (c *fromLine) yaml(src string) string {
 		"paths in stdin:/stdout:/stderr: are relative to this file's directory;\n" +
 		"the commands run in tubo's working directory"
 	add(top, "on_failure", scalar("let-finish"), "as in sh, a failed command does not end the others")
-	add(top, "pipefail", scalar("false"), "the status is the last command's")
+	if c.pipefail {
+		add(top, "pipefail", scalar("true"), "set -o pipefail: the status is the last failure's")
+	} else {
+		add(top, "pipefail", scalar("false"), "the status is the last command's")
+	}
 	add(top, "sigpipe_is_failure", scalar("true"), "a command killed by SIGPIPE exits 141")
 	stages := mapping(false)
 	for _, s := range c.stages {
@@ -71,7 +75,7 @@ func (s *stage) node() *yaml.Node {
 	case s.inFile != "":
 		add(m, "stdin", file(s.inFile, false), "")
 	case s.stdin != "":
-		add(m, "stdin", scalar(s.stdin), "")
+		add(m, "stdin", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s.stdin}, "")
 	case s.inherit:
 		add(m, "stdin", str("-"), "tubo's own stdin")
 	}
@@ -113,7 +117,9 @@ func add(m *yaml.Node, key string, v *yaml.Node, comment string) {
 	if comment != "" && v.Kind != yaml.ScalarNode {
 		v.LineComment = ""
 	}
-	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: key}, v)
+	// A key is a string even when it reads as something else (a stage
+	// named false, or null).
+	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, v)
 }
 
 // scalar is a plain value the file reads as written (a name, a bool).

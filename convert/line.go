@@ -73,17 +73,38 @@ func FromLine(name, src string) (string, error) {
 	}
 	c := &fromLine{name: name, src: src, names: map[string]int{}, written: map[string]bool{}, read: map[string]bool{}}
 	var prev []*stage
-	for i, st := range f.Stmts {
+	stmts := f.Stmts
+	// set -e and set -o pipefail before the first command are the file's
+	// rules: after: waits for success, pipefail: true.
+	for len(stmts) > 0 {
+		ok, err := c.setOptions(stmts[0])
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			break
+		}
+		stmts = stmts[1:]
+	}
+	lastList := false
+	for i, st := range stmts {
 		// a; b and a && b, in any nesting: the pipelines in order, each
 		// with how it waits for the one before.
 		seq, err := c.sequence(st)
 		if err != nil {
 			return "", err
 		}
+		if c.errexit && lastList {
+			return "", c.errorf(st.Pos(), "under set -e, a failure before the end of an && list does not end the script, but its last command's does; a file cannot tell those apart: drop set -e, or write the list as a shell: stage")
+		}
+		lastList = len(seq) > 1
 		for j, p := range seq {
 			outcome := p.outcome
 			if j == 0 {
 				outcome = graph.Any // statements of a script: a; b
+				if c.errexit {
+					outcome = graph.Success // set -e: a failure ends the script
+				}
 			}
 			if i == 0 && j == 0 {
 				prev, err = c.pipeline(p.stmt, nil, 0)
@@ -102,8 +123,11 @@ func FromLine(name, src string) (string, error) {
 }
 
 type fromLine struct {
-	name string
-	src  string
+	// errexit and pipefail are set -e and set -o pipefail, given before
+	// the first command.
+	errexit, pipefail bool
+	name              string
+	src               string
 	// written are the files run: stages write, and whether they
 	// append; read those they read; current those the pipeline being
 	// converted writes (ownFiles).
@@ -185,6 +209,50 @@ func (c *fromLine) refuseStmt(st *syntax.Stmt) error {
 	return nil
 }
 
+// setOptions takes a leading `set -e`, `set -o pipefail` (or both, as
+// -eo pipefail): false when st is something else; an error for an option
+// a file has no key for.
+func (c *fromLine) setOptions(st *syntax.Stmt) (bool, error) {
+	call, ok := st.Cmd.(*syntax.CallExpr)
+	if !ok || len(call.Args) < 2 || len(call.Assigns) > 0 || len(st.Redirs) > 0 || st.Background || st.Negated {
+		return false, nil
+	}
+	argv, _, ok := literalCall(call)
+	if !ok || argv[0] != "set" {
+		return false, nil
+	}
+	errexit, pipefail := c.errexit, c.pipefail
+	for i := 1; i < len(argv); i++ {
+		a := argv[i]
+		if !strings.HasPrefix(a, "-") || len(a) < 2 {
+			return false, c.errorf(call.Args[i].Pos(), "set %s: only set -e and set -o pipefail before the first command have a meaning in a file (after: on success, pipefail: true)", a)
+		}
+		for _, o := range a[1:] {
+			switch o {
+			case 'e':
+				errexit = true
+			case 'o':
+				if i+1 >= len(argv) {
+					return false, c.errorf(call.Args[i].Pos(), "set -o: which option?")
+				}
+				i++
+				switch argv[i] {
+				case "pipefail":
+					pipefail = true
+				case "errexit":
+					errexit = true
+				default:
+					return false, c.errorf(call.Args[i].Pos(), "set -o %s: only set -e and set -o pipefail before the first command have a meaning in a file (after: on success, pipefail: true)", argv[i])
+				}
+			default:
+				return false, c.errorf(call.Args[i].Pos(), "set -%c: only set -e and set -o pipefail before the first command have a meaning in a file (after: on success, pipefail: true)", o)
+			}
+		}
+	}
+	c.errexit, c.pipefail = errexit, pipefail
+	return true, nil
+}
+
 // shellState are the builtins whose effect is on the shell that runs
 // them: as a statement of their own, they change what later ones do.
 var shellState = map[string]bool{
@@ -217,8 +285,8 @@ func (c *fromLine) pipeline(st *syntax.Stmt, prev []*stage, outcome graph.Outcom
 	var deps []afterDep
 	for i, p := range prev {
 		o := graph.Any
-		if i == len(prev)-1 {
-			o = outcome
+		if i == len(prev)-1 || c.pipefail {
+			o = outcome // with pipefail, any stage's failure is the pipeline's
 		}
 		deps = append(deps, afterDep{p.name, o})
 	}

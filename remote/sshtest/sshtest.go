@@ -260,8 +260,8 @@ KbdInteractiveAuthentication no
 UsePAM no
 MaxStartups 100:30:200
 SetEnv SHLVL=1
-%sLogLevel ERROR
-`, s.Addr, s.Port, hostKey, filepath.Join(e.Dir, "authorized_keys"), maxSessions)
+%s%sLogLevel ERROR
+`, s.Addr, s.Port, hostKey, filepath.Join(e.Dir, "authorized_keys"), maxSessions, noPenalties(e.Dir, hostKey))
 		if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
 			return err
 		}
@@ -288,6 +288,33 @@ SetEnv SHLVL=1
 		}
 	}
 }
+
+// noPenalties is the line that turns off OpenSSH 9.8's per-source
+// penalties, where this sshd has them (older ones refuse the keyword).
+// A test kills connection processes on purpose (a lost connection), and
+// sshd would take that for a crash and refuse the test's next
+// connections from the same address for 90 s.
+func noPenalties(dir, hostKey string) string {
+	penaltiesOnce.Do(func() {
+		cfg := filepath.Join(dir, "sshd_config.probe")
+		conf := fmt.Sprintf("HostKey %s\nPidFile none\nUsePAM no\nPerSourcePenalties no\n", hostKey)
+		if os.WriteFile(cfg, []byte(conf), 0o600) != nil {
+			return
+		}
+		defer os.Remove(cfg)
+		cmd := exec.Command(Sshd, "-t", "-f", cfg)
+		cmd.WaitDelay = 5 * time.Second
+		if cmd.Run() == nil {
+			penaltiesLine = "PerSourcePenalties no\n"
+		}
+	})
+	return penaltiesLine
+}
+
+var (
+	penaltiesOnce sync.Once
+	penaltiesLine string
+)
 
 type syncWriter struct {
 	mu sync.Mutex
