@@ -127,7 +127,7 @@ type Runner struct {
 	fgText string
 	// sandboxSteps counts statements run under Config.Sandbox.
 	sandboxSteps int
-	fds    fdTable
+	fds          fdTable
 
 	name        string // file name for positions and $LINENO's messages
 	lineno      int
