@@ -44,10 +44,15 @@ func (r *run) startBuiltin(i int) {
 		res.Err = errors.New("no builtin runner")
 		return
 	}
+	live := NewCounts(len(in), len(out))
+	if r.opt.Trace != nil {
+		r.emit(Event{Kind: "builtin", Node: b.Node.ID, Counts: live,
+			Detail: fmt.Sprintf("%s runs inside tubo (no fork): %d in, %d out", b.Node.Kind, len(in), len(out))})
+	}
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		*res = Builtins(b.Node, in, out)
+		*res = Builtins(b.Node, in, out, live)
 		// A reader that went away early (EPIPE) is how `tubo … | head`
 		// ends: not worth a message, and a failure only where SIGPIPE is.
 		if res.Err != nil && !errors.Is(res.Err, syscall.EPIPE) {

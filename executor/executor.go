@@ -79,11 +79,15 @@ type Options struct {
 // Pgid; Handle.Procs gives the same state on demand.
 type Event struct {
 	Time   time.Time
-	Kind   string // pipe, close, mkfifo, open, start, exit, signal, rmfifo, error
+	Kind   string // pipe, close, mkfifo, open, start, builtin, exit, signal, rmfifo, error
 	Node   string
 	Pid    int
 	Pgid   int // start, exit: the process's group
 	Detail string
+	// Counts, on a "builtin" event (a tee, merge or scatter node starts
+	// inside tubo), are its live byte counts per input and output, in the
+	// order of its edges in the graph.
+	Counts *Counts
 }
 
 // ProcResult is what became of one planned process.
@@ -171,9 +175,10 @@ type Result struct {
 }
 
 // BuiltinRunner runs a tee or merge node on the given files, closing them
-// all when done. The executor does not import the stream package, so the
-// caller supplies it.
-type BuiltinRunner func(n *graph.Node, in, out []*os.File) BuiltinResult
+// all when done, and adds the bytes it moves to live as they move (one
+// counter per file, in order). The executor does not import the stream
+// package, so the caller supplies it.
+type BuiltinRunner func(n *graph.Node, in, out []*os.File, live *Counts) BuiltinResult
 
 // Builtins runs the tee and merge nodes; a plan with builtins needs it set.
 var Builtins BuiltinRunner

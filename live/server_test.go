@@ -20,7 +20,10 @@ import (
 	"github.com/tubo-pipes/tubo/plan"
 	"github.com/tubo-pipes/tubo/report"
 	"github.com/tubo-pipes/tubo/stall"
+	"github.com/tubo-pipes/tubo/stream"
 )
+
+func init() { executor.Builtins = stream.RunNode }
 
 func listen(t *testing.T) *live.Server {
 	t.Helper()
@@ -408,4 +411,70 @@ func TestStreamShowsStall(t *testing.T) {
 		t.Errorf("the edge's stall says %q, not that count waits on it", edgeStall)
 	}
 	cancel()
+}
+
+// A tee's edges are counted exactly while the run lives, not only in the
+// final report: the tee adds to its live counts as the bytes move.
+func TestStreamCountsTeeEdges(t *testing.T) {
+	s := listen(t)
+	ev := events(t, s)
+	g := &graph.Graph{Name: "teed"}
+	g.Add(&graph.Node{ID: "zeros", Argv: []string{"sh", "-c", "for i in 1 2 3 4 5 6 7 8; do head -c 100000 /dev/zero; sleep 0.15; done"}, StdinNull: true})
+	g.Add(&graph.Node{ID: "t", Kind: graph.Tee})
+	g.Add(&graph.Node{ID: "a", Argv: []string{"wc", "-c"}})
+	g.Add(&graph.Node{ID: "b", Argv: []string{"wc", "-c"}})
+	g.Connect(graph.Endpoint{Node: "zeros", FD: 1}, graph.Endpoint{Node: "t"}, graph.Pos{})
+	g.Connect(graph.Endpoint{Node: "t"}, graph.Endpoint{Node: "a", FD: 0}, graph.Pos{})
+	g.Connect(graph.Endpoint{Node: "t"}, graph.Endpoint{Node: "b", FD: 0}, graph.Pos{})
+	pl, err := plan.Build(g, plan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := os.Create(filepath.Join(t.TempDir(), "out"))
+	defer out.Close()
+	s.Begin(g, nil)
+	start := time.Now()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		res, err := executor.Run(context.Background(), pl, executor.Options{Stdout: out, Stderr: out, Trace: s.Event})
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		s.Finish(report.New(res, start, time.Now(), report.WithGraph(g)))
+	}()
+	defer func() { <-done }()
+	grew := map[int][]int64{} // edge → the exact counts it showed while running
+	timeout := time.After(30 * time.Second)
+	for reported := false; !reported; {
+		select {
+		case e, ok := <-ev:
+			if !ok {
+				t.Fatal("the stream ended early")
+			}
+			switch e.name {
+			case "tick":
+				var tk tick
+				if err := json.Unmarshal(e.data, &tk); err != nil {
+					t.Fatal(err)
+				}
+				for _, ed := range tk.Edges {
+					if l := grew[ed.I]; ed.Basis == "exact" && ed.Bytes > 0 && (len(l) == 0 || l[len(l)-1] != ed.Bytes) {
+						grew[ed.I] = append(l, ed.Bytes)
+					}
+				}
+			case "report":
+				reported = true
+			}
+		case <-timeout:
+			t.Fatal("no report")
+		}
+	}
+	for i := range g.Edges {
+		l := grew[i]
+		if len(l) < 3 || l[len(l)-1] != 800000 {
+			t.Errorf("edge %d (%s → %s) counted %v; want it to grow while data flows, up to 800000", i, g.Edges[i].From.Node, g.Edges[i].To.Node, l)
+		}
+	}
 }

@@ -62,6 +62,10 @@ type nodeLive struct {
 	lastT       time.Time
 	rate        float64
 	rateKnown   bool
+	// counts are a running tee's, merge's or scatter's bytes per input and
+	// output (from its "builtin" event); nil for a process, or a builtin
+	// that has not started.
+	counts *executor.Counts
 }
 
 // edgeLive is one edge: what the page is sent, and what it is estimated
@@ -71,6 +75,10 @@ type edgeLive struct {
 	st       EdgeState
 	lastB    int64
 	lastMove time.Time
+	// prevB and prevT are the count and time of the last sample of an
+	// exactly counted edge, for its rate.
+	prevB int64
+	prevT time.Time
 }
 
 func newRun(id int, g *graph.Graph, start time.Time) *runState {
@@ -140,6 +148,8 @@ func (r *runState) event(e executor.Event) {
 		if nl.st.State == Running {
 			nl.st.State = Ending
 		}
+	case "builtin":
+		nl.counts = e.Counts
 	}
 }
 
@@ -196,13 +206,61 @@ func (r *runState) sampled(got map[*nodeLive]procstat.Sample, pids map[*nodeLive
 		}
 	}
 	r.estimateEdges(now)
+	r.countedEdges(now)
+}
+
+// countedEdges sets the bytes of every edge into or out of a running
+// tee, merge or scatter from its live counts: exact, as in the report.
+// The builtin's inputs and outputs are its edges in the graph's order
+// (plan.Builtin), so the k-th edge into it is its input k.
+func (r *runState) countedEdges(now time.Time) {
+	ins, outs := map[*nodeLive][]int64{}, map[*nodeLive][]int64{}
+	nin, nout := map[*nodeLive]int{}, map[*nodeLive]int{}
+	for _, nl := range r.nodes {
+		if nl.counts != nil {
+			ins[nl], outs[nl] = nl.counts.In(), nl.counts.Out()
+			nl.st.Read, nl.st.Written = sum(ins[nl]), sum(outs[nl])
+		}
+	}
+	for _, el := range r.edges {
+		if to := r.byID[el.e.To.Node]; to != nil && to.counts != nil {
+			if k := nin[to]; k < len(ins[to]) {
+				el.counted(ins[to][k], now, to.st.State == Running)
+			}
+			nin[to]++
+		}
+		if from := r.byID[el.e.From.Node]; from != nil && from.counts != nil {
+			if k := nout[from]; k < len(outs[from]) {
+				el.counted(outs[from][k], now, from.st.State == Running)
+			}
+			nout[from]++
+		}
+	}
+}
+
+// counted sets an edge's exact count b, and its rate since the last one.
+func (el *edgeLive) counted(b int64, now time.Time, flowing bool) {
+	rate := 0.0
+	if dt := now.Sub(el.prevT).Seconds(); !el.prevT.IsZero() && dt > 0 {
+		rate = float64(b-el.prevB) / dt
+	}
+	el.prevB, el.prevT = b, now
+	el.setBytes(b, report.Exact, rate, now, flowing)
+}
+
+func sum(v []int64) (n int64) {
+	for _, x := range v {
+		n += x
+	}
+	return n
 }
 
 // estimateEdges sets each edge's bytes as far as the live figures tell,
 // by the rules of the report (report.Basis): the writer's wchar when the
 // edge is the only output of a process that opens no file for writing,
 // carried through a FIFO with one writer and one reader; unknown
-// otherwise (a tee's or merge's edges are exact in the final report).
+// otherwise (a tee's, merge's or scatter's edges are counted exactly by
+// countedEdges).
 func (r *runState) estimateEdges(now time.Time) {
 	carried := map[string]*edgeLive{} // FIFO ID → the edge into it
 	for _, el := range r.edges {

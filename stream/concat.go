@@ -66,7 +66,7 @@ func concat(ins []endpoint, out *endpoint, spec graph.MergeSpec, cn *canceler, r
 				ob = text.convert(b)
 			}
 			n, err := out.writeAll(ob, -1)
-			res.BytesOut += int64(n)
+			res.addOut(int64(n))
 			if c != nil {
 				c.release()
 			}

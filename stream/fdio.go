@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/tubo-pipes/tubo/executor"
 )
 
 // errCanceled is returned by a wait that the node's cancel pipe ended.
@@ -246,11 +248,13 @@ type rawWriter struct {
 	e      *endpoint
 	cancel int
 	n      int64
+	live   *executor.Counts // counts into output 0; nil counts nothing
 }
 
 func (w *rawWriter) Write(p []byte) (int, error) {
 	n, err := w.e.writeAll(p, w.cancel)
 	w.n += int64(n)
+	w.live.AddOut(0, int64(n))
 	return n, err
 }
 

@@ -20,6 +20,7 @@ func interleave(ins []endpoint, out *endpoint, spec graph.MergeSpec, cn *cancele
 	var wg sync.WaitGroup
 	for i := range ins {
 		readers[i] = newRecReader(i, &ins[i], width, len(ins), budget)
+		readers[i].live = res.live
 		wg.Add(1)
 		go func(r *recReader) {
 			defer wg.Done()
@@ -41,7 +42,7 @@ func interleave(ins []endpoint, out *endpoint, spec graph.MergeSpec, cn *cancele
 	flush := func() {
 		if len(ob) > 0 && werr == nil {
 			n, err := out.writeAll(ob, -1)
-			res.BytesOut += int64(n)
+			res.addOut(int64(n))
 			werr = err
 		}
 		ob = ob[:0]
@@ -63,7 +64,7 @@ func interleave(ins []endpoint, out *endpoint, spec graph.MergeSpec, cn *cancele
 			}
 			if big {
 				n, err := out.writeAll(b, -1)
-				res.BytesOut += int64(n)
+				res.addOut(int64(n))
 				werr = err
 			} else {
 				ob = append(ob, b...)

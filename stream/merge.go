@@ -6,6 +6,7 @@ import (
 	"os"
 	"sync"
 
+	"github.com/tubo-pipes/tubo/executor"
 	"github.com/tubo-pipes/tubo/graph"
 	"golang.org/x/sys/unix"
 )
@@ -16,7 +17,14 @@ type MergeResult struct {
 	BytesOut int64   // bytes written to out
 	Records  int64   // records written (lines, or binary records)
 	Err      error   // first failure
+
+	live *executor.Counts // MergeLive's
 }
+
+// addIn and addOut count bytes moved, in the result and live.
+func (r *MergeResult) addIn(i int, n int64) { r.BytesIn[i] += n; r.live.AddIn(i, n) }
+
+func (r *MergeResult) addOut(n int64) { r.BytesOut += n; r.live.AddOut(0, n) }
 
 const (
 	mergeBufSize  = 256 << 10 // one input read buffer
@@ -54,7 +62,13 @@ const (
 // If out's reader goes away (EPIPE) the merge stops, closes its inputs (so
 // their producers get SIGPIPE) and reports the error.
 func Merge(ins []*os.File, out *os.File, spec graph.MergeSpec) MergeResult {
-	res := MergeResult{BytesIn: make([]int64, len(ins))}
+	return MergeLive(ins, out, spec, nil)
+}
+
+// MergeLive is Merge, counting into live (input i, output 0) the bytes as
+// they move, for views of a running graph.
+func MergeLive(ins []*os.File, out *os.File, spec graph.MergeSpec, live *executor.Counts) MergeResult {
+	res := MergeResult{BytesIn: make([]int64, len(ins)), live: live}
 	defer func() {
 		err := closeAll(append([]*os.File{out}, ins...)...)
 		if res.Err == nil && err != nil {

@@ -8,12 +8,14 @@ import (
 	"math/rand"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tubo-pipes/tubo/executor"
 	"github.com/tubo-pipes/tubo/graph"
 )
 
@@ -30,8 +32,14 @@ func runMerge(t *testing.T, inputs [][]byte, spec graph.MergeSpec, blocking bool
 	}
 	outR, outW := newPipe(t, blocking)
 	got := consume(outR, ro)
-	res := Merge(ins, outW, spec)
+	live := executor.NewCounts(len(ins), 1)
+	res := MergeLive(ins, outW, spec, live)
 	out := <-got
+	// Every case also checks the live counts: at the end they are the
+	// result's, byte for byte.
+	if in, o := live.In(), live.Out(); !slices.Equal(in, res.BytesIn) || o[0] != res.BytesOut {
+		t.Errorf("live counts in %v out %v; the result says in %v out %d", in, o, res.BytesIn, res.BytesOut)
+	}
 	for i, p := range prods {
 		if err := <-p; err != nil && res.Err == nil {
 			t.Errorf("producer %d: %v", i, err)

@@ -207,6 +207,7 @@ func ordered(ins []endpoint, out *endpoint, spec graph.MergeSpec, cn *canceler, 
 	budget := newBudget(len(ins))
 	for i := range ins {
 		readers[i] = newRecReader(i, &ins[i], width, len(ins), budget)
+		readers[i].live = res.live
 		ch := make(chan recChunk, 1)
 		m.src[i] = source{r: readers[i], ch: ch}
 		wg.Add(1)
@@ -225,7 +226,7 @@ func ordered(ins []endpoint, out *endpoint, spec graph.MergeSpec, cn *canceler, 
 	}
 	m.build()
 
-	w := &rawWriter{e: out, cancel: -1}
+	w := &rawWriter{e: out, cancel: -1, live: res.live}
 	var werr error
 	ob := make([]byte, 0, mergeOutSize)
 	text := width > 0 && spec.Text

@@ -36,7 +36,7 @@ func readers(ins []endpoint, qs []*queue, cn *canceler, abort *atomic.Bool, errs
 					stop()
 					return
 				}
-				res.BytesIn[i] += int64(n)
+				res.addIn(i, int64(n))
 				c.refs.Add(1)
 				qs[i].push(seg{c: c, b: c.buf[off : off+n]}, abort)
 				off += n

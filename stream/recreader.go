@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"sync/atomic"
+
+	"github.com/tubo-pipes/tubo/executor"
 )
 
 // recChunk is a run of whole records from one input.
@@ -24,7 +26,8 @@ type recChunk struct {
 type recReader struct {
 	idx   int
 	in    *endpoint
-	width int // 0 for lines
+	live  *executor.Counts // counts into input idx; nil counts nothing
+	width int              // 0 for lines
 	free  chan []byte
 	nbufs int // buffers made so far
 	// size is the size of the buffers this input reads into now: small
@@ -165,6 +168,7 @@ func (r *recReader) run(out chan<- recChunk, stop <-chan struct{}, cancelfd int)
 			return
 		}
 		r.bytes += int64(m)
+		r.live.AddIn(r.idx, int64(m))
 		n += m
 		cut := r.boundary(buf[:n], scanned)
 		if cut == 0 {

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/tubo-pipes/tubo/executor"
 	"github.com/tubo-pipes/tubo/graph"
 )
 
@@ -18,6 +19,8 @@ type ScatterResult struct {
 	BytesOut []int64 // per output
 	Chunks   int64   // chunks begun
 	Err      error
+
+	live *executor.Counts // ScatterLive's
 }
 
 // scatterWindow is the most a scatter looks at or moves in one step: the
@@ -45,7 +48,13 @@ const scatterWindow = 1 << 20
 // An output whose reader has gone (EPIPE) ends the scatter with that
 // error: the chunks it was due could not be delivered.
 func Scatter(in *os.File, outs []*os.File, spec graph.ChunkSpec) ScatterResult {
-	res := ScatterResult{BytesOut: make([]int64, len(outs))}
+	return ScatterLive(in, outs, spec, nil)
+}
+
+// ScatterLive is Scatter, counting into live (input 0, output i) the
+// bytes as they move, for views of a running graph.
+func ScatterLive(in *os.File, outs []*os.File, spec graph.ChunkSpec, live *executor.Counts) ScatterResult {
+	res := ScatterResult{BytesOut: make([]int64, len(outs)), live: live}
 	defer func() {
 		err := closeAll(append([]*os.File{in}, outs...)...)
 		if res.Err == nil && err != nil {
@@ -152,6 +161,8 @@ func (d *dealer) cut(b []byte) (int, bool) {
 func (d *dealer) done(n int, ends bool) {
 	d.res.BytesIn += int64(n)
 	d.res.BytesOut[d.cur()] += int64(n)
+	d.res.live.AddIn(0, int64(n))
+	d.res.live.AddOut(d.cur(), int64(n))
 	if ends {
 		d.k++
 		d.reset()

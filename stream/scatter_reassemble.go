@@ -116,7 +116,7 @@ func (r *reassembler) run(out *endpoint, res *MergeResult) error {
 			}
 			m := cutChunk(s.b, &left, r.spec.By == graph.ChunkLines)
 			w, err := out.writeAll(s.b[:m], -1)
-			res.BytesOut += int64(w)
+			res.addOut(int64(w))
 			if r.spec.By == graph.ChunkLines {
 				res.Records += int64(bytes.Count(s.b[:m], []byte{'\n'}))
 			}

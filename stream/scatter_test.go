@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/tubo-pipes/tubo/executor"
 	"github.com/tubo-pipes/tubo/graph"
 )
 
@@ -56,8 +58,13 @@ func scatterOnce(t *testing.T, data []byte, n int, spec graph.ChunkSpec, fromFil
 			r.Close()
 		}(i)
 	}
-	res := Scatter(in, outs, spec)
+	live := executor.NewCounts(1, len(outs))
+	res := ScatterLive(in, outs, spec, live)
 	wg.Wait()
+	// At the end the live counts are the result's, byte for byte.
+	if li, lo := live.In(), live.Out(); li[0] != res.BytesIn || !slices.Equal(lo, res.BytesOut) {
+		t.Errorf("live counts in %v out %v; the result says in %d out %v", li, lo, res.BytesIn, res.BytesOut)
+	}
 	return got, res
 }
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"sync/atomic"
+
+	"github.com/tubo-pipes/tubo/executor"
 )
 
 // TeeOptions configures Tee. The zero value drops readers that exit early,
@@ -36,6 +38,9 @@ type TeeOptions struct {
 	// wake-ups). An unprivileged user's pipes share a quota
 	// (/proc/sys/fs/pipe-user-pages-soft); a failed raise is ignored.
 	KeepPipeSizes bool
+	// Live, when set, counts the bytes as they move (input 0, output i),
+	// for views of a running graph; nil counts nothing.
+	Live *executor.Counts
 }
 
 // TeeResult reports what a Tee did.
@@ -44,7 +49,14 @@ type TeeResult struct {
 	BytesOut []int64 // bytes written to each output
 	Dropped  []bool  // outputs whose reader went away before the end
 	Err      error   // first failure; nil when every live output got everything
+
+	live *executor.Counts // TeeOptions.Live
 }
+
+// addIn and addOut count bytes moved, in the result and live.
+func (r *TeeResult) addIn(n int64) { r.BytesIn += n; r.live.AddIn(0, n) }
+
+func (r *TeeResult) addOut(i int, n int64) { r.BytesOut[i] += n; r.live.AddOut(i, n) }
 
 const (
 	defaultBufSize  = 256 << 10
@@ -61,8 +73,11 @@ var errNoSplice = errors.New("stream: splice path unavailable")
 // (and in).
 //
 // When in is a pipe and every out a pipe or a regular file (not O_APPEND),
-// and Spill is off, the data never enters user space: see teeSplice (a
-// file output is spliced into from its staging pipe, and is never full). Otherwise a reader goroutine fills shared
+// the data never enters user space: see teeSplice (a file output is
+// spliced into from its staging pipe, and is never full). With Spill, an
+// output whose pipe is found full leaves the zero-copy path for the rest of
+// the stream: its data is copied into a spilling queue that a goroutine
+// writes out, and the others go on at splice speed. Otherwise a reader goroutine fills shared
 // buffers that one writer goroutine per output writes out.
 //
 // A reader that goes away (EPIPE) is dropped and marked in Dropped; with
@@ -70,7 +85,7 @@ var errNoSplice = errors.New("stream: splice path unavailable")
 // When every output is dropped the tee stops reading and closes in, so the
 // producer gets SIGPIPE as it would writing into a closed pipe.
 func Tee(in *os.File, outs []*os.File, opt TeeOptions) TeeResult {
-	res := TeeResult{BytesOut: make([]int64, len(outs)), Dropped: make([]bool, len(outs))}
+	res := TeeResult{BytesOut: make([]int64, len(outs)), Dropped: make([]bool, len(outs)), live: opt.Live}
 	defer func() {
 		err := closeAll(append([]*os.File{in}, outs...)...)
 		if res.Err == nil && err != nil {
@@ -94,7 +109,7 @@ func Tee(in *os.File, outs []*os.File, opt TeeOptions) TeeResult {
 	if len(outs) == 0 {
 		return res
 	}
-	if zeroCopy && !opt.Spill {
+	if zeroCopy {
 		if err := teeSplice(&ein, eouts, opt, &res); err != errNoSplice {
 			teeSplices.Add(1)
 			res.Err = err

@@ -6,8 +6,11 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/tubo-pipes/tubo/executor"
 )
 
 var teeSizes = []int{0, 1, 4095, 65536, 65537, 1<<20 + 3, 5<<20 + 77}
@@ -46,7 +49,15 @@ func runTee(t *testing.T, c teeCase, seed int64) (TeeResult, []byte, [][]byte) {
 		outs[i] = w
 		got[i] = consume(r, ro)
 	}
-	res := Tee(inR, outs, c.opt)
+	// Every case also checks the live counts: at the end they are the
+	// result's, byte for byte.
+	live := executor.NewCounts(1, len(outs))
+	opt := c.opt
+	opt.Live = live
+	res := Tee(inR, outs, opt)
+	if in, out := live.In(), live.Out(); in[0] != res.BytesIn || !slices.Equal(out, res.BytesOut) {
+		t.Errorf("live counts in %v out %v; the result says in %d out %v", in, out, res.BytesIn, res.BytesOut)
+	}
 	out := make([][]byte, len(c.readers))
 	for i := range c.readers {
 		if got[i] != nil {
@@ -243,6 +254,28 @@ func TestTeeFileZeroCopy(t *testing.T) {
 		b, _ := os.ReadFile(path)
 		if !bytes.Equal(b, data) || !bytes.Equal(<-got, data) {
 			t.Errorf("append=%v: file %d bytes, want %d", appendMode, len(b), len(data))
+		}
+	}
+}
+
+// TestTeeSpillZeroCopy: with Spill on, the tee still runs on the zero-copy
+// path (it used to copy for every reader as soon as spilling was allowed);
+// a reader that does not keep up is copied for, through a spilling queue,
+// and still gets every byte, while the fast readers are not held back.
+func TestTeeSpillZeroCopy(t *testing.T) {
+	c := teeCase{size: 8 << 20, blocking: true, opt: TeeOptions{Spill: true, SpillMem: 256 << 10},
+		readers: []readerOpts{{}, {sleep: 200 * time.Microsecond, chunk: 8 << 10}, {}}}
+	before := teeSplices.Load()
+	res, data, out := runTee(t, c, 11)
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	if teeSplices.Load() == before {
+		t.Error("a spilling tee took the copy path")
+	}
+	for i := range out {
+		if !bytes.Equal(out[i], data) || res.BytesOut[i] != int64(len(data)) {
+			t.Errorf("output %d: got %d bytes (BytesOut %d), want %d", i, len(out[i]), res.BytesOut[i], len(data))
 		}
 	}
 }

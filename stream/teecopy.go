@@ -83,7 +83,7 @@ func teeCopy(in *endpoint, outs []endpoint, opt TeeOptions, res *TeeResult) erro
 				if c != nil {
 					c.release()
 				}
-				res.BytesOut[i] += int64(n)
+				res.addOut(i, int64(n))
 				if err == nil {
 					continue
 				}
@@ -122,7 +122,7 @@ func teeCopy(in *endpoint, outs []endpoint, opt TeeOptions, res *TeeResult) erro
 			}
 			break
 		}
-		res.BytesIn += int64(n)
+		res.addIn(int64(n))
 		s := seg{c: c, b: c.buf[off : off+n : off+n]}
 		off += n
 		for _, q := range qs {
