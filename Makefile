@@ -49,6 +49,7 @@ test-kill: build
 # a duration, so a run does the same amount of work on any machine.
 fuzz:
 	$(GO) test -run XXX -fuzz FuzzParse -fuzztime $(FUZZTIME) ./parser/shell/
+	$(GO) test -run XXX -fuzz FuzzEval -fuzztime $(FUZZTIME) ./runner/
 	$(GO) test -run XXX -fuzz FuzzLoad -fuzztime $(FUZZTIME) ./parser/pipeline/
 	$(GO) test -run XXX -fuzz FuzzConvert -fuzztime $(FUZZTIME) ./convert/
 

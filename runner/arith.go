@@ -34,6 +34,9 @@ func (r *Runner) arithFailed(err error) int {
 
 // arithm evaluates an arithmetic expression.
 func (r *Runner) arithm(x syntax.ArithmExpr) (int64, error) {
+	if x == nil {
+		return 0, nil // an empty expression: ${x::2}'s offset
+	}
 	if r.dynamicArith(x) {
 		src, err := r.arithText(x)
 		if err != nil {

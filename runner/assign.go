@@ -54,6 +54,9 @@ func (r *Runner) assign(name, value string) error {
 	if v != nil {
 		value = v.applyCase(value)
 	}
+	if err := r.sandboxValue(value); err != nil {
+		return err
+	}
 	nv := r.vars.setString(name, value)
 	if r.opts[optAllexport] && nv.attrs&aExport == 0 {
 		nv.attrs |= aExport

@@ -160,6 +160,11 @@ func (p *printer) directive(f string) (n int, stop bool) {
 			}
 		}
 	}
+	if p.r.cfg.Sandbox > 0 && (len(width) > 4 || len(prec) > 4) {
+		p.r.errorf("printf: %v", errSandbox)
+		p.status = 1
+		return len(f), true
+	}
 	// Length modifiers are accepted and ignored.
 	for i < len(f) && strings.IndexByte("hlLjzt", f[i]) >= 0 {
 		i++

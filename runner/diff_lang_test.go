@@ -65,6 +65,7 @@ var langCases = []diffCase{
 	{line: `x=hello; echo ${x/l/L} ${x//l/L} ${x/#h/H} ${x/%o/O}`, bash: true},
 	{line: `x=hello; echo ${x:1} ${x:1:3} ${x: -2} ${x:0:-1}`, bash: true},
 	{line: `x=Hello; echo ${x^^} ${x,,} ${x^} ${x,}`, bash: true},
+	{line: `x=abc; echo ${x::2} ${x::00}`, bash: true}, // an empty offset (crashed; FuzzEval)
 	{line: `a=x; b=a; echo ${!b}`, bash: true},
 	{line: `x='*.txt'; echo ${x}; echo "${x}"`},
 	{line: `x=a.b.c; IFS=.; set -- $x; echo $# $2`},

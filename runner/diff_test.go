@@ -266,6 +266,7 @@ var refusedCases = []struct{ line, msg string }{
 	{`touch marker; | cat`, `^tubo: 1:15: `},
 	{"touch marker\nif true; then\n  echo x\n", `^tubo: 2:1: `},
 	{"touch marker; while :; do echo x; od", `^tubo: 1:15: `},
+	{"touch marker; ()00", "^tubo: 1:15: syntax error near unexpected token `\\('\n$"}, // crashed (FuzzEval)
 }
 
 func TestRefusedRunsNothing(t *testing.T) {

@@ -27,6 +27,9 @@ func (r *Runner) stmts(list []*syntax.Stmt) {
 // becomes $?, negated under `!`, with `set -e` and the ERR trap applied
 // to the commands that are judged by their own status.
 func (r *Runner) stmt(s *syntax.Stmt) {
+	if !r.sandboxStep() {
+		return
+	}
 	if r.ctx.Err() != nil && !r.exiting {
 		// Canceled: end as a shell killed by SIGINT would.
 		r.exit(int(executor.SignalStatus(syscall.SIGINT)))

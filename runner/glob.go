@@ -13,7 +13,8 @@ import (
 func (r *Runner) globFields(out []string, fs []field) ([]string, error) {
 	ext := r.opts[optExtglob]
 	for _, f := range fs {
-		if r.opts[optNoglob] || !maybeGlob(f, ext) {
+		if r.opts[optNoglob] || !maybeGlob(f, ext) || r.cfg.Sandbox > 0 {
+			// (The sandbox reads no directory.)
 			out = append(out, plainField(f))
 			continue
 		}

@@ -368,6 +368,10 @@ func (r *Runner) openRedirs(base fdTable, list []graph.Redir) (fdTable, []*os.Fi
 	for _, rd := range list {
 		switch rd.Kind {
 		case graph.Open:
+			if r.cfg.Sandbox > 0 {
+				cleanup()
+				return nil, nil, nil, errSandbox
+			}
 			f, err := os.OpenFile(r.abs(rd.Path), rd.Flag|syscall.O_CLOEXEC, 0o666)
 			if err != nil {
 				cleanup()

@@ -92,6 +92,10 @@ type Config struct {
 	// inherited stderr goes through tubo, which keeps its last lines for
 	// the report.
 	StderrTail int
+	// Sandbox, when > 0, is the fuzz target's evaluator (sandbox.go): at
+	// most Sandbox statements run, and nothing reaches outside the
+	// process — no process, file, signal or process-wide setting.
+	Sandbox int
 	// BeforeRun and AfterRun, when non-nil, see every pipeline: its plan
 	// before it starts, and its result after (for reports and progress).
 	BeforeRun func(p *plan.Plan)
@@ -121,7 +125,9 @@ type Runner struct {
 	// (jobstop.go), and fgText its source; nil and "" elsewhere.
 	fgStop *stopper
 	fgText string
-	fds    fdTable
+	// sandboxSteps counts statements run under Config.Sandbox.
+	sandboxSteps int
+	fds          fdTable
 
 	name        string // file name for positions and $LINENO's messages
 	lineno      int

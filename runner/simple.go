@@ -128,6 +128,10 @@ func (r *Runner) tempAssigns(assigns []*syntax.Assign) (pop func(), st int, ok b
 // Prefix assignments last for the command, except before a special
 // builtin, where they stay (POSIX 2.14).
 func (r *Runner) runBuiltin(s *syntax.Stmt, b builtinDef, argv []string, assigns []*syntax.Assign) int {
+	if r.cfg.Sandbox > 0 && sandboxRefused[argv[0]] {
+		r.errorf("%s: %v", argv[0], errSandbox)
+		return 1
+	}
 	if b.special && argv[0] != "exec" {
 		for _, as := range assigns {
 			if err := r.doAssign(as); err != nil {

@@ -61,6 +61,13 @@ func (c *checker) visit(n syntax.Node) bool {
 		if wi, ok := n.Loop.(*syntax.WordIter); ok && !validName(wi.Name.Value) {
 			c.errs = append(c.errs, found{wi.Name.Pos(), "`" + wi.Name.Value + "': not a valid identifier"})
 		}
+	case *syntax.FuncDecl:
+		if n.Name == nil {
+			// `()00`: the parser takes it for a function without a name
+			// (zsh's anonymous functions); sh has none.
+			c.errs = append(c.errs, found{n.Pos(), "syntax error near unexpected token `('"})
+			return false
+		}
 	case *syntax.TestDecl:
 		c.reject(n.Pos(), "test declarations")
 	case *syntax.CmdSubst:
