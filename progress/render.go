@@ -146,8 +146,13 @@ func (p *Progress) render(width int) []string {
 	if live != nil && len(live.Edges) > 0 && len(live.Edges) <= 8 {
 		for _, e := range live.Edges {
 			l := "  " + e.From + " → " + e.To
-			if e.Bytes >= 0 {
-				l += "  ≈" + report.Bytes(e.Bytes) + "  " + report.Bytes(int64(e.Rate)) + "/s"
+			switch {
+			case e.Bytes >= 0 && e.Basis == "exact":
+				l += "  " + report.Bytes(e.Bytes) + "  " + report.Bytes(int64(e.Rate)) + "/s"
+			case e.Bytes >= 0:
+				// The writer's wchar: all it wrote, not the edge's
+				// count (issue 9 item 17), so it is said as such.
+				l += "  its writer wrote " + report.Bytes(e.Bytes) + "  " + report.Bytes(int64(e.Rate)) + "/s"
 			}
 			if e.Stalled {
 				l += "  stalled"
