@@ -77,7 +77,7 @@ func (o *spliceOut) startSpill(i int, st *spillState, opt TeeOptions, res *TeeRe
 			if c != nil {
 				c.release()
 			}
-			res.addOut(i, int64(n))
+			res.BytesOut[i] += int64(n)
 			switch {
 			case err == nil:
 				continue
