@@ -73,11 +73,8 @@ var errNoSplice = errors.New("stream: splice path unavailable")
 // (and in).
 //
 // When in is a pipe and every out a pipe or a regular file (not O_APPEND),
-// the data never enters user space: see teeSplice (a file output is
-// spliced into from its staging pipe, and is never full). With Spill, an
-// output whose pipe is found full leaves the zero-copy path for the rest of
-// the stream: its data is copied into a spilling queue that a goroutine
-// writes out, and the others go on at splice speed. Otherwise a reader goroutine fills shared
+// and Spill is off, the data never enters user space: see teeSplice (a
+// file output is spliced into from its staging pipe, and is never full). Otherwise a reader goroutine fills shared
 // buffers that one writer goroutine per output writes out.
 //
 // A reader that goes away (EPIPE) is dropped and marked in Dropped; with
@@ -109,7 +106,7 @@ func Tee(in *os.File, outs []*os.File, opt TeeOptions) TeeResult {
 	if len(outs) == 0 {
 		return res
 	}
-	if zeroCopy {
+	if zeroCopy && !opt.Spill {
 		if err := teeSplice(&ein, eouts, opt, &res); err != errNoSplice {
 			teeSplices.Add(1)
 			res.Err = err

@@ -257,25 +257,3 @@ func TestTeeFileZeroCopy(t *testing.T) {
 		}
 	}
 }
-
-// TestTeeSpillZeroCopy: with Spill on, the tee still runs on the zero-copy
-// path (it used to copy for every reader as soon as spilling was allowed);
-// a reader that does not keep up is copied for, through a spilling queue,
-// and still gets every byte, while the fast readers are not held back.
-func TestTeeSpillZeroCopy(t *testing.T) {
-	c := teeCase{size: 8 << 20, blocking: true, opt: TeeOptions{Spill: true, SpillMem: 256 << 10},
-		readers: []readerOpts{{}, {sleep: 200 * time.Microsecond, chunk: 8 << 10}, {}}}
-	before := teeSplices.Load()
-	res, data, out := runTee(t, c, 11)
-	if res.Err != nil {
-		t.Fatal(res.Err)
-	}
-	if teeSplices.Load() == before {
-		t.Error("a spilling tee took the copy path")
-	}
-	for i := range out {
-		if !bytes.Equal(out[i], data) || res.BytesOut[i] != int64(len(data)) {
-			t.Errorf("output %d: got %d bytes (BytesOut %d), want %d", i, len(out[i]), res.BytesOut[i], len(data))
-		}
-	}
-}

@@ -1,11 +1,7 @@
 package stream
 
 import (
-	"errors"
 	"fmt"
-	"io"
-	"sync"
-	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -23,95 +19,6 @@ type spliceOut struct {
 	head  int                  // staging pipe being drained
 	alive bool
 	full  bool // last splice to the output met a full pipe (EAGAIN)
-	// spill, once set (TeeOptions.Spill, and the output's pipe was
-	// full), takes the output off the zero-copy path for good: its rounds
-	// are copied into spill.q, which a goroutine writes out.
-	spill *spillOut
-}
-
-// spillOut is an output that fell behind in a spilling tee.
-type spillOut struct {
-	q    *queue
-	done chan struct{} // closed when the writer goroutine has ended
-	gone atomic.Bool   // its reader went away (EPIPE)
-	err  error         // another write or spill error; read after done
-}
-
-// spillState is what a spilling tee's outputs share.
-type spillState struct {
-	pool  sync.Pool
-	abort atomic.Bool
-	cn    *canceler
-}
-
-// startSpill takes output i off the zero-copy path (see spliceOut.spill)
-// and starts its writer.
-func (o *spliceOut) startSpill(i int, st *spillState, opt TeeOptions, res *TeeResult) error {
-	if st.cn == nil {
-		cn, err := newCanceler()
-		if err != nil {
-			return err
-		}
-		st.cn = cn
-	}
-	limit := opt.SpillMem
-	if limit <= 0 {
-		limit = defaultSpillMem
-	}
-	s := &spillOut{q: newQueue(limit, true, opt.SpillDir), done: make(chan struct{})}
-	o.spill = s
-	go func() {
-		defer close(s.done)
-		defer o.e.f.Close() // at its end, not the tee's: see the EOF step
-		scratch := make([]byte, defaultBufSize)
-		for {
-			b, c, err := s.q.next(scratch, &st.abort)
-			if err == io.EOF || err == errCanceled {
-				return
-			}
-			if err != nil {
-				s.err = fmt.Errorf("tee: output %d: spill: %w", i, err)
-				return
-			}
-			n, err := o.e.writeAll(b, st.cn.r)
-			if c != nil {
-				c.release()
-			}
-			res.BytesOut[i] += int64(n)
-			switch {
-			case err == nil:
-				continue
-			case errors.Is(err, unix.EPIPE):
-				s.gone.Store(true)
-				s.q.kill()
-			case err != errCanceled:
-				s.err = fmt.Errorf("tee: output %d: %w", i, err)
-			}
-			return
-		}
-	}()
-	return nil
-}
-
-// copyRound moves what the output's oldest staging pipe holds into its
-// spill queue (read(2): the data is there, so it returns at once).
-func (o *spliceOut) copyRound(st *spillState) error {
-	for o.pend[o.head] > 0 {
-		c := getChunk(&st.pool, defaultBufSize)
-		n, err := unix.Read(o.stg[o.head][0], c.buf[:min(o.pend[o.head], len(c.buf))])
-		if err == unix.EINTR {
-			c.release()
-			continue
-		}
-		if err != nil || n <= 0 {
-			c.release()
-			return fmt.Errorf("tee: reading a staging pipe: %v (%d bytes)", err, n)
-		}
-		o.spill.q.push(seg{c: c, b: c.buf[:n]}, &st.abort)
-		o.pend[o.head] -= n
-	}
-	o.head = (o.head + 1) % stagingDepth
-	return nil
 }
 
 // teeSplice is the zero-copy Tee for pipes. It runs in one goroutine as a
@@ -155,40 +62,7 @@ func teeSplice(in *endpoint, eouts []endpoint, opt TeeOptions, res *TeeResult) (
 		}
 	}
 	outs := make([]spliceOut, len(eouts))
-	var st spillState
 	defer func() {
-		// Spilling outputs: the queue ends (or, on an error, everything
-		// stops), and the writers are waited for, before the result is
-		// read.
-		if err != nil {
-			st.abort.Store(true)
-			if st.cn != nil {
-				st.cn.cancel()
-			}
-		}
-		for i := range outs {
-			if s := outs[i].spill; s != nil {
-				s.q.close()
-				if err != nil {
-					s.q.wake()
-				}
-				<-s.done
-				s.q.free()
-				if err == nil && s.err != nil {
-					err = s.err
-				}
-				// A reader that went away after the loop last looked.
-				if s.gone.Load() && !res.Dropped[i] {
-					res.Dropped[i] = true
-					if err == nil && opt.FailOnReaderExit {
-						err = readerGone(i, unix.EPIPE)
-					}
-				}
-			}
-		}
-		if st.cn != nil {
-			st.cn.close()
-		}
 		for i := range outs {
 			for _, p := range outs[i].stg {
 				if p[0] >= 0 {
@@ -294,19 +168,7 @@ func teeSplice(in *endpoint, eouts []endpoint, opt TeeOptions, res *TeeResult) (
 		for i := range outs {
 			o := &outs[i]
 			o.full = false
-			if o.alive && o.spill != nil && o.spill.gone.Load() {
-				if err := drop(i, unix.EPIPE); err != nil {
-					return err
-				}
-			}
 			for o.alive && o.pend[o.head] > 0 {
-				if o.spill != nil {
-					if err := o.copyRound(&st); err != nil {
-						return err
-					}
-					progress = true
-					continue
-				}
 				n, err := unix.Splice(o.stg[o.head][0], nil, o.e.fd, nil, o.pend[o.head], nb|unix.SPLICE_F_MOVE)
 				if err == unix.EAGAIN {
 					o.full = true
@@ -336,14 +198,9 @@ func teeSplice(in *endpoint, eouts []endpoint, opt TeeOptions, res *TeeResult) (
 			busy := false
 			for i := range outs {
 				o := &outs[i]
-				switch {
-				case o.alive && o.pend[o.head] > 0:
+				if o.alive && o.pend[o.head] > 0 {
 					busy = true
-				case o.alive && o.spill != nil:
-					// Its writer closes it once the queue is out.
-					o.alive = false
-					o.spill.q.close()
-				case o.alive:
+				} else if o.alive {
 					o.alive = false
 					o.e.f.Close()
 				}
@@ -354,22 +211,6 @@ func teeSplice(in *endpoint, eouts []endpoint, opt TeeOptions, res *TeeResult) (
 		}
 		if progress {
 			continue
-		}
-		if opt.Spill && !eof && !canFill {
-			// The next round waits for outputs whose pipes are full
-			// while others have sent everything and wait too: those
-			// readers do not keep up. Copy for them from now on, so
-			// the others are not held back (TeeOptions.Spill).
-			if n := laggards(outs, round); n > 0 {
-				for i := range outs {
-					if o := &outs[i]; o.alive && o.spill == nil && o.full && o.pend[round] != 0 {
-						if err := o.startSpill(i, &st, opt, res); err != nil {
-							return err
-						}
-					}
-				}
-				continue
-			}
 		}
 		// Nothing moved: sleep until in has data (if a round could
 		// start) or some output has room.
@@ -390,32 +231,6 @@ func teeSplice(in *endpoint, eouts []endpoint, opt TeeOptions, res *TeeResult) (
 		}
 	}
 	return nil
-}
-
-// laggards counts the live outputs on the zero-copy path that hold up the
-// round (their staging pipe for it is not free, their own pipe is full)
-// while at least one other live output has sent all it was given; 0 when
-// there is none, or nobody waits for them.
-func laggards(outs []spliceOut, round int) int {
-	lag, idle := 0, false
-	for i := range outs {
-		o := &outs[i]
-		switch {
-		case !o.alive || o.spill != nil:
-		case o.pend[round] != 0 && o.full:
-			lag++
-		default:
-			sent := true
-			for _, p := range o.pend {
-				sent = sent && p == 0
-			}
-			idle = idle || sent
-		}
-	}
-	if !idle {
-		return 0
-	}
-	return lag
 }
 
 // teeRound does steps 2 and 3 of a round whose first n0 bytes are already
