@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tubo-pipes/tubo/cli"
 )
@@ -21,6 +22,13 @@ func runCLI(t *testing.T, args ...string) (string, int) {
 	defer out.Close()
 	null, _ := os.Open(os.DevNull)
 	defer null.Close()
+	// tubo runs in this process, so a hang cannot be killed: it ends the
+	// test binary with every goroutine's stack, within a bound of its own
+	// rather than go test's 10 minutes.
+	hung := time.AfterFunc(3*time.Minute, func() {
+		panic(fmt.Sprintf("tubo %q did not end within 3 minutes", args))
+	})
+	defer hung.Stop()
 	code := cli.Main(args, null, out, os.Stderr)
 	b, _ := os.ReadFile(out.Name())
 	return string(b), code
@@ -87,7 +95,9 @@ stages:
   sort: {run: [sort, -n], stdin: t, stdout: m}
 `
 	os.WriteFile(yaml, []byte(fmt.Sprintf(text, "")), 0o600)
-	out, code := runCLI(t, "run", yaml)
+	// A diamond that deadlocks (a tee that stops feeding sort while cat's
+	// merge input is full) is ended by the watchdog, not left to hang.
+	out, code := runCLI(t, "run", "--stall-after", "20s", "--on-stall", "fail", yaml)
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
