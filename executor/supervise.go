@@ -36,7 +36,10 @@ func (r *run) supervise(ctx context.Context) {
 			// causes: take it now, so the run's status names it.
 			select {
 			case sig := <-r.opt.Signals:
-				if s, ok := sig.(syscall.Signal); ok {
+				// Job control is no ending signal: timeout(1) sends
+				// SIGCONT right after its SIGTERM, and the run was
+				// "interrupted by SIGCONT".
+				if s, ok := sig.(syscall.Signal); ok && !r.jobControl(s) {
 					r.res.Signal = s
 					r.signalAll(s)
 				}

@@ -81,3 +81,32 @@ stages:
 	}
 	assertGone(t, m, 4*time.Second, p.cmd.Process.Pid)
 }
+
+// TestTimeoutsSIGCONT: timeout(1) sends SIGCONT right after its SIGTERM
+// (for a stopped child). The run is ended by the SIGTERM: status 143 and
+// "interrupted by SIGTERM", never by SIGCONT (a tee's graph, whose end
+// takes long enough for the SIGCONT to arrive while it ends, said
+// "interrupted by SIGCONT").
+func TestTimeoutsSIGCONT(t *testing.T) {
+	dir := t.TempDir()
+	m := newMarker()
+	f := writeFile(t, dir, "d.yaml", fmt.Sprintf(`version: 1
+tees:
+  t: {from: gen}
+stages:
+  gen: {run: [sh, -c, 'exec yes %s']}
+  a: {run: [sh, -c, 'exec cat >/dev/null'], stdin: t}
+  b: {run: [sh, -c, 'exec cat >/dev/null'], stdin: t}
+`, m))
+	for i := 0; i < 5; i++ {
+		p := start(t, dir, nil, "run", f)
+		waitProcs(t, m, 1, p.cmd.Process.Pid)
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		p.cmd.Process.Signal(syscall.SIGCONT)
+		st := p.wait(t, 30*time.Second)
+		if st != 143 || strings.Contains(p.stderr.String(), "SIGCONT") || !strings.Contains(p.stderr.String(), "interrupted by SIGTERM") {
+			t.Fatalf("run %d: status %d, stderr %q; want 143, interrupted by SIGTERM", i, st, p.stderr.String())
+		}
+		assertGone(t, m, 4*time.Second, p.cmd.Process.Pid)
+	}
+}
