@@ -126,6 +126,10 @@ func (r *Runner) fields(words []*syntax.Word) ([]string, error) {
 			}
 			continue
 		}
+		if s, done := r.simpleQuoted(w); done {
+			out = append(out, s)
+			continue
+		}
 		var err error
 		if out, err = r.wordFields(out, w); err != nil {
 			return nil, err
@@ -161,6 +165,47 @@ func simpleLit(w *syntax.Word) (string, bool) {
 		return "", false // a bracket expression: [ab]
 	}
 	return s, true // `[` and `]` alone (test's brackets) are literal
+}
+
+// simpleQuoted expands a word that is one double-quoted string of plain
+// text and $name expansions — echo "line $i" — as one field, without
+// building fields; done is false for anything else.
+func (r *Runner) simpleQuoted(w *syntax.Word) (string, bool) {
+	if len(w.Parts) != 1 {
+		return "", false
+	}
+	dq, ok := w.Parts[0].(*syntax.DblQuoted)
+	if !ok || dq.Dollar {
+		return "", false
+	}
+	var b strings.Builder
+	for _, p := range dq.Parts {
+		switch p := p.(type) {
+		case *syntax.Lit:
+			if strings.IndexByte(p.Value, '\\') >= 0 {
+				return "", false
+			}
+			b.WriteString(p.Value)
+		case *syntax.ParamExp:
+			if !p.Short || p.Index != nil || p.Param.Value == "@" || p.Param.Value == "*" {
+				return "", false
+			}
+			v, ok := r.special(p.Param.Value)
+			if !ok {
+				vr := r.vars.lookup(p.Param.Value)
+				if vr.has(aNameref) {
+					return "", false
+				}
+				if v, ok = vr.scalar(); !ok && r.opts[optNounset] {
+					return "", false
+				}
+			}
+			b.WriteString(v)
+		default:
+			return "", false
+		}
+	}
+	return b.String(), true
 }
 
 // simpleParam expands an unquoted $name whose value needs no field
