@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -49,7 +50,11 @@ func startBash(t *testing.T, dir string) *ttySession {
 	}()
 	t.Cleanup(func() {
 		if s.cmd.ProcessState == nil {
-			syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+			// bash leads a session of its own: a test that failed
+			// half-way may leave its jobs (tubo, its stopped stages) in
+			// other process groups of that session, where killing
+			// bash's group would not reach them.
+			killSession(s.cmd.Process.Pid)
 			s.cmd.Process.Kill()
 			s.cmd.Wait()
 		}
@@ -57,6 +62,32 @@ func startBash(t *testing.T, dir string) *ttySession {
 	})
 	s.expect(t, "bash$ ", 1)
 	return s
+}
+
+// killSession SIGKILLs every process of session sid (a stopped process
+// too: SIGKILL needs no SIGCONT).
+func killSession(sid int) {
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		st := string(b)
+		i := strings.LastIndexByte(st, ')')
+		if i < 0 {
+			continue
+		}
+		// After the name: state, ppid, pgrp, session.
+		f := strings.Fields(st[i+1:])
+		if len(f) > 3 && f[3] == strconv.Itoa(sid) {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
 }
 
 // states gives the /proc state letter of every live process carrying
