@@ -160,7 +160,7 @@ func (r *Runner) evalWord(w *syntax.Word, depth int) (int64, error) {
 			}
 			return n, nil
 		}
-		if !validName(s) {
+		if !shell.ValidName(s) {
 			return 0, arithErrorf("%s: syntax error: operand expected (error token is %q)", s, s)
 		}
 		return r.varArith(s, nil, depth)
@@ -361,11 +361,11 @@ func arithLvalue(x syntax.ArithmExpr) (string, syntax.ArithmExpr, bool) {
 	if !ok {
 		return "", nil, false
 	}
-	if s := w.Lit(); validName(s) {
+	if s := w.Lit(); shell.ValidName(s) {
 		return s, nil, true
 	}
 	if len(w.Parts) == 1 {
-		if pe, ok := w.Parts[0].(*syntax.ParamExp); ok && pe.Param != nil && (pe.Short || !pe.Dollar.IsValid()) && validName(pe.Param.Value) && pe.Exp == nil && pe.Slice == nil && pe.Repl == nil {
+		if pe, ok := w.Parts[0].(*syntax.ParamExp); ok && pe.Param != nil && (pe.Short || !pe.Dollar.IsValid()) && shell.ValidName(pe.Param.Value) && pe.Exp == nil && pe.Slice == nil && pe.Repl == nil {
 			return pe.Param.Value, pe.Index, true
 		}
 	}

@@ -11,6 +11,8 @@ import (
 
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
+
+	"github.com/tubo-pipes/tubo/parser/shell"
 )
 
 // The builtins that read and write: echo, printf, read, mapfile.
@@ -160,7 +162,7 @@ func readBuiltin(r *Runner, args []string) int {
 	}
 	names := p.rest()
 	for _, n := range names {
-		if !validName(n) {
+		if !shell.ValidName(n) {
 			r.errorf("read: `%s': not a valid identifier", n)
 			return 2
 		}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/tubo-pipes/tubo/parser/shell"
 )
 
 // printfBuiltin is printf [-v NAME] FORMAT [ARG…] with the whole POSIX
@@ -70,7 +72,7 @@ func (r *Runner) assignPrintfVar(name, value string) error {
 		}
 		return r.assignIndex(name[:i], x, value, false)
 	}
-	if !validName(name) {
+	if !shell.ValidName(name) {
 		return fmt.Errorf("`%s': not a valid identifier", name)
 	}
 	return r.assign(name, value)

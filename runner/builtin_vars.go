@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"mvdan.cc/sh/v3/syntax"
+
+	"github.com/tubo-pipes/tubo/parser/shell"
 )
 
 // The builtins of variables and options: export, readonly, unset, local,
@@ -146,7 +148,7 @@ func (r *Runner) declare(cmd string, o declOpts, operands []string) int {
 		if hasValue && strings.HasSuffix(name, "+") {
 			name, app = strings.TrimSuffix(name, "+"), true
 		}
-		if !validName(name) {
+		if !shell.ValidName(name) {
 			r.errorf("%s: `%s': not a valid identifier", cmd, op)
 			st = 1
 			continue
@@ -408,7 +410,7 @@ func unsetBuiltin(r *Runner, args []string) int {
 			}
 			continue
 		}
-		if !validName(name) {
+		if !shell.ValidName(name) {
 			r.errorf("unset: `%s': not a valid identifier", name)
 			st = 1
 			continue
@@ -822,7 +824,7 @@ func getoptsBuiltin(r *Runner, args []string) int {
 		return 2
 	}
 	optstring, name := args[1], args[2]
-	badName := !validName(name)
+	badName := !shell.ValidName(name)
 	params := r.args
 	if len(args) > 3 {
 		params = args[3:]

@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"mvdan.cc/sh/v3/syntax"
+
+	"github.com/tubo-pipes/tubo/parser/shell"
 )
 
 // pval is what a parameter expands to before its operator: one string,
@@ -342,12 +344,12 @@ func (r *Runner) scalarParam(name string) (string, bool) {
 func (r *Runner) parseRef(ref string) (string, syntax.ArithmExpr, error) {
 	i := strings.IndexByte(ref, '[')
 	if i < 0 {
-		if !validName(ref) && !isSpecialName(ref) {
+		if !shell.ValidName(ref) && !isSpecialName(ref) {
 			return "", nil, expandErrorf("%s: invalid variable name", ref)
 		}
 		return ref, nil, nil
 	}
-	if !strings.HasSuffix(ref, "]") || !validName(ref[:i]) {
+	if !strings.HasSuffix(ref, "]") || !shell.ValidName(ref[:i]) {
 		return "", nil, expandErrorf("%s: invalid variable name", ref)
 	}
 	sub := ref[i+1 : len(ref)-1]

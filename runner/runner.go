@@ -262,7 +262,7 @@ func New(cfg Config) *Runner {
 	}
 	for _, kv := range env {
 		name, value, ok := cutEnv(kv)
-		if ok && validName(name) {
+		if ok && shell.ValidName(name) {
 			v := r.vars.setString(name, value)
 			v.attrs |= aExport
 		}

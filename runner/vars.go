@@ -245,23 +245,6 @@ func (s *varStack) environ() []string {
 	return env
 }
 
-// validName reports whether s is a shell variable name.
-func validName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '_', c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
-		case i > 0 && c >= '0' && c <= '9':
-		default:
-			return false
-		}
-	}
-	return true
-}
-
 // applyCase lowercases or uppercases a value for a variable declared with
 // -l or -u.
 func (v *Var) applyCase(s string) string {

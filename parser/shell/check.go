@@ -58,7 +58,7 @@ func (c *checker) visit(n syntax.Node) bool {
 		if n.Select {
 			c.reject(n.Pos(), "select loops")
 		}
-		if wi, ok := n.Loop.(*syntax.WordIter); ok && !validName(wi.Name.Value) {
+		if wi, ok := n.Loop.(*syntax.WordIter); ok && !ValidName(wi.Name.Value) {
 			c.errs = append(c.errs, found{wi.Name.Pos(), "`" + wi.Name.Value + "': not a valid identifier"})
 		}
 	case *syntax.FuncDecl:
@@ -127,8 +127,9 @@ func QuotedDelim(w *syntax.Word) bool {
 	return false
 }
 
-// validName reports whether s is a shell variable name.
-func validName(s string) bool {
+// ValidName reports whether s is a shell variable name: a letter or _,
+// then letters, digits and _ (POSIX's "name").
+func ValidName(s string) bool {
 	if s == "" {
 		return false
 	}
