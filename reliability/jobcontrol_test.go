@@ -158,6 +158,13 @@ stages:
 			s.master.Write([]byte(c.cmd(dir, m) + "\n"))
 			waitProcs(t, m, 1)
 			s.master.Write([]byte{0x1a}) // ^Z
+			if !eventually(8*time.Second, func() bool { return strings.Count(s.output(), "Stopped") >= 1 }) {
+				// Seen once in a CI run under -race and load: the ^Z was
+				// echoed but tubo never stopped (a known, unexplained loss;
+				// see the closing note of stop 17). A second ^Z must work.
+				t.Logf("the first ^Z did not stop the job; terminal: %q", s.output())
+				s.master.Write([]byte{0x1a})
+			}
 			s.expect(t, "Stopped", 1)
 			s.expect(t, "bash$ ", 2)
 			if !eventually(5*time.Second, func() bool { return allIn(states(m), "T") }) {
