@@ -46,8 +46,11 @@ func Main(args []string, stdin, stdout, stderr *os.File) int {
 	if shellInvocation(root, args) {
 		// sh's command line (-c LINE, -e, +x, SCRIPT ARG…): read by
 		// runShell, which hands tubo's long options to cobra's flag set.
+		// The subcommands are not built: a shell line is tubo's most
+		// frequent run, and their flag sets cost more than the line.
 		return a.exitCode(a.runShell(root, uiArgs(root, args)))
 	}
+	a.addSubcommands(root, isCompletion(args))
 	root.SetArgs(uiArgs(root, args))
 	root.SetIn(stdin)
 	root.SetOut(stdout)
@@ -65,6 +68,8 @@ type app struct {
 	signals *signals
 	tag     bool   // tubo run --tag: stage names before stderr lines
 	record  string // tubo --record FILE 'LINE' (or -f SCRIPT): the run's record
+
+	subsAdded bool // addSubcommands has run: root has run, check, graph, …
 }
 
 // usageError marks an error in how tubo was called (status 2).
@@ -119,10 +124,35 @@ the run carries on.`,
 	}
 	a.obs.flags(root)
 	root.Flags().StringVar(&a.record, "record", "", "write a record of the line's or script's run to `FILE` (every pipeline's processes, executables, inputs and outputs, hashed) for tubo verify")
-	root.AddCommand(a.runCmd(), a.checkCmd(), a.graphCmd(), a.explainCmd(), a.verifyCmd(), a.convertCmd())
-	completeFlags(root)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	return root
+}
+
+// subcommandNames are the names of the commands addSubcommands builds,
+// for shellInvocation to tell `tubo run FILE` from a shell line without
+// building them (TestSubcommandNames keeps the two lists equal).
+var subcommandNames = []string{"run", "check", "graph", "explain", "verify", "convert"}
+
+// addSubcommands builds tubo's commands beside the shell (run, check, …)
+// into root, once: only a command line that is not a shell invocation, or
+// the shell's --help, needs them. Their flags' value completion is
+// registered only for cobra's completion requests (__complete), the
+// only runs that read it.
+func (a *app) addSubcommands(root *cobra.Command, completion bool) {
+	if a.subsAdded {
+		return
+	}
+	a.subsAdded = true
+	root.AddCommand(a.runCmd(), a.checkCmd(), a.graphCmd(), a.explainCmd(), a.verifyCmd(), a.convertCmd())
+	if completion {
+		completeFlags(root)
+	}
+}
+
+// isCompletion reports whether args are one of cobra's completion
+// requests, which the scripts of `tubo completion SHELL` send.
+func isCompletion(args []string) bool {
+	return len(args) > 0 && (args[0] == cobra.ShellCompRequestCmd || args[0] == cobra.ShellCompNoDescRequestCmd)
 }
 
 // runnerConfig sets up a runner from the flags; the caller adds the

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -153,10 +154,7 @@ func shellInvocation(root *cobra.Command, args []string) bool {
 		case "__complete", "__completeNoDesc", "help", "completion":
 			return false
 		}
-		if sub, _, err := root.Find([]string{a}); err == nil && sub != root {
-			return false
-		}
-		return true
+		return !slices.Contains(subcommandNames, a)
 	}
 	return false
 }
@@ -181,6 +179,7 @@ func (a *app) runShell(cmd *cobra.Command, args []string) error {
 		}
 	}
 	if sa.help {
+		a.addSubcommands(cmd, false) // the help lists them
 		return cmd.Help()
 	}
 	if cmd.Context() == nil {
