@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 
@@ -50,7 +51,7 @@ func Main(args []string, stdin, stdout, stderr *os.File) int {
 		// frequent run, and their flag sets cost more than the line.
 		return a.exitCode(a.runShell(root, uiArgs(root, args)))
 	}
-	a.addSubcommands(root, isCompletion(args))
+	a.addSubcommands(root, args)
 	root.SetArgs(uiArgs(root, args))
 	root.SetIn(stdin)
 	root.SetOut(stdout)
@@ -128,23 +129,53 @@ the run carries on.`,
 	return root
 }
 
-// subcommandNames are the names of the commands addSubcommands builds,
-// for shellInvocation to tell `tubo run FILE` from a shell line without
-// building them (TestSubcommandNames keeps the two lists equal).
-var subcommandNames = []string{"run", "check", "graph", "explain", "verify", "convert"}
+// subcommands are tubo's commands beside the shell, by name, each built
+// only when a command line needs it: shellInvocation tells `tubo run FILE`
+// from a shell line by these names alone (TestSubcommandNames keeps each
+// name equal to what its function builds).
+var subcommands = []subcommand{
+	{"run", (*app).runCmd},
+	{"check", (*app).checkCmd},
+	{"graph", (*app).graphCmd},
+	{"explain", (*app).explainCmd},
+	{"verify", (*app).verifyCmd},
+	{"convert", (*app).convertCmd},
+}
 
-// addSubcommands builds tubo's commands beside the shell (run, check, …)
-// into root, once: only a command line that is not a shell invocation, or
-// the shell's --help, needs them. Their flags' value completion is
-// registered only for cobra's completion requests (__complete), the
-// only runs that read it.
-func (a *app) addSubcommands(root *cobra.Command, completion bool) {
+type subcommand struct {
+	name  string                    // as the command line gives it
+	build func(*app) *cobra.Command // makes it, flags included
+}
+
+// isSubcommand reports whether word names one of tubo's subcommands.
+func isSubcommand(word string) bool {
+	return slices.ContainsFunc(subcommands, func(s subcommand) bool { return s.name == word })
+}
+
+// addSubcommands builds into root, once, the subcommands a command line
+// that is not a shell invocation (or the shell's --help) needs. A line
+// that starts with a subcommand's name (tubo run FILE …) gets that one
+// command and not cobra's completion command, which only help and the
+// completion requests reach; anything else (help, completion,
+// __complete, an unknown name that needs suggestions) gets them all.
+// The flags' value completion is registered only for cobra's completion
+// requests (__complete), the only runs that read it.
+func (a *app) addSubcommands(root *cobra.Command, args []string) {
 	if a.subsAdded {
 		return
 	}
 	a.subsAdded = true
-	root.AddCommand(a.runCmd(), a.checkCmd(), a.graphCmd(), a.explainCmd(), a.verifyCmd(), a.convertCmd())
-	if completion {
+	for _, s := range subcommands {
+		if len(args) > 0 && args[0] == s.name {
+			root.AddCommand(s.build(a))
+			root.CompletionOptions.DisableDefaultCmd = true
+			return
+		}
+	}
+	for _, s := range subcommands {
+		root.AddCommand(s.build(a))
+	}
+	if isCompletion(args) {
 		completeFlags(root)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -154,7 +153,7 @@ func shellInvocation(root *cobra.Command, args []string) bool {
 		case "__complete", "__completeNoDesc", "help", "completion":
 			return false
 		}
-		return !slices.Contains(subcommandNames, a)
+		return !isSubcommand(a)
 	}
 	return false
 }
@@ -179,7 +178,7 @@ func (a *app) runShell(cmd *cobra.Command, args []string) error {
 		}
 	}
 	if sa.help {
-		a.addSubcommands(cmd, false) // the help lists them
+		a.addSubcommands(cmd, nil) // the help lists them
 		return cmd.Help()
 	}
 	if cmd.Context() == nil {
