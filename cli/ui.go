@@ -131,7 +131,7 @@ func takesValue(cmd *cobra.Command, arg string) bool {
 	}
 	needs := func(f *pflag.Flag) bool { return f != nil && f.NoOptDefVal == "" }
 	if name, ok := strings.CutPrefix(arg, "--"); ok {
-		return needs(lookupFlag(cmd, func(fs *pflag.FlagSet) *pflag.Flag { return fs.Lookup(name) }))
+		return needs(longFlag(cmd, name))
 	}
 	// -abc: only the last letter may take the next argument; one before
 	// it that takes a value has it attached (-fFILE).
@@ -142,6 +142,12 @@ func takesValue(cmd *cobra.Command, arg string) bool {
 		}
 	}
 	return false
+}
+
+// longFlag finds the flag --name among cmd's own, persistent and inherited
+// flags.
+func longFlag(cmd *cobra.Command, name string) *pflag.Flag {
+	return lookupFlag(cmd, func(fs *pflag.FlagSet) *pflag.Flag { return fs.Lookup(name) })
 }
 
 // lookupFlag finds a flag among a command's own, persistent and inherited
