@@ -234,7 +234,7 @@ type run struct {
 	// made (made[i]). An end is closed (and set to nil) as soon as every
 	// process or builtin that holds it has started, so readers see EOF and
 	// writers get SIGPIPE.
-	pipes      [][2]*os.File
+	pipes      [][2]int // descriptors; noFD when not held
 	made       []bool
 	pipeBudget int // bytes of pipe buffer the run may still ask for
 	// holders[i][end] counts who still has to be given that end of
@@ -320,7 +320,7 @@ func newRun(p *plan.Plan, opt Options) *run {
 	r := &run{
 		p: p, opt: opt, env: env,
 		res:      &Result{},
-		pipes:    make([][2]*os.File, len(p.Pipes)),
+		pipes:    make([][2]int, len(p.Pipes)),
 		files:    make([]*os.File, len(p.Files)),
 		groups:   map[int]int{},
 		kids:     make([]*child, len(p.Procs)),
@@ -333,6 +333,9 @@ func newRun(p *plan.Plan, opt Options) *run {
 		holders:  countHolders(p),
 		stop:     make(chan struct{}),
 		nleft:    len(p.Procs),
+	}
+	for i := range r.pipes {
+		r.pipes[i] = [2]int{noFD, noFD}
 	}
 	r.res.Procs = make([]*ProcResult, len(p.Procs))
 	for i, pr := range p.Procs {

@@ -382,9 +382,14 @@ func (r *run) table(i int) (files []uintptr, keep []*os.File, toStderr []int, er
 			if fd.Src.Kind == plan.PipeWrite {
 				end = 1
 			}
-			if f, err = r.pipeEnd(fd.Src.Index, end); err != nil {
+			pfd, err := r.pipeEnd(fd.Src.Index, end)
+			if err != nil {
 				return nil, keep, nil, err
 			}
+			// A bare descriptor, held open until this process is
+			// released (see release): nothing to keep alive.
+			planned[fd.Num] = uintptr(pfd)
+			continue
 		case plan.OpenFile:
 			f = r.files[fd.Src.Index]
 		case plan.DevNull:
