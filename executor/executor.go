@@ -267,6 +267,10 @@ type run struct {
 	done     []bool              // per Procs: finished (exited, failed to start, skipped)
 	claimed  []bool              // per Procs: chosen to start or to skip; never twice
 	waiters  []int               // the Procs that run after others (Proc.After), in order
+	// gates holds, by process, the gate that the leader of a batch of
+	// stages sharing the run's group opens once the group exists
+	// (startAll).
+	gates map[int]*gate
 	// looks holds the program lookups of the stages that start first,
 	// while they start (lookPath); nil after.
 	looks   map[lookKey]lookResult
@@ -327,6 +331,7 @@ func newRun(p *plan.Plan, opt Options) *run {
 		made:     make([]bool, len(p.Pipes)),
 		started:  make(chan struct{}),
 		tails:    map[int]*stderrTail{},
+		gates:    map[int]*gate{},
 		done:     make([]bool, len(p.Procs)),
 		claimed:  make([]bool, len(p.Procs)),
 		released: make([]bool, len(p.Procs)),

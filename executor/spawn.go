@@ -74,13 +74,13 @@ func onSpawners(n int, fn func()) {
 // spawner thread.
 //
 // With hold, the child stops at the first instruction of its program and
-// held is true: the caller must tell the guardian about the child's new
-// process group and then call releaseHeld. Until then the child cannot
-// fork, so no descendant can exist that the guardian does not know of,
-// whenever tubo dies. (The stop is ptrace's: PTRACE_TRACEME in the child,
-// which stops at the SIGTRAP that follows its execve; the spawner thread
-// that forked it is its tracer.)
-func forkExec(path string, argv []string, attr *syscall.ProcAttr, hold bool) (pid, pidfd int, held bool, err error) {
+// traced is true: the caller must tell the guardian about the child's new
+// process group, then wait for the stop (waitHeld) and let it go
+// (releaseHeld). Until then the child cannot fork, so no descendant can
+// exist that the guardian does not know of, whenever tubo dies. (The stop
+// is ptrace's: PTRACE_TRACEME in the child, which stops at the SIGTRAP that
+// follows its execve; the spawner thread that forked it is its tracer.)
+func forkExec(path string, argv []string, attr *syscall.ProcAttr, hold bool) (pid, pidfd int, traced bool, err error) {
 	pidfd = -1
 	attr.Sys.PidFD = &pidfd
 	attr.Sys.Ptrace = hold
@@ -89,10 +89,7 @@ func forkExec(path string, argv []string, attr *syscall.ProcAttr, hold bool) (pi
 	if err != nil {
 		return 0, -1, false, err
 	}
-	if hold {
-		held = waitHeld(pid, pidfd)
-	}
-	return pid, pidfd, held, nil
+	return pid, pidfd, hold, nil
 }
 
 // waitHeld waits for a traced child to stop at the SIGTRAP of its execve
