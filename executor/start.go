@@ -596,6 +596,7 @@ func (r *run) exec(i int, path string, env []string, dir string) {
 		pid, pidfd, traced, err = forkExec(path, argv, attr, false)
 	}
 	pgid := joined
+	announced := false
 	if err == nil && pgid == 0 {
 		// A new group: the guardian must know it before the child runs,
 		// here on the spawner thread, right after the fork. The group is
@@ -609,7 +610,16 @@ func (r *run) exec(i int, path string, env []string, dir string) {
 			r.pgid = pgid
 		}
 		gate := r.gates[i]
+		if gate != nil {
+			// The stages behind the gate may start (and say so) before
+			// this one is released: it is started from here on.
+			res.Pid, res.Pgid, res.Start = pid, pgid, start
+		}
 		r.mu.Unlock()
+		if gate != nil {
+			r.announce(pr, pid, pgid, argv, start)
+			announced = true
+		}
 		gate.open()
 	}
 	if traced && waitHeld(pid, pidfd) {
@@ -647,8 +657,8 @@ func (r *run) exec(i int, path string, env []string, dir string) {
 	r.kids[i] = c
 	r.lateStart(pr, res, pgid)
 	r.mu.Unlock()
-	if r.opt.Trace != nil {
-		r.emit(Event{Time: start, Kind: "start", Node: pr.Node.ID, Pid: pid, Pgid: pgid, Detail: graph.QuoteArgv(argv)})
+	if !announced {
+		r.announce(pr, pid, pgid, argv, start)
 	}
 	// The child has its copies now; tubo's must go, or the reader of a
 	// pipe would never see EOF (and the writer never get SIGPIPE).
@@ -661,6 +671,13 @@ func (r *run) exec(i int, path string, env []string, dir string) {
 	}
 	r.wg.Add(1)
 	r.watchExit(i, c, timer)
+}
+
+// announce emits a process's "start" event.
+func (r *run) announce(pr *plan.Proc, pid, pgid int, argv []string, start time.Time) {
+	if r.opt.Trace != nil {
+		r.emit(Event{Time: start, Kind: "start", Node: pr.Node.ID, Pid: pid, Pgid: pgid, Detail: graph.QuoteArgv(argv)})
+	}
 }
 
 // unreserve takes back the count exec added for a member that did not
