@@ -133,6 +133,7 @@ func main() {
 		{"200 replicas", one(b.replicas200)},
 		{"cat | cat | wc -c", b.catPairs},
 		{"teed to 3", one(b.tee3)},
+		{"teed to 3 `wc -c` readers, spill on", one(b.tee3Spill)},
 		{"teed to 2 `wc -c` readers and a file", one(b.tee3File)},
 		{"teed to 2 `wc -c` readers and a file, against C tee(2)+splice(2)", one(b.tee3FileC)},
 		{"ordered merge text", one(b.textMerge)},
