@@ -153,7 +153,13 @@ func longFlag(cmd *cobra.Command, name string) *pflag.Flag {
 // lookupFlag finds a flag among a command's own, persistent and inherited
 // flags (before parsing, cobra has not merged them yet).
 func lookupFlag(cmd *cobra.Command, find func(*pflag.FlagSet) *pflag.Flag) *pflag.Flag {
-	for _, fs := range []*pflag.FlagSet{cmd.Flags(), cmd.PersistentFlags(), cmd.InheritedFlags()} {
+	sets := []*pflag.FlagSet{cmd.Flags(), cmd.PersistentFlags()}
+	if cmd.HasParent() {
+		// Only a subcommand inherits; InheritedFlags builds a new set
+		// on every call.
+		sets = append(sets, cmd.InheritedFlags())
+	}
+	for _, fs := range sets {
 		if f := find(fs); f != nil {
 			return f
 		}
