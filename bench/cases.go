@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tubo-pipes/tubo/cli"
 	"github.com/tubo-pipes/tubo/remote/sshtest"
 )
 
@@ -52,6 +53,8 @@ type bench struct {
 	// heapmerge is the C heap-merge baseline, built with cc at start; ""
 	// when there is no C compiler (its row then says so).
 	heapmerge string
+	// teesplice is the C tee(2)+splice(2) baseline, built like heapmerge.
+	teesplice string
 	n         int
 	sz        sizes
 	// hosts are the remote rows' test hosts, started on first use; nil
@@ -244,6 +247,11 @@ edges:
 %s%s%s`, size, sizeArg(b.sz.catBytes), edge("gen", "cat1"), edge("cat1", "cat2"), edge("cat2", "count")))
 }
 
+// catPairs answer issue 15 goal 5, what the pipe size buys: the same
+// line at tubo's default pipe size (cli.DefaultPipeSize), at the kernel's
+// 64 KiB (--pipe-size 0: no F_SETPIPE_SZ), at 256 KiB and at 1 MiB, and the YAML
+// graph with no pipe_size and with 1 MiB on its edges, each against bash
+// (whose pipes are the kernel's 64 KiB), so that one run ranks them.
 func (b *bench) catPairs() []*pair {
 	line := fmt.Sprintf("head -c %s /dev/zero | cat | cat | wc -c", sizeArg(b.sz.catBytes))
 	want := wantOutput(fmt.Sprintf("%d\n", b.sz.catBytes))
@@ -251,33 +259,58 @@ func (b *bench) catPairs() []*pair {
 		return &command{label: "bash", argv: []string{"bash", "-c", line}, check: want}
 	}
 	name := fmt.Sprintf("%s through `cat | cat | wc -c`", sizeArg(b.sz.catBytes)+"iB")
-	ps := []*pair{{
-		name:   name + ", tubo line (64 KiB pipes)",
-		tubo:   &command{label: "tubo line", argv: []string{b.tubo, line}, check: want},
-		other:  bash(),
-		target: 1.0, goal: "≥ 1.0× bash throughput",
-		bytes: b.sz.catBytes, runs: b.n,
-	}}
+	var ps []*pair
+	// The default first, then the alternatives it is not: the kernel's,
+	// 256 KiB and 1 MiB (pipe-max-size here).
+	sizes := []int{cli.DefaultPipeSize}
 	for _, size := range []int{0, 256 << 10, 1 << 20} {
+		if size != cli.DefaultPipeSize {
+			sizes = append(sizes, size)
+		}
+	}
+	for _, size := range sizes {
+		p := &pair{
+			tubo:  &command{label: "tubo line", argv: []string{b.tubo, "--pipe-size", strconv.Itoa(size), line}, check: want},
+			other: bash(),
+			bytes: b.sz.catBytes, runs: b.n,
+		}
+		switch size {
+		case cli.DefaultPipeSize:
+			p.name = name + fmt.Sprintf(", tubo line, default pipes (%s)", kib(size))
+			p.target, p.goal = 1.0, "≥ 1.0× bash throughput"
+		case 0:
+			p.name = name + ", tubo line, `--pipe-size 0` (the kernel's 64 KiB)"
+			p.goal = "(sizing reference)"
+		default:
+			p.name = name + fmt.Sprintf(", tubo line, `--pipe-size %d` (%s)", size, kib(size))
+			p.goal = "(sizing reference)"
+		}
+		ps = append(ps, p)
+	}
+	for _, size := range []int{0, 1 << 20} {
 		p := &pair{
 			tubo:  &command{label: "tubo yaml", argv: []string{b.tubo, "run", b.catYAML(size)}, check: want},
 			other: bash(),
 			bytes: b.sz.catBytes, runs: b.n,
 		}
-		switch size {
-		case 0:
-			p.name = name + ", YAML, default pipes"
+		if size == 0 {
+			p.name = name + fmt.Sprintf(", YAML, default pipes (%s)", kib(cli.DefaultPipeSize))
 			p.goal = "(sizing reference)"
-		case 1 << 20:
-			p.name = name + ", YAML, `pipe_size: 1 MiB` edges"
+		} else {
+			p.name = name + fmt.Sprintf(", YAML, `pipe_size: %s` edges", kib(size))
 			p.target, p.goal = 1.1, "≥ 1.1× bash with pipe sizing"
-		default:
-			p.name = name + fmt.Sprintf(", YAML, `pipe_size: %d KiB` edges", size>>10)
-			p.goal = "(sizing reference)"
 		}
 		ps = append(ps, p)
 	}
 	return ps
+}
+
+// kib names a pipe size as the rows do: 64 KiB, 1 MiB.
+func kib(n int) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d KiB", n>>10)
 }
 
 // --- tee to three readers -------------------------------------------------
@@ -294,34 +327,71 @@ stages:
   b: {run: [wc, -c]}
   c: {run: [wc, -c]}
 `, sz))
-	// bash's >(wc -c) readers write their counts into tee's stdout, so the
-	// last wc -c counts the data plus two 11-byte lines: one line of
-	// N+22. Both stdouts are pipes read by the harness, so bash's run ends
-	// only when its >(wc -c) readers have exited too (they hold the pipe).
 	n := strconv.FormatInt(b.sz.teeBytes, 10)
-	bashWant := wantOutput(strconv.FormatInt(b.sz.teeBytes+2*int64(len(n)+1), 10) + "\n")
 	return &pair{
 		name:   sz + "iB teed to 3 `wc -c` readers",
 		tubo:   &command{label: "tubo", argv: []string{b.tubo, "run", y}, check: wantLines(3, n)},
-		other:  &command{label: "bash tee", argv: []string{"bash", "-c", "head -c " + sz + " /dev/zero | tee >(wc -c) >(wc -c) | wc -c"}, check: bashWant},
+		other:  b.bashTee3(),
 		target: 2, goal: "≥ 2× bash `tee >(…) >(…)`",
 		bytes: b.sz.teeBytes, runs: b.n,
 	}
 }
 
-// tee3File is tee3 with one reader a file: tubo splices into the file
-// from its staging pipe, so the tee stays zero-copy.
-func (b *bench) tee3File() *pair {
+// bashTee3 is the bash side of the rows that tee to 3 readers. bash's
+// >(wc -c) readers write their counts into tee's stdout, so the last
+// wc -c counts the data plus two 11-byte lines: one line of N+22. Both
+// stdouts are pipes read by the harness, so bash's run ends only when its
+// >(wc -c) readers have exited too (they hold the pipe).
+func (b *bench) bashTee3() *command {
 	sz := sizeArg(b.sz.teeBytes)
-	// On tmpfs when there is one, so that the row measures the tee, not
-	// the disk (both sides write the same file).
-	out := b.path("tee-file.out")
+	n := strconv.FormatInt(b.sz.teeBytes, 10)
+	want := wantOutput(strconv.FormatInt(b.sz.teeBytes+2*int64(len(n)+1), 10) + "\n")
+	return &command{label: "bash tee", argv: []string{"bash", "-c", "head -c " + sz + " /dev/zero | tee >(wc -c) >(wc -c) | wc -c"}, check: want}
+}
+
+// tee3Spill is tee3 with the tee named and spilling (spill: true, as
+// tubo makes a tee in a diamond): zero-copy for the readers that keep up
+// is what issue 15 goal 4 asks of it too (yaml's request).
+func (b *bench) tee3Spill() *pair {
+	sz := sizeArg(b.sz.teeBytes)
+	y := b.writeFile("teespill.yaml", fmt.Sprintf(`version: 1
+name: tee3spill
+tees:
+  t: {from: gen, spill: true}
+stages:
+  gen:
+    run: [head, -c, %s, /dev/zero]
+  a: {run: [wc, -c], stdin: t}
+  b: {run: [wc, -c], stdin: t}
+  c: {run: [wc, -c], stdin: t}
+`, sz))
+	n := strconv.FormatInt(b.sz.teeBytes, 10)
+	return &pair{
+		name:   sz + "iB teed to 3 `wc -c` readers, spill on",
+		tubo:   &command{label: "tubo", argv: []string{b.tubo, "run", y}, check: wantLines(3, n)},
+		other:  b.bashTee3(),
+		target: 2, goal: "spill on: ≥ 2× bash `tee >(…) >(…)` (zero-copy for readers that keep up)",
+		bytes: b.sz.teeBytes, runs: b.n,
+	}
+}
+
+// teeFile is where the tee rows with a file reader write it: on tmpfs
+// when there is one, so that the rows measure the tee, not the disk (both
+// sides of a row write the same file). It is removed at exit.
+func (b *bench) teeFile(name string) string {
+	out := b.path(name)
 	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
-		out = filepath.Join("/dev/shm", fmt.Sprintf("tubo-bench-%d.out", os.Getpid()))
+		out = filepath.Join("/dev/shm", fmt.Sprintf("tubo-bench-%d-%s", os.Getpid(), name))
 		atExit = append(atExit, func() { os.Remove(out) })
 	}
-	y := b.writeFile("teefile.yaml", fmt.Sprintf(`version: 1
-name: tee3file
+	return out
+}
+
+// tee3FileYAML tees teeBytes of zeros to two `wc -c` readers and the file
+// out.
+func (b *bench) tee3FileYAML(name, out string) string {
+	return b.writeFile(name+".yaml", fmt.Sprintf(`version: 1
+name: %s
 files:
   copy: %s
 stages:
@@ -330,7 +400,15 @@ stages:
     stdout: [a, b, copy]
   a: {run: [wc, -c]}
   b: {run: [wc, -c]}
-`, out, sz))
+`, name, out, sizeArg(b.sz.teeBytes)))
+}
+
+// tee3File is tee3 with one reader a file: tubo splices into the file
+// from its staging pipe, so the tee stays zero-copy.
+func (b *bench) tee3File() *pair {
+	sz := sizeArg(b.sz.teeBytes)
+	out := b.teeFile("tee-file.out")
+	y := b.tee3FileYAML("tee3file", out)
 	n := strconv.FormatInt(b.sz.teeBytes, 10)
 	// bash: tee writes the file itself; >(wc -c) prints into tee's stdout.
 	bashWant := wantOutput(strconv.FormatInt(b.sz.teeBytes+int64(len(n)+1), 10) + "\n")
@@ -340,6 +418,33 @@ stages:
 		other:  &command{label: "bash tee", argv: []string{"bash", "-c", "head -c " + sz + " /dev/zero | tee " + out + " >(wc -c) | wc -c"}, check: bashWant},
 		target: 2, goal: "≥ 2× bash `tee FILE >(…)` (zero-copy into the file)",
 		bytes: b.sz.teeBytes, runs: b.n,
+	}
+}
+
+// tee3FileC is tee3File against the plain C tee(2)+splice(2) baseline
+// (bench/baseline/teesplice, built with cc at start): the same three
+// readers, the same file, the same pipe sizes (both grow theirs to
+// pipe-max-size). Issue 15 goal 4: tubo's time ≤ 1.0× the C program's.
+func (b *bench) tee3FileC() *pair {
+	sz := sizeArg(b.sz.teeBytes)
+	out := b.teeFile("tee-file-c.out")
+	y := b.tee3FileYAML("tee3filec", out)
+	n := strconv.FormatInt(b.sz.teeBytes, 10)
+	// teesplice tees to its stdout and fd 3, and splices into the file;
+	// fd 3's >(wc -c) prints into the last wc -c, as in the bash row.
+	line := "head -c " + sz + " /dev/zero | " + b.teesplice + " " + out + " 3 3> >(wc -c) | wc -c"
+	return &pair{
+		name:   sz + "iB teed to 2 `wc -c` readers and a file, against C tee(2)+splice(2)",
+		tubo:   &command{label: "tubo", argv: []string{b.tubo, "run", y}, check: wantLines(2, n)},
+		other:  &command{label: "C teesplice", argv: []string{"bash", "-c", line}, check: wantOutput(strconv.FormatInt(b.sz.teeBytes+int64(len(n)+1), 10) + "\n")},
+		target: 1.0, goal: "≤ 1.0× the C tee(2)+splice(2) baseline's time",
+		bytes: b.sz.teeBytes, runs: b.n,
+		verify: func() error {
+			if b.teesplice == "" {
+				return fmt.Errorf("no C compiler (cc) to build bench/baseline/teesplice")
+			}
+			return nil
+		},
 	}
 }
 

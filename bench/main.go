@@ -110,14 +110,8 @@ func main() {
 	if err := build.Run(); err != nil {
 		fatalf("building the onebyone baseline: %v", err)
 	}
-	if cc, err := exec.LookPath("cc"); err == nil {
-		hm := filepath.Join(dir, "heapmerge")
-		build := exec.Command(cc, "-O2", "-o", hm, filepath.Join(b.root, "bench", "baseline", "heapmerge", "heapmerge.c"))
-		build.Stdout, build.Stderr = os.Stderr, os.Stderr
-		if err := build.Run(); err == nil {
-			b.heapmerge = hm
-		}
-	}
+	b.heapmerge = b.buildC("heapmerge")
+	b.teesplice = b.buildC("teesplice")
 
 	began := time.Now()
 	info := machine(b)
@@ -139,7 +133,9 @@ func main() {
 		{"200 replicas", one(b.replicas200)},
 		{"cat | cat | wc -c", b.catPairs},
 		{"teed to 3", one(b.tee3)},
+		{"teed to 3 `wc -c` readers, spill on", one(b.tee3Spill)},
 		{"teed to 2 `wc -c` readers and a file", one(b.tee3File)},
+		{"teed to 2 `wc -c` readers and a file, against C tee(2)+splice(2)", one(b.tee3FileC)},
 		{"ordered merge text", one(b.textMerge)},
 		{"ordered merge int32", one(b.int32Merge)},
 		{"ordered merge int32, k = 2", one(b.int32Merge2)},
@@ -239,4 +235,22 @@ func repoRoot() string {
 		}
 		dir = parent
 	}
+}
+
+// buildC builds the C baseline bench/baseline/NAME/NAME.c with cc -O2
+// into the temp dir and returns its path, or "" when there is no C
+// compiler or the build fails (the rows that need it then say so).
+func (b *bench) buildC(name string) string {
+	cc, err := exec.LookPath("cc")
+	if err != nil {
+		return ""
+	}
+	exe := filepath.Join(b.dir, name)
+	build := exec.Command(cc, "-O2", "-o", exe, filepath.Join(b.root, "bench", "baseline", name, name+".c"))
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		warnf("building bench/baseline/%s: %v", name, err)
+		return ""
+	}
+	return exe
 }

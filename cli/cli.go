@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 
@@ -46,8 +47,11 @@ func Main(args []string, stdin, stdout, stderr *os.File) int {
 	if shellInvocation(root, args) {
 		// sh's command line (-c LINE, -e, +x, SCRIPT ARG…): read by
 		// runShell, which hands tubo's long options to cobra's flag set.
+		// The subcommands are not built: a shell line is tubo's most
+		// frequent run, and their flag sets cost more than the line.
 		return a.exitCode(a.runShell(root, uiArgs(root, args)))
 	}
+	a.addSubcommands(root, args)
 	root.SetArgs(uiArgs(root, args))
 	root.SetIn(stdin)
 	root.SetOut(stdout)
@@ -65,6 +69,8 @@ type app struct {
 	signals *signals
 	tag     bool   // tubo run --tag: stage names before stderr lines
 	record  string // tubo --record FILE 'LINE' (or -f SCRIPT): the run's record
+
+	subsAdded bool // addSubcommands has run: root has run, check, graph, …
 }
 
 // usageError marks an error in how tubo was called (status 2).
@@ -119,10 +125,65 @@ the run carries on.`,
 	}
 	a.obs.flags(root)
 	root.Flags().StringVar(&a.record, "record", "", "write a record of the line's or script's run to `FILE` (every pipeline's processes, executables, inputs and outputs, hashed) for tubo verify")
-	root.AddCommand(a.runCmd(), a.checkCmd(), a.graphCmd(), a.explainCmd(), a.verifyCmd(), a.convertCmd())
-	completeFlags(root)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	return root
+}
+
+// subcommands are tubo's commands beside the shell, by name, each built
+// only when a command line needs it: shellInvocation tells `tubo run FILE`
+// from a shell line by these names alone (TestSubcommandNames keeps each
+// name equal to what its function builds).
+var subcommands = []subcommand{
+	{"run", (*app).runCmd},
+	{"check", (*app).checkCmd},
+	{"graph", (*app).graphCmd},
+	{"explain", (*app).explainCmd},
+	{"verify", (*app).verifyCmd},
+	{"convert", (*app).convertCmd},
+}
+
+type subcommand struct {
+	name  string                    // as the command line gives it
+	build func(*app) *cobra.Command // makes it, flags included
+}
+
+// isSubcommand reports whether word names one of tubo's subcommands.
+func isSubcommand(word string) bool {
+	return slices.ContainsFunc(subcommands, func(s subcommand) bool { return s.name == word })
+}
+
+// addSubcommands builds into root, once, the subcommands a command line
+// that is not a shell invocation (or the shell's --help) needs. A line
+// that starts with a subcommand's name (tubo run FILE …) gets that one
+// command and not cobra's completion command, which only help and the
+// completion requests reach; anything else (help, completion,
+// __complete, an unknown name that needs suggestions) gets them all.
+// The flags' value completion is registered only for cobra's completion
+// requests (__complete), the only runs that read it.
+func (a *app) addSubcommands(root *cobra.Command, args []string) {
+	if a.subsAdded {
+		return
+	}
+	a.subsAdded = true
+	for _, s := range subcommands {
+		if len(args) > 0 && args[0] == s.name {
+			root.AddCommand(s.build(a))
+			root.CompletionOptions.DisableDefaultCmd = true
+			return
+		}
+	}
+	for _, s := range subcommands {
+		root.AddCommand(s.build(a))
+	}
+	if isCompletion(args) {
+		completeFlags(root)
+	}
+}
+
+// isCompletion reports whether args are one of cobra's completion
+// requests, which the scripts of `tubo completion SHELL` send.
+func isCompletion(args []string) bool {
+	return len(args) > 0 && (args[0] == cobra.ShellCompRequestCmd || args[0] == cobra.ShellCompNoDescRequestCmd)
 }
 
 // runnerConfig sets up a runner from the flags; the caller adds the

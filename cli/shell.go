@@ -144,7 +144,7 @@ func shellInvocation(root *cobra.Command, args []string) bool {
 			if name == "help" || name == "version" {
 				return false
 			}
-			if f := root.Flags().Lookup(name); f != nil && !hasValue && f.NoOptDefVal == "" && f.Value.Type() != "bool" {
+			if f := longFlag(root, name); f != nil && !hasValue && f.NoOptDefVal == "" && f.Value.Type() != "bool" {
 				i++
 			}
 			continue
@@ -153,10 +153,7 @@ func shellInvocation(root *cobra.Command, args []string) bool {
 		case "__complete", "__completeNoDesc", "help", "completion":
 			return false
 		}
-		if sub, _, err := root.Find([]string{a}); err == nil && sub != root {
-			return false
-		}
-		return true
+		return !isSubcommand(a)
 	}
 	return false
 }
@@ -166,14 +163,16 @@ func shellInvocation(root *cobra.Command, args []string) bool {
 // else to run, an interactive session.
 func (a *app) runShell(cmd *cobra.Command, args []string) error {
 	sa, err := parseShellArgs(args, func(name string) bool {
-		f := cmd.Flags().Lookup(name)
+		f := longFlag(cmd, name)
 		return f != nil && f.NoOptDefVal == "" && f.Value.Type() != "bool"
 	})
 	if err != nil {
 		return err
 	}
 	if len(sa.long) > 0 {
-		if err := cmd.Flags().Parse(sa.long); err != nil {
+		// ParseFlags, not Flags().Parse: it merges the persistent flags
+		// (--trace, --grace, …) into the set first.
+		if err := cmd.ParseFlags(sa.long); err != nil {
 			return usageError{err}
 		}
 		if rest := cmd.Flags().Args(); len(rest) > 0 {
@@ -181,6 +180,7 @@ func (a *app) runShell(cmd *cobra.Command, args []string) error {
 		}
 	}
 	if sa.help {
+		a.addSubcommands(cmd, nil) // the help lists them
 		return cmd.Help()
 	}
 	if cmd.Context() == nil {

@@ -7,6 +7,7 @@ import (
 	"os/signal"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -85,7 +86,10 @@ func linger(stderr io.Writer, d time.Duration) {
 // listenAddr is what --ui takes as its address when it is the next
 // argument: HOST:PORT or :PORT, with HOST a name, an IPv4 address or an
 // IPv6 one in brackets.
-var listenAddr = regexp.MustCompile(`^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]*):[0-9]{1,5}$`)
+// Compiled on first use: most runs never pass --ui.
+var listenAddr = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]*):[0-9]{1,5}$`)
+})
 
 // uiArgs lets --ui take its address as the next argument, as in
 // `tubo --ui 127.0.0.1:8080 'LINE'`: the flag's value is optional, and
@@ -101,7 +105,7 @@ func uiArgs(root *cobra.Command, args []string) []string {
 		switch {
 		case a == "--":
 			return out
-		case a == "--ui" && i+1 < len(out) && listenAddr.MatchString(out[i+1]):
+		case a == "--ui" && i+1 < len(out) && listenAddr().MatchString(out[i+1]):
 			out[i] = "--ui=" + out[i+1]
 			out = append(out[:i+1], out[i+2:]...)
 		case strings.HasPrefix(a, "-") && a != "-":
@@ -127,7 +131,7 @@ func takesValue(cmd *cobra.Command, arg string) bool {
 	}
 	needs := func(f *pflag.Flag) bool { return f != nil && f.NoOptDefVal == "" }
 	if name, ok := strings.CutPrefix(arg, "--"); ok {
-		return needs(lookupFlag(cmd, func(fs *pflag.FlagSet) *pflag.Flag { return fs.Lookup(name) }))
+		return needs(longFlag(cmd, name))
 	}
 	// -abc: only the last letter may take the next argument; one before
 	// it that takes a value has it attached (-fFILE).
@@ -140,10 +144,22 @@ func takesValue(cmd *cobra.Command, arg string) bool {
 	return false
 }
 
+// longFlag finds the flag --name among cmd's own, persistent and inherited
+// flags.
+func longFlag(cmd *cobra.Command, name string) *pflag.Flag {
+	return lookupFlag(cmd, func(fs *pflag.FlagSet) *pflag.Flag { return fs.Lookup(name) })
+}
+
 // lookupFlag finds a flag among a command's own, persistent and inherited
 // flags (before parsing, cobra has not merged them yet).
 func lookupFlag(cmd *cobra.Command, find func(*pflag.FlagSet) *pflag.Flag) *pflag.Flag {
-	for _, fs := range []*pflag.FlagSet{cmd.Flags(), cmd.PersistentFlags(), cmd.InheritedFlags()} {
+	sets := []*pflag.FlagSet{cmd.Flags(), cmd.PersistentFlags()}
+	if cmd.HasParent() {
+		// Only a subcommand inherits; InheritedFlags builds a new set
+		// on every call.
+		sets = append(sets, cmd.InheritedFlags())
+	}
+	for _, fs := range sets {
 		if f := find(fs); f != nil {
 			return f
 		}

@@ -10,39 +10,26 @@ import (
 )
 
 // child is one process tubo started, known by its pid and by a pidfd that
-// the kernel made at fork (CLONE_PIDFD). The pidfd is how tubo waits for
-// it (in Go's netpoller: no thread is held per child) and signals it: a
-// signal sent through a pidfd reaches that process and no other, even
-// after its pid is reused. tubo is the only reaper of its children.
+// the kernel made at fork (CLONE_PIDFD). The pidfd is how tubo learns that
+// it exited (the run's reaper polls every pidfd of the run at once, see
+// reaper.go: no thread or goroutine is held per child) and how it signals
+// it: a signal sent through a pidfd reaches that process and no other,
+// even after its pid is reused. tubo is the only reaper of its children.
 type child struct {
 	pid  int
 	pgid int // the process group it was started in
 
 	mu     sync.Mutex
-	pidfd  *os.File // nil when the kernel gave none; registered with the netpoller
-	reaped bool     // after reap, the pid may belong to another process
+	pidfd  int  // -1 when the kernel gave none, and once reaped (closed)
+	reaped bool // after reap, the pid may belong to another process
 }
 
 // newChild wraps a started process and the pidfd its fork returned (-1 if
-// none).
+// none). The pidfd stays a bare descriptor (close-on-exec, as the kernel
+// makes it): no *os.File, so no fcntl, netpoller registration or
+// finalizer per stage.
 func newChild(pid, pgid, pidfd int) *child {
-	c := &child{pid: pid, pgid: pgid}
-	if pidfd >= 0 {
-		// Non-blocking, so that os.File parks waits in the netpoller;
-		// every waitid on it uses WNOHANG or comes after the exit.
-		unix.SetNonblock(pidfd, true)
-		c.pidfd = os.NewFile(uintptr(pidfd), "pidfd")
-	}
-	return c
-}
-
-// control runs fn on the pidfd's descriptor.
-func (c *child) control(fn func(fd int)) bool {
-	rc, err := c.pidfd.SyscallConn()
-	if err != nil {
-		return false
-	}
-	return rc.Control(func(fd uintptr) { fn(int(fd)) }) == nil
+	return &child{pid: pid, pgid: pgid, pidfd: pidfd}
 }
 
 // signal sends sig to the process unless it has been reaped.
@@ -52,11 +39,10 @@ func (c *child) signal(sig syscall.Signal) error {
 	if c.reaped {
 		return os.ErrProcessDone
 	}
-	if c.pidfd != nil {
-		var err error
-		if c.control(func(fd int) { err = unix.PidfdSendSignal(fd, sig, nil, 0) }) {
-			return err
-		}
+	if c.pidfd >= 0 {
+		// The pidfd is closed only under c.mu, at reap: it is this
+		// process's.
+		return unix.PidfdSendSignal(c.pidfd, sig, nil, 0)
 	}
 	// Not reaped: the pid is still this process (or its zombie).
 	return syscall.Kill(c.pid, sig)
@@ -64,44 +50,10 @@ func (c *child) signal(sig syscall.Signal) error {
 
 // waitExited returns once the process has exited, without reaping it, so
 // that /proc/PID/io can still be read and its process group stays pinned
-// (a zombie keeps its pid and group ID from being reused).
-//
-// A blocking waitid would hold an OS thread per child for the child's whole
-// life (a 1000-stage pipeline: 1000 threads). Instead the pidfd, which
-// becomes readable when the child exits, is parked in Go's netpoller: the
-// goroutine sleeps, no thread is held, and each wake-up checks with a
-// non-blocking waitid(P_PIDFD, WNOHANG|WNOWAIT).
+// (a zombie keeps its pid and group ID from being reused). It holds a
+// thread while it waits: it is only for a child the kernel gave no pidfd
+// (Linux before 5.3), which the reaper cannot poll.
 func (c *child) waitExited() {
-	if c.pidfd == nil {
-		c.waitExitedBlocking()
-		return
-	}
-	rc, err := c.pidfd.SyscallConn()
-	if err != nil {
-		c.waitExitedBlocking()
-		return
-	}
-	exited := func(fd uintptr) bool {
-		for {
-			var info unix.Siginfo
-			err := unix.Waitid(unix.P_PIDFD, int(fd), &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
-			if err == unix.EINTR {
-				continue
-			}
-			// With WNOHANG, a child that has not exited leaves info
-			// zeroed. An error means there is nothing left to wait for.
-			return err != nil || info.Signo != 0
-		}
-	}
-	// Read calls exited until it returns true, sleeping in the netpoller
-	// (epoll on the pidfd) between calls.
-	if err := rc.Read(exited); err != nil {
-		c.waitExitedBlocking()
-	}
-}
-
-// waitExitedBlocking is the fallback where pidfds cannot be polled.
-func (c *child) waitExitedBlocking() {
 	var info unix.Siginfo
 	for {
 		err := unix.Waitid(unix.P_PID, c.pid, &info, unix.WEXITED|unix.WNOWAIT, nil)
@@ -119,27 +71,27 @@ type exit struct {
 }
 
 // reap collects the exited process (waitid, which also gives its rusage)
-// and closes its pidfd. It must be called once, after waitExited.
+// and closes its pidfd. It must be called once, after the process exited.
 func (c *child) reap() (exit, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var info unix.Siginfo
 	var ru unix.Rusage
-	var err error = unix.EINVAL
-	wait := func(idtype, id int) {
-		for {
-			err = unix.Waitid(idtype, id, &info, unix.WEXITED, &ru)
-			if err != unix.EINTR {
-				return
-			}
+	var err error
+	idtype, id := unix.P_PID, c.pid
+	if c.pidfd >= 0 {
+		idtype, id = unix.P_PIDFD, c.pidfd
+	}
+	for {
+		err = unix.Waitid(idtype, id, &info, unix.WEXITED, &ru)
+		if err != unix.EINTR {
+			break
 		}
 	}
-	if c.pidfd == nil || !c.control(func(fd int) { wait(unix.P_PIDFD, fd) }) {
-		wait(unix.P_PID, c.pid)
-	}
 	c.reaped = true
-	if c.pidfd != nil {
-		c.pidfd.Close()
+	if c.pidfd >= 0 {
+		unix.Close(c.pidfd)
+		c.pidfd = -1
 	}
 	if err != nil {
 		return exit{}, err

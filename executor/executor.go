@@ -255,13 +255,22 @@ type run struct {
 	traceMu sync.Mutex // serializes Options.Trace calls
 	// pgid is the run's shared process group (plan.OwnGroups false); 0
 	// until the first process starts.
-	pgid    int
-	groups  map[int]int         // live process groups → live members
-	kids    []*child            // per Procs: the started process, or nil
-	tails   map[int]*stderrTail // Options.StderrTail: by process index
-	done    []bool              // per Procs: finished (exited, failed to start, skipped)
-	claimed []bool              // per Procs: chosen to start or to skip; never twice
-	killing bool                // tubo is ending the run; later failures are not "first"
+	pgid   int
+	groups map[int]int // live process groups → live members
+	kids   []*child    // per Procs: the started process, or nil
+	// reaper reaps the run's children (reaper.go); nil until the first
+	// starts, and for good when noReaper (it could not be made: each
+	// child is then waited for by a goroutine of its own).
+	reaper   *reaper
+	noReaper bool
+	tails    map[int]*stderrTail // Options.StderrTail: by process index
+	done     []bool              // per Procs: finished (exited, failed to start, skipped)
+	claimed  []bool              // per Procs: chosen to start or to skip; never twice
+	waiters  []int               // the Procs that run after others (Proc.After), in order
+	// looks holds the program lookups of the stages that start first,
+	// while they start (lookPath); nil after.
+	looks   map[lookKey]lookResult
+	killing bool // tubo is ending the run; later failures are not "first"
 	// canceled is set when the run's context ended it (a caught signal,
 	// or the caller's cancel).
 	canceled bool
@@ -325,8 +334,12 @@ func newRun(p *plan.Plan, opt Options) *run {
 		stop:     make(chan struct{}),
 		nleft:    len(p.Procs),
 	}
-	for _, pr := range p.Procs {
-		r.res.Procs = append(r.res.Procs, &ProcResult{Node: pr.Node, Argv: pr.Argv})
+	r.res.Procs = make([]*ProcResult, len(p.Procs))
+	for i, pr := range p.Procs {
+		r.res.Procs[i] = &ProcResult{Node: pr.Node, Argv: pr.Argv}
+		if len(pr.After) > 0 {
+			r.waiters = append(r.waiters, i)
+		}
 	}
 	return r
 }
@@ -368,8 +381,12 @@ func (r *run) begin() {
 			r.claimed[i] = true
 		}
 	}
+	r.looks = map[lookKey]lookResult{}
 	r.mu.Unlock()
 	r.startAll(ready)
+	r.mu.Lock()
+	r.looks = nil
+	r.mu.Unlock()
 	close(r.started)
 	r.mu.Lock()
 	if r.nleft == 0 {

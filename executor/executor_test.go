@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -495,5 +496,60 @@ func TestSignalEndsWithItsStatus(t *testing.T) {
 	}
 	if r := res.Procs[1]; !r.Skipped {
 		t.Errorf("r: %+v, want skipped (its FIFO never opened)", r)
+	}
+}
+
+// TestReaperHoldsNoGoroutinePerStage runs 200 stages that wait and checks
+// that waiting for them costs no goroutine (and so no stack, no thread)
+// per stage: the run's reaper polls every pidfd in one epoll set. Each
+// stage is then reaped with its status.
+func TestReaperHoldsNoGoroutinePerStage(t *testing.T) {
+	const n = 200
+	stages := make([][]string, n)
+	for i := range stages {
+		stages[i] = []string{"cat"}
+	}
+	g := line(stages...)
+	p, err := plan.Build(g, plan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first cat reads from a pipe this test holds: every stage waits
+	// until the test closes it.
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	null, _ := os.Open(os.DevNull)
+	defer null.Close()
+	before := runtime.NumGoroutine()
+	h, err := executor.Start(context.Background(), p, executor.Options{Stdin: pr, Stdout: null, Stderr: null})
+	if err != nil {
+		pw.Close()
+		t.Fatal(err)
+	}
+	running := 0
+	for _, ps := range h.Procs() {
+		if ps.State == executor.Running {
+			running++
+		}
+	}
+	during := runtime.NumGoroutine()
+	pw.Close()
+	res, err := h.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if running != n {
+		t.Errorf("%d of %d stages running after Start", running, n)
+	}
+	if during-before > 20 {
+		t.Errorf("%d goroutines while %d stages run, %d before: one per stage?", during, n, before)
+	}
+	for _, pr := range res.Procs {
+		if pr.Status != 0 || pr.Usage == nil || pr.End.IsZero() {
+			t.Errorf("%s: status %d, usage %v, end %v: not reaped as it ended", pr.Node.ID, pr.Status, pr.Usage != nil, pr.End)
+		}
 	}
 }

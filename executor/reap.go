@@ -11,15 +11,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// reap waits for one child and reaps it. It first waits without reaping
-// (WNOWAIT) so that /proc/PID/io can still be read and the child, as a
-// zombie, still pins its process group's ID; the group is swept then, if
-// this was the last process tubo started in it, and only then is the child
-// reaped (waitid through its pidfd, which also gives the rusage).
-func (r *run) reap(i int, c *child, timer *time.Timer) {
-	defer r.wg.Done()
-	res := r.res.Procs[i]
-	c.waitExited()
+// reapExited reaps one child that has exited. The reaper (reaper.go)
+// waits for the exit without reaping (a pidfd becomes readable when its
+// process exits; waitid's WNOWAIT without one), so that /proc/PID/io can
+// still be read and the child, as a zombie, still pins its process group's
+// ID; the group is swept then, if this was the last process tubo started
+// in it, and only then is the child reaped (waitid through its pidfd,
+// which also gives the rusage).
+func (r *run) reapExited(i int, c *child, timer *time.Timer) {
 	if timer != nil {
 		timer.Stop()
 	}
@@ -44,15 +43,30 @@ func (r *run) reap(i int, c *child, timer *time.Timer) {
 	r.mu.Unlock()
 	ex, err := c.reap()
 	end := time.Now()
-	remote := r.remoteEnd(i, ex, err)
 	r.mu.Lock()
 	tail := r.tails[i]
 	delete(r.tails, i)
 	r.mu.Unlock()
-	var tailText string
-	if tail != nil {
-		tailText = tail.text(time.Second)
+	if tail == nil && r.p.Procs[i].Host == "" {
+		r.ended(i, c, ex, err, end, io, "")
+		return
 	}
+	// The rest may wait (for the stderr copier to drain, for a round trip
+	// to a remote host): not on the reaper, which serves every child.
+	go func() {
+		var tailText string
+		if tail != nil {
+			tailText = tail.text(time.Second)
+		}
+		r.ended(i, c, ex, err, end, io, tailText)
+	}()
+}
+
+// ended records how a reaped child ended and goes on with the run.
+func (r *run) ended(i int, c *child, ex exit, err error, end time.Time, io ProcIO, tailText string) {
+	defer r.wg.Done()
+	res := r.res.Procs[i]
+	remote := r.remoteEnd(i, ex, err)
 	r.mu.Lock()
 	res.End = end
 	res.IO = io

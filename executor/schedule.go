@@ -264,8 +264,8 @@ func (r *run) finish(i int) {
 	}
 	killRest := first && r.policy(res.Node) == graph.KillRest && len(r.p.Procs) > 1
 	var ready, skip, unneeded []int
-	for j, pr := range r.p.Procs {
-		if r.claimed[j] || len(pr.After) == 0 {
+	for _, j := range r.waiters {
+		if r.claimed[j] {
 			continue
 		}
 		switch r.decide(j) {

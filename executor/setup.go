@@ -92,6 +92,12 @@ func (r *run) inTmpDir(path string) bool {
 
 // cleanup closes whatever tubo still holds and removes the FIFOs it made.
 func (r *run) cleanup() {
+	r.mu.Lock()
+	if r.reaper != nil {
+		r.reaper.close()
+		r.reaper = nil
+	}
+	r.mu.Unlock()
 	for i := range r.pipes {
 		closeFile(&r.pipes[i][0])
 		closeFile(&r.pipes[i][1])

@@ -77,7 +77,7 @@ func (r *run) start(i int) {
 	if lookIn == "" {
 		lookIn = r.opt.Dir
 	}
-	path, err := LookPath(pr.Argv[0], getenv(env, "PATH"), lookIn)
+	path, err := r.lookPath(pr.Argv[0], getenv(env, "PATH"), lookIn)
 	if err != nil {
 		var se *StartError
 		errors.As(err, &se)
@@ -108,6 +108,37 @@ func (r *run) start(i int) {
 		return
 	}
 	r.exec(i, path, env, dir)
+}
+
+// lookKey is one program lookup: the command's name, PATH and directory.
+type lookKey struct{ name, path, dir string }
+
+// lookResult is a lookup's answer.
+type lookResult struct {
+	path string
+	err  error
+}
+
+// lookPath is LookPath, asked once per program for the stages that start
+// together at the beginning of a run (begin sets r.looks for that batch):
+// `true | true | … | true` finds true once, as sh's command hash table
+// would, not once per stage. A stage started later (after others, or a
+// retry) looks again, and sees a program that changed meanwhile.
+func (r *run) lookPath(name, path, dir string) (string, error) {
+	k := lookKey{name, path, dir}
+	r.mu.Lock()
+	res, ok := r.looks[k]
+	r.mu.Unlock()
+	if ok {
+		return res.path, res.err
+	}
+	found, err := LookPath(name, path, dir)
+	r.mu.Lock()
+	if r.looks != nil {
+		r.looks[k] = lookResult{found, err}
+	}
+	r.mu.Unlock()
+	return found, err
 }
 
 // fail records that Plan.Procs[i] could not start, says why, and goes on
@@ -591,7 +622,7 @@ func (r *run) exec(i int, path string, env []string, dir string) {
 		timer = time.AfterFunc(t, func() { r.timeout(i, c) })
 	}
 	r.wg.Add(1)
-	go r.reap(i, c, timer)
+	r.watchExit(i, c, timer)
 }
 
 // unreserve takes back the count exec added for a member that did not

@@ -246,7 +246,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Content-Security-Policy", web.LiveCSP)
+	h.Set("Content-Security-Policy", web.LiveCSP())
 	h.Set("Cross-Origin-Resource-Policy", "same-origin")
 	if !s.hostOK(r.Host) {
 		http.Error(w, "tubo live view: unexpected Host header", http.StatusForbidden)

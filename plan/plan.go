@@ -162,8 +162,9 @@ type Options struct {
 // only what validation cannot see (such as a dup of a closed descriptor).
 func Build(g *graph.Graph, opt Options) (*Plan, error) {
 	p := &Plan{Graph: g}
-	b := &builder{p: p, opt: opt, procIndex: map[string]int{}}
+	b := &builder{p: p, opt: opt, procIndex: map[string]int{}, nodes: make(map[string]*graph.Node, len(g.Nodes))}
 	for _, n := range g.Nodes {
+		b.nodes[n.ID] = n
 		if n.Kind == graph.FIFO {
 			p.FIFOs = append(p.FIFOs, FIFO{Node: n, Path: n.Path, Remove: !n.Keep})
 		}
@@ -200,6 +201,11 @@ type builder struct {
 	procIndex map[string]int
 	// ends maps each endpoint of an edge to the source its owner sees.
 	ends map[graph.Endpoint][]endRef
+	// nodes finds a node by ID, and sides lists, per node ID, the ends of
+	// edges at that node in the order of the edges: a long line is
+	// planned in time linear in its length, not quadratic.
+	nodes map[string]*graph.Node
+	sides map[string][]graph.Endpoint
 }
 
 type endRef struct {
@@ -211,9 +217,13 @@ type endRef struct {
 // endpoint gets.
 func (b *builder) edges() error {
 	b.ends = map[graph.Endpoint][]endRef{}
+	b.sides = map[string][]graph.Endpoint{}
 	g := b.p.Graph
 	for _, e := range g.Edges {
-		from, to := g.Node(e.From.Node), g.Node(e.To.Node)
+		for _, side := range []graph.Endpoint{e.From, e.To} {
+			b.sides[side.Node] = append(b.sides[side.Node], side)
+		}
+		from, to := b.nodes[e.From.Node], b.nodes[e.To.Node]
 		if from == nil || to == nil {
 			return fmt.Errorf("%s: edge %s → %s: unknown node", e.Pos, e.From, e.To)
 		}
@@ -293,22 +303,17 @@ func (b *builder) proc(n *graph.Node) error {
 	if n.StdinNull {
 		table[0] = FD{Num: 0, Src: Source{Kind: DevNull}, Why: "no input: /dev/null"}
 	}
-	for _, e := range b.p.Graph.Edges {
-		for _, side := range []graph.Endpoint{e.From, e.To} {
-			if side.Node != n.ID {
-				continue
-			}
-			refs := b.ends[side]
-			if len(refs) == 0 {
-				continue
-			}
-			// An endpoint may appear on several edges only for merges and
-			// tees; a process endpoint has exactly one (validation checks).
-			table[side.FD] = FD{Num: side.FD, Src: refs[0].src, Why: refs[0].why}
-			pr.Owned = append(pr.Owned, refs[0].src)
-			if refs[0].src.Kind == OpenFile {
-				pr.Files = appendOnce(pr.Files, refs[0].src.Index)
-			}
+	for _, side := range b.sides[n.ID] {
+		refs := b.ends[side]
+		if len(refs) == 0 {
+			continue
+		}
+		// An endpoint may appear on several edges only for merges and
+		// tees; a process endpoint has exactly one (validation checks).
+		table[side.FD] = FD{Num: side.FD, Src: refs[0].src, Why: refs[0].why}
+		pr.Owned = append(pr.Owned, refs[0].src)
+		if refs[0].src.Kind == OpenFile {
+			pr.Files = appendOnce(pr.Files, refs[0].src.Index)
 		}
 	}
 	for _, r := range n.Redirs {

@@ -37,7 +37,9 @@ type builtinDef struct {
 	static builtinFunc
 }
 
-var builtins = map[string]builtinDef{}
+// Sized for the builtins the package registers (about 45), so that
+// registering them at init does not grow the map.
+var builtins = make(map[string]builtinDef, 64)
 
 // register declares a builtin.
 func register(name string, fn builtinFunc, special bool) {

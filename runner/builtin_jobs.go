@@ -358,7 +358,7 @@ func (r *Runner) killList(args []string) int {
 	if len(args) == 0 {
 		var names []string
 		for i := 1; i < 65; i++ {
-			names = append(names, signalNames[i])
+			names = append(names, signalNames()[i])
 		}
 		fmt.Fprintln(w, strings.Join(names, " "))
 		return 0
@@ -373,7 +373,7 @@ func (r *Runner) killList(args []string) int {
 			if n > 128 {
 				n -= 128
 			}
-			if name, ok := signalNames[n]; ok {
+			if name, ok := signalNames()[n]; ok {
 				fmt.Fprintln(w, name)
 				continue
 			}

@@ -426,8 +426,9 @@ func (r *Runner) runErrTrap() {
 	}
 }
 
-// signalNames are the signals tubo knows by name, as kill -l lists them.
-var signalNames = func() map[int]string {
+// signalNames are the signals tubo knows by name, as kill -l lists them;
+// made on first use (trap, kill -l, a status's signal name).
+var signalNames = sync.OnceValue(func() map[int]string {
 	m := map[int]string{}
 	for i := 1; i < 65; i++ {
 		if n := unix.SignalName(syscall.Signal(i)); n != "" {
@@ -449,7 +450,7 @@ var signalNames = func() map[int]string {
 		}
 	}
 	return m
-}()
+})
 
 // parseSignal reads a signal as trap and kill take it: a number, or a
 // name with or without SIG, in any case; EXIT, ERR, DEBUG, RETURN for
@@ -478,7 +479,7 @@ func parseSignal(s string, pseudo bool) (int, bool) {
 			return sigReturn, true
 		}
 	}
-	for n, name := range signalNames {
+	for n, name := range signalNames() {
 		if name == u {
 			return n, true
 		}
@@ -505,7 +506,7 @@ func sigName(n int) string {
 	case sigReturn:
 		return "RETURN"
 	}
-	if s, ok := signalNames[n]; ok {
+	if s, ok := signalNames()[n]; ok {
 		return s
 	}
 	return strconv.Itoa(n)

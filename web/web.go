@@ -14,6 +14,7 @@ import (
 	_ "embed" // the assets
 	"encoding/base64"
 	"regexp"
+	"sync"
 )
 
 // The embedded files. They stay in the binary's read-only data (nothing
@@ -32,18 +33,21 @@ var (
 // view: scripts only from the server itself (and the loader, by its
 // hash), WebAssembly for Graphviz, connections only back to the server;
 // nothing from any other host.
-var LiveCSP = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval' " + scriptHash(LivePage) +
-	"; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+//
+// It is computed on first use (a hash of the loader's script): only a
+// run with --ui serves the live view.
+var LiveCSP = sync.OnceValue(func() string {
+	return "default-src 'none'; script-src 'self' 'wasm-unsafe-eval' " + scriptHash(LivePage) +
+		"; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+})
 
 // ReportCSP is the Content-Security-Policy of the HTML report: its own
 // inline script, style and WebAssembly, and no connection to anything.
 const ReportCSP = "default-src 'none'; script-src 'unsafe-inline' 'wasm-unsafe-eval'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
-var inlineScript = regexp.MustCompile(`(?s)<script>(.*?)</script>`)
-
 // scriptHash is the CSP source of the inline script of page.
 func scriptHash(page []byte) string {
-	m := inlineScript.FindSubmatch(page)
+	m := regexp.MustCompile(`(?s)<script>(.*?)</script>`).FindSubmatch(page)
 	if m == nil {
 		return ""
 	}
