@@ -251,7 +251,9 @@ edges:
 // line at tubo's default pipe size (cli.DefaultPipeSize), at the kernel's
 // 64 KiB (--pipe-size 0: no F_SETPIPE_SZ), at 256 KiB and at 1 MiB, and the YAML
 // graph with no pipe_size and with 1 MiB on its edges, each against bash
-// (whose pipes are the kernel's 64 KiB), so that one run ranks them.
+// (whose pipes are the kernel's 64 KiB), so that one run ranks them. CPU
+// time is reported too: on a loaded machine it separates the sizes better
+// than wall time.
 func (b *bench) catPairs() []*pair {
 	line := fmt.Sprintf("head -c %s /dev/zero | cat | cat | wc -c", sizeArg(b.sz.catBytes))
 	want := wantOutput(fmt.Sprintf("%d\n", b.sz.catBytes))
@@ -272,7 +274,7 @@ func (b *bench) catPairs() []*pair {
 		p := &pair{
 			tubo:  &command{label: "tubo line", argv: []string{b.tubo, "--pipe-size", strconv.Itoa(size), line}, check: want},
 			other: bash(),
-			bytes: b.sz.catBytes, runs: b.n,
+			bytes: b.sz.catBytes, runs: b.n, cpu: true,
 		}
 		switch size {
 		case cli.DefaultPipeSize:
@@ -291,7 +293,7 @@ func (b *bench) catPairs() []*pair {
 		p := &pair{
 			tubo:  &command{label: "tubo yaml", argv: []string{b.tubo, "run", b.catYAML(size)}, check: want},
 			other: bash(),
-			bytes: b.sz.catBytes, runs: b.n,
+			bytes: b.sz.catBytes, runs: b.n, cpu: true,
 		}
 		if size == 0 {
 			p.name = name + fmt.Sprintf(", YAML, default pipes (%s)", kib(cli.DefaultPipeSize))
@@ -387,6 +389,24 @@ func (b *bench) teeFile(name string) string {
 	return out
 }
 
+// andFile adds to an output check that the file path holds size bytes:
+// the tee rows' file reader got everything.
+func andFile(check func([]byte) error, path string, size int64) func([]byte) error {
+	return func(out []byte) error {
+		if err := check(out); err != nil {
+			return err
+		}
+		st, err := os.Stat(path)
+		if err != nil {
+			return err
+		}
+		if st.Size() != size {
+			return fmt.Errorf("%s has %d bytes, want %d", path, st.Size(), size)
+		}
+		return nil
+	}
+}
+
 // tee3FileYAML tees teeBytes of zeros to two `wc -c` readers and the file
 // out.
 func (b *bench) tee3FileYAML(name, out string) string {
@@ -414,8 +434,8 @@ func (b *bench) tee3File() *pair {
 	bashWant := wantOutput(strconv.FormatInt(b.sz.teeBytes+int64(len(n)+1), 10) + "\n")
 	return &pair{
 		name:   sz + "iB teed to 2 `wc -c` readers and a file",
-		tubo:   &command{label: "tubo", argv: []string{b.tubo, "run", y}, check: wantLines(2, n)},
-		other:  &command{label: "bash tee", argv: []string{"bash", "-c", "head -c " + sz + " /dev/zero | tee " + out + " >(wc -c) | wc -c"}, check: bashWant},
+		tubo:   &command{label: "tubo", argv: []string{b.tubo, "run", y}, check: andFile(wantLines(2, n), out, b.sz.teeBytes)},
+		other:  &command{label: "bash tee", argv: []string{"bash", "-c", "head -c " + sz + " /dev/zero | tee " + out + " >(wc -c) | wc -c"}, check: andFile(bashWant, out, b.sz.teeBytes)},
 		target: 2, goal: "≥ 2× bash `tee FILE >(…)` (zero-copy into the file)",
 		bytes: b.sz.teeBytes, runs: b.n,
 	}
@@ -435,10 +455,10 @@ func (b *bench) tee3FileC() *pair {
 	line := "head -c " + sz + " /dev/zero | " + b.teesplice + " " + out + " 3 3> >(wc -c) | wc -c"
 	return &pair{
 		name:   sz + "iB teed to 2 `wc -c` readers and a file, against C tee(2)+splice(2)",
-		tubo:   &command{label: "tubo", argv: []string{b.tubo, "run", y}, check: wantLines(2, n)},
-		other:  &command{label: "C teesplice", argv: []string{"bash", "-c", line}, check: wantOutput(strconv.FormatInt(b.sz.teeBytes+int64(len(n)+1), 10) + "\n")},
+		tubo:   &command{label: "tubo", argv: []string{b.tubo, "run", y}, check: andFile(wantLines(2, n), out, b.sz.teeBytes)},
+		other:  &command{label: "C teesplice", argv: []string{"bash", "-c", line}, check: andFile(wantOutput(strconv.FormatInt(b.sz.teeBytes+int64(len(n)+1), 10)+"\n"), out, b.sz.teeBytes)},
 		target: 1.0, goal: "≤ 1.0× the C tee(2)+splice(2) baseline's time",
-		bytes: b.sz.teeBytes, runs: b.n,
+		bytes: b.sz.teeBytes, runs: b.n, cpu: true,
 		verify: func() error {
 			if b.teesplice == "" {
 				return fmt.Errorf("no C compiler (cc) to build bench/baseline/teesplice")

@@ -9,7 +9,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -22,10 +21,6 @@ import (
 // Version is set at build time with -ldflags "-X …/cli.Version=…".
 var Version = "0.1.0-dev"
 
-// setGuardPath tells the executor once where tubo is, to start its
-// guardian; Main may run many times in one process (the tests do).
-var setGuardPath sync.Once
-
 // Main runs tubo with the given arguments (without the program name) and
 // returns the exit status.
 func Main(args []string, stdin, stdout, stderr *os.File) int {
@@ -37,11 +32,8 @@ func Main(args []string, stdin, stdout, stderr *os.File) int {
 		// function or builtin of a pipeline (runner/bridge.go).
 		return runner.StageMain(args[1:], stdin, stdout, stderr)
 	}
-	setGuardPath.Do(func() {
-		if exe, err := os.Executable(); err == nil {
-			executor.GuardPath = exe
-		}
-	})
+	// Every run of tubo has a guardian (executor/guard.go).
+	executor.Guarded = true
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := a.rootCmd()
 	if shellInvocation(root, args) {

@@ -31,14 +31,10 @@ func (a *app) explainOptions(first bool) explain.Options {
 			}
 		}
 	}
-	guardian := ""
-	if first {
-		guardian = executor.GuardPath
-	}
 	return explain.Options{
 		Open:      open,
 		Inherited: executor.InheritedFDs(),
-		Guardian:  guardian,
+		Guardian:  first && executor.Guarded,
 		Lookup: func(pr *plan.Proc) (string, error) {
 			// The stage's own PATH (a pipeline's path: puts its dirs in
 			// front), as the executor looks it up.

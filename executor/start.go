@@ -537,7 +537,7 @@ func (r *run) exec(i int, path string, env []string, dir string) {
 	// A child that leads a new group is held at its first instruction
 	// until the guardian knows the group (see forkExec); one that joins
 	// the run's group joins a group the guardian knows already.
-	hold := sys.Pgid == 0 && GuardPath != "" && canHold(path)
+	hold := sys.Pgid == 0 && Guarded && canHold(path)
 	pid, pidfd, held, err := forkExec(path, argv, attr, hold)
 	if errors.Is(err, syscall.ENOEXEC) {
 		// A file with no #! line is a shell script, as sh runs it.

@@ -36,10 +36,10 @@ type Options struct {
 	// stage's directory); nil takes every program as found, under its
 	// own name.
 	Lookup func(pr *plan.Proc) (path string, err error)
-	// Guardian is the tubo executable that the run starts as its guardian
-	// process (a fresh tubo always does; a later pipeline of the same tubo
-	// reuses it); "" when none will start.
-	Guardian string
+	// Guardian says that the run starts tubo's guardian process first (a
+	// fresh tubo always does; a later pipeline of the same tubo reuses
+	// it).
+	Guardian bool
 }
 
 // numbering gives each descriptor tubo holds a number, as the kernel
@@ -75,12 +75,10 @@ func number(p *plan.Plan, opt Options) *numbering {
 	for _, fd := range open {
 		n.open[fd] = true
 	}
-	if opt.Guardian != "" && (len(p.Procs) > 0 || p.TempDir != "") {
-		// The guardian's pipe and /dev/null for it; tubo keeps the write
-		// end only.
-		r, _, null := n.alloc(), n.alloc(), n.alloc()
+	if opt.Guardian && (len(p.Procs) > 0 || p.TempDir != "") {
+		// The guardian's pipe; tubo keeps the write end only.
+		r, _ := n.alloc(), n.alloc()
 		n.free(r)
-		n.free(null)
 	}
 	for i := range p.Pipes {
 		n.pipes[i] = [2]int{n.alloc(), n.alloc()}
@@ -103,18 +101,16 @@ func Text(w io.Writer, p *plan.Plan, opt Options) error {
 		step++
 		fmt.Fprintf(&b, "%2d. %s\n", step, fmt.Sprintf(format, args...))
 	}
-	guardian := opt.Guardian != ""
+	guardian := opt.Guardian
 	startGuardian := func(why string) {
 		if !guardian {
 			return
 		}
 		guardian = false
-		say("fork + exec tubo's guardian, %s", why)
+		say("fork tubo's guardian, %s", why)
 		fmt.Fprintf(&b, "      fd 0 ← read end of the guardian's pipe (tubo writes the process groups to kill into it)\n")
-		fmt.Fprintf(&b, "      fd 1 = /dev/null\n")
-		fmt.Fprintf(&b, "      fd 2 = /dev/null\n")
-		inheritedLines(&b, opt, nil)
-		fmt.Fprintf(&b, "      execve(%q, [\"tubo\", \"__tubo_guard\"])\n", opt.Guardian)
+		fmt.Fprintf(&b, "      every other descriptor closed: close_range(1, ~0U)\n")
+		fmt.Fprintf(&b, "      no execve: a copy of tubo in a process group of its own, every signal blocked (executor/guard_child.go)\n")
 	}
 	if len(p.Procs) > 0 || p.TempDir != "" {
 		startGuardian("before anything else (once per tubo process): if tubo dies, it kills what the stages left behind and removes what tubo made")
@@ -303,14 +299,6 @@ func table(pr *plan.Proc, opt Options) []plan.FD {
 	}
 	slices.SortFunc(out, func(a, b plan.FD) int { return a.Num - b.Num })
 	return out
-}
-
-func inheritedLines(b *strings.Builder, opt Options, skip map[int]bool) {
-	for _, fd := range keys(opt.Inherited) {
-		if !skip[fd] {
-			fmt.Fprintf(b, "      fd %d = tubo's fd %d (inherited: tubo got it without close-on-exec)\n", fd, fd)
-		}
-	}
 }
 
 // closeOwned prints the closes of tubo's copies once pr has its own.

@@ -27,8 +27,8 @@ func lsSort(t *testing.T) *plan.Plan {
 func TestText(t *testing.T) {
 	var b bytes.Buffer
 	// A tubo whose runtime holds fds 3 and 4, that inherited fd 7, and
-	// that has not started its guardian yet (its pipe and /dev/null come first: the pipe gets 5 and 8).
-	explain.Text(&b, lsSort(t), explain.Options{Open: []int{0, 1, 2, 3, 4, 7}, Inherited: []int{7}, Guardian: "/bin/tubo"})
+	// that has not started its guardian yet (its pipe comes first, 5 and 6, and tubo keeps 6: the pipe gets 5 and 8).
+	explain.Text(&b, lsSort(t), explain.Options{Open: []int{0, 1, 2, 3, 4, 7}, Inherited: []int{7}, Guardian: true})
 	explain.Footer(&b, explain.Options{Open: []int{0, 1, 2, 3, 4, 7}})
 	for _, want := range []string{
 		"pipe2(O_CLOEXEC) = [5, 8]  ls:1 → sort:0",
@@ -36,8 +36,10 @@ func TestText(t *testing.T) {
 		"      fd 1 → write end of pipe [5, 8], dup2(8, 1)  → sort:0",
 		"      fd 7 = tubo's fd 7 (inherited: tubo got it without close-on-exec)",
 		"close(8) in tubo: ls has its own copies",
-		"fork + exec tubo's guardian",
+		"fork tubo's guardian",
 		"      fd 0 ← read end of the guardian's pipe",
+		"      every other descriptor closed: close_range(1, ~0U)",
+		"      no execve: ",
 		"fork + exec sort, started alongside the others",
 		"      fd 0 ← read end of pipe [5, 8], dup2(5, 0)  ← ls:1",
 		"      fd 2 = tubo's fd 1, dup2(1, 2)  (2>&1)",

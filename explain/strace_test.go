@@ -165,7 +165,8 @@ func (c child) String() string {
 }
 
 var (
-	forkLine  = regexp.MustCompile(`^ *\d+\. fork \+ exec `)
+	forkLine  = regexp.MustCompile(`^ *\d+\. fork (\+ exec |tubo's guardian)`)
+	noExec    = regexp.MustCompile(`^      no execve: `)
 	fdLine    = regexp.MustCompile(`^      fd (\d+) (.*)$`)
 	execLine  = regexp.MustCompile(`^      execve\((".*?"), (\[.*\])\)$`)
 	pipeWords = regexp.MustCompile(`(read|write) end of pipe (\[\d+, \d+\])`)
@@ -173,6 +174,10 @@ var (
 	inhWords  = regexp.MustCompile(`^= tubo's fd (\d+)\b`)
 	tmpDir    = regexp.MustCompile(`/tmp/tubo-[0-9a-f]+`)
 )
+
+// guardianArgv stands for the argv of tubo's guardian, which is forked
+// without exec: its table is compared as it is once it has set itself up.
+const guardianArgv = "(the guardian: no execve)"
 
 // parseExplain reads the children's tables from explain's text.
 func parseExplain(t *testing.T, text, dir string) []child {
@@ -193,6 +198,9 @@ func parseExplain(t *testing.T, text, dir string) []child {
 			if err := json.Unmarshal([]byte(m[2]), &cur.argv); err != nil {
 				t.Fatalf("explain's argv %s: %v", m[2], err)
 			}
+			cur = nil
+		case noExec.MatchString(line):
+			cur.argv = []string{guardianArgv}
 			cur = nil
 		}
 	}
@@ -309,6 +317,7 @@ func parseStrace(t *testing.T, text string, extra int) []child {
 	tables := map[int]fdTable{} // pid (thread) → its table; threads share one
 	tgid := map[int]int{}
 	parent := map[int]int{} // process → the process that forked it
+	fork := map[int]bool{}  // process → forked without CLONE_VM
 	var rootPid int
 	var out []child
 	for i, c := range calls {
@@ -369,6 +378,9 @@ func parseStrace(t *testing.T, text string, extra int) []child {
 				tables[ret] = ft.clone()
 				tgid[ret] = ret
 				parent[ret] = tgid[c.pid]
+				// A fork that copies tubo's memory (no CLONE_VM, unlike
+				// every stage's vfork) makes the guardian.
+				fork[ret] = !strings.Contains(args, "CLONE_VM")
 			}
 		case "execve":
 			p := tgid[c.pid]
@@ -457,6 +469,18 @@ func parseStrace(t *testing.T, text string, extra int) []child {
 					}
 				}
 			}
+		}
+	}
+	// A child of tubo forked without CLONE_VM that never exec'd is its
+	// guardian: its table is the one it keeps for life (after its own
+	// dup3 and close_range).
+	for p, par := range parent {
+		if par == rootPid && fork[p] && tables[p] != nil {
+			ch := child{argv: []string{guardianArgv}, table: map[int]string{}}
+			for fd, d := range tables[p] {
+				ch.table[fd] = d.key
+			}
+			out = append(out, ch)
 		}
 	}
 	return out

@@ -52,7 +52,7 @@ func TestGuardianEndsOnlyListedGroups(t *testing.T) {
 	}
 	r.Close()
 	fmt.Fprintf(w, "+%d\n+%d\n+%d\n-%d\n", a.Process.Pid, b.Process.Pid, c.Process.Pid, b.Process.Pid)
-	fmt.Fprintf(w, "r%s\nr%s\nR%s\n", strconv.Quote(listed), strconv.Quote(unlisted), strconv.Quote(unlisted))
+	fmt.Fprintf(w, "r%x\nr%x\nR%x\n", listed, unlisted, unlisted)
 	w.Close() // tubo is gone
 	if st, err := runBoundedWait(g, 10*time.Second); err != nil || st != 0 {
 		t.Fatalf("guardian: status %d, %v", st, err)
@@ -95,6 +95,9 @@ func TestGuardianGoesWithTubo(t *testing.T) {
 		// its child.
 		var guard int
 		eventually(10*time.Second, func() bool { guard = guardianOf(cmd.Process.Pid); return guard != 0 })
+		if i == 0 && guard != 0 {
+			checkGuardianProcess(t, guard)
+		}
 		stdin.Close()
 		if err := cmd.Wait(); err != nil {
 			t.Fatalf("run %d: %v\n%s", i, err, stderr.String())
@@ -115,6 +118,40 @@ func TestGuardianGoesWithTubo(t *testing.T) {
 	t.Logf("%d runs: the guardian was gone at most %s after tubo", runs, worst)
 }
 
+// checkGuardianProcess checks what the forked guardian keeps of tubo: fd 0
+// only (the read end of its pipe; the write end in its hands would keep
+// EOF from ever coming), "/" as its directory, a process group of its
+// own, one thread, and every signal blocked (SIGKILL and SIGSTOP cannot
+// be).
+func checkGuardianProcess(t *testing.T, pid int) {
+	t.Helper()
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fds []string
+	for _, e := range ents {
+		fds = append(fds, e.Name())
+	}
+	if len(fds) != 1 || fds[0] != "0" {
+		t.Errorf("guardian %d holds descriptors %v, want only 0", pid, fds)
+	} else if l, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/0", pid)); !strings.HasPrefix(l, "pipe:") {
+		t.Errorf("guardian's fd 0 is %s, want its pipe", l)
+	}
+	if cwd, _ := os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid)); cwd != "/" {
+		t.Errorf("guardian's directory is %q, want /", cwd)
+	}
+	if pgid, err := syscall.Getpgid(pid); err != nil || pgid != pid {
+		t.Errorf("guardian's process group is %d (%v), want its own (%d)", pgid, err, pid)
+	}
+	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	for _, want := range []string{"Threads:\t1\n", "SigBlk:\tfffffffffffbfeff\n"} {
+		if !strings.Contains(string(status), want) {
+			t.Errorf("guardian's status lacks %q:\n%s", want, status)
+		}
+	}
+}
+
 // guardianOf finds the guardian among tubo's children.
 func guardianOf(tuboPid int) int {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", tuboPid, tuboPid))
@@ -129,8 +166,8 @@ func guardianOf(tuboPid int) int {
 	}
 	for _, f := range strings.Fields(string(b)) {
 		pid, _ := strconv.Atoi(f)
-		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-		if strings.Contains(string(cmdline), "__tubo_guard") {
+		comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		if string(comm) == "tubo-guardian\n" {
 			return pid
 		}
 	}

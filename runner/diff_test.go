@@ -147,6 +147,10 @@ var diffCases = []diffCase{
 	{line: `/usr/bin/echo gone >&-; echo st=$?`},
 	{line: `cat <&-; echo st=$?`},
 	{line: `echo clob >| f; cat f`},
+	// A descriptor number too big for an int is a word, in its place.
+	{line: `echo a 99999999999999999999>f b; cat f`},
+	{line: `99999999999999999999>f; echo st=$?`},
+	{line: `for i in 1 2; do echo $i 4294967296>>f; done; cat f`},
 	{line: `echo both &> f; cat f`, ref: `echo both > f 2>&1; cat f`},
 	{line: `sh -c 'echo o; echo e >&2' &> f; sort f`, ref: `sh -c 'echo o; echo e >&2' > f 2>&1; sort f`},
 	{line: `true > created; ls created`},
