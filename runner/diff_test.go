@@ -147,6 +147,10 @@ var diffCases = []diffCase{
 	{line: `/usr/bin/echo gone >&-; echo st=$?`},
 	{line: `cat <&-; echo st=$?`},
 	{line: `echo clob >| f; cat f`},
+	// A descriptor number too big for an int is a word, in its place.
+	{line: `echo a 99999999999999999999>f b; cat f`},
+	{line: `99999999999999999999>f; echo st=$?`},
+	{line: `for i in 1 2; do echo $i 4294967296>>f; done; cat f`},
 	{line: `echo both &> f; cat f`, ref: `echo both > f 2>&1; cat f`},
 	{line: `sh -c 'echo o; echo e >&2' &> f; sort f`, ref: `sh -c 'echo o; echo e >&2' > f 2>&1; sort f`},
 	{line: `true > created; ls created`},
@@ -208,6 +212,9 @@ var diffCases = []diffCase{
 	{line: `./sub; echo $?`},
 	{line: `sh -c 'kill -9 $$'; echo $?`},
 	{line: `sh -c 'exit 42'; echo $?`},
+	// Runaway recursion ends the shell (a subshell: itself) with 2.
+	{line: `f() { f; }; f; echo after`, stderr: `maximum function nesting level exceeded \(1000\)\n$`},
+	{line: `(f() { f; }; f; echo in); echo st=$?`, stderr: `maximum function nesting level exceeded`},
 	{line: `ls | sort | nonexistent_lp; echo $?`, stderr: `^tubo: nonexistent_lp: command not found\n$`},
 	{line: `/nonexistent/cmd; echo $?`},
 }

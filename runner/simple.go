@@ -1,6 +1,9 @@
 package runner
 
 import (
+	"cmp"
+	"slices"
+	"strconv"
 	"strings"
 
 	"mvdan.cc/sh/v3/syntax"
@@ -14,6 +17,7 @@ import (
 // special builtin, a function, a builtin, then a program on PATH — and
 // run with its prefix assignments and redirections.
 func (r *Runner) simple(s *syntax.Stmt) int {
+	s = ioNumberWords(s)
 	ce, _ := s.Cmd.(*syntax.CallExpr)
 	r.substStatus = -1
 	var argv []string
@@ -253,3 +257,45 @@ func isKeyword(s string) bool { return keywords[s] }
 
 // hasSlash reports whether a command name is a path, not looked up.
 func hasSlash(s string) bool { return strings.Contains(s, "/") }
+
+// ioNumberWords returns s with every redirection whose descriptor number
+// does not fit an int (`99999999999999999999>x`) read as bash and dash read
+// it: the digits are a word of the command, in their place among its
+// arguments, and the redirection has the operator's default descriptor.
+// s itself is not changed (the tree may run again, or elsewhere).
+func ioNumberWords(s *syntax.Stmt) *syntax.Stmt {
+	big := func(rd *syntax.Redirect) bool {
+		if rd.N == nil || rd.N.Value == "" || strings.Trim(rd.N.Value, "0123456789") != "" {
+			return false
+		}
+		_, err := strconv.ParseInt(rd.N.Value, 10, 32)
+		return err != nil
+	}
+	if !slices.ContainsFunc(s.Redirs, big) {
+		return s
+	}
+	ce, _ := s.Cmd.(*syntax.CallExpr)
+	if s.Cmd != nil && ce == nil {
+		return s // a compound command's redirection: left as it is
+	}
+	ns, nce := *s, &syntax.CallExpr{}
+	if ce != nil {
+		*nce = *ce
+	}
+	nce.Args = slices.Clone(nce.Args)
+	ns.Redirs = nil
+	for _, rd := range s.Redirs {
+		if !big(rd) {
+			ns.Redirs = append(ns.Redirs, rd)
+			continue
+		}
+		w := &syntax.Word{Parts: []syntax.WordPart{&syntax.Lit{ValuePos: rd.N.ValuePos, ValueEnd: rd.N.ValueEnd, Value: rd.N.Value}}}
+		at, _ := slices.BinarySearchFunc(nce.Args, w, func(a, b *syntax.Word) int { return cmp.Compare(a.Pos().Offset(), b.Pos().Offset()) })
+		nce.Args = slices.Insert(nce.Args, at, w)
+		nrd := *rd
+		nrd.N = nil
+		ns.Redirs = append(ns.Redirs, &nrd)
+	}
+	ns.Cmd = nce
+	return &ns
+}

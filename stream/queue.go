@@ -201,6 +201,23 @@ func (q *queue) next(scratch []byte, abort *atomic.Bool) (b []byte, c *chunk, er
 	}
 }
 
+// pending reports whether next has bytes to return without waiting. When
+// the consumer has read all the spilled data it also goes back to memory
+// (as next does), so that newer data is not spilled while memory is free.
+func (q *queue) pending() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.head < len(q.segs) {
+		return true
+	}
+	if q.spilling && q.fr == q.fw {
+		q.spilling = false
+		q.fr, q.fw = 0, 0
+		q.file.Truncate(0)
+	}
+	return q.spilling
+}
+
 // wake makes waiters look at the abort flag again.
 func (q *queue) wake() {
 	q.mu.Lock()

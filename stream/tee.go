@@ -47,8 +47,12 @@ type TeeOptions struct {
 type TeeResult struct {
 	BytesIn  int64   // bytes read from in
 	BytesOut []int64 // bytes written to each output
-	Dropped  []bool  // outputs whose reader went away before the end
-	Err      error   // first failure; nil when every live output got everything
+	// Copied is, for each output, how many of its BytesOut went through
+	// tubo's memory: all on the copy path, none on the splice path, and
+	// with spill on only what a reader whose pipe was full got later.
+	Copied  []int64
+	Dropped []bool // outputs whose reader went away before the end
+	Err     error  // first failure; nil when every live output got everything
 
 	live *executor.Counts // TeeOptions.Live
 }
@@ -73,16 +77,19 @@ var errNoSplice = errors.New("stream: splice path unavailable")
 // (and in).
 //
 // When in is a pipe and every out a pipe or a regular file (not O_APPEND),
-// and Spill is off, the data never enters user space: see teeSplice (a
-// file output is spliced into from its staging pipe, and is never full). Otherwise a reader goroutine fills shared
-// buffers that one writer goroutine per output writes out.
+// the data never enters user space for the readers that keep up: without
+// Spill see teeSplice (the slowest reader sets the pace; a file output is
+// spliced into from its staging pipe, and is never full), with Spill see
+// teeSpill (a reader whose pipe is full gets its bytes by copy, through a
+// spilling queue, until it has caught up). Otherwise a reader goroutine
+// fills shared buffers that one writer goroutine per output writes out.
 //
 // A reader that goes away (EPIPE) is dropped and marked in Dropped; with
 // FailOnReaderExit the tee stops at once instead and reports it in Err.
 // When every output is dropped the tee stops reading and closes in, so the
 // producer gets SIGPIPE as it would writing into a closed pipe.
 func Tee(in *os.File, outs []*os.File, opt TeeOptions) TeeResult {
-	res := TeeResult{BytesOut: make([]int64, len(outs)), Dropped: make([]bool, len(outs)), live: opt.Live}
+	res := TeeResult{BytesOut: make([]int64, len(outs)), Copied: make([]int64, len(outs)), Dropped: make([]bool, len(outs)), live: opt.Live}
 	defer func() {
 		err := closeAll(append([]*os.File{in}, outs...)...)
 		if res.Err == nil && err != nil {
@@ -106,14 +113,19 @@ func Tee(in *os.File, outs []*os.File, opt TeeOptions) TeeResult {
 	if len(outs) == 0 {
 		return res
 	}
-	if zeroCopy && !opt.Spill {
-		if err := teeSplice(&ein, eouts, opt, &res); err != errNoSplice {
+	if zeroCopy {
+		path := teeSplice
+		if opt.Spill {
+			path = teeSpill
+		}
+		if err := path(&ein, eouts, opt, &res); err != errNoSplice {
 			teeSplices.Add(1)
 			res.Err = err
 			return res
 		}
 	}
 	res.Err = teeCopy(&ein, eouts, opt, &res)
+	copy(res.Copied, res.BytesOut)
 	return res
 }
 
