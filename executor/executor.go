@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -210,12 +211,14 @@ func Start(ctx context.Context, p *plan.Plan, opt Options) (*Handle, error) {
 		r.cleanup()
 		return nil, err
 	}
+	endWatch := r.watchStarts()
 	r.begin()
+	early := endWatch()
 	h := &Handle{r: r, done: make(chan struct{})}
 	go func() {
 		defer close(h.done)
 		defer r.cleanup()
-		r.supervise(ctx)
+		r.supervise(ctx, early)
 		r.wg.Wait()
 		r.takeTerminal()
 		r.readersGone()
@@ -250,6 +253,10 @@ type run struct {
 	tmpDir    string   // created by tubo; removed after
 	madeFIFOs []string // FIFOs tubo created (and so may remove)
 	null      *os.File // /dev/null for stages with no input, once needed
+
+	// stopPending: a ^Z stopped a stage before its exec while the run
+	// started (prexec.go); the run is to stop for it.
+	stopPending atomic.Bool
 
 	mu      sync.Mutex
 	traceMu sync.Mutex // serializes Options.Trace calls

@@ -4,6 +4,7 @@ import (
 	"os"
 	"runtime"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -28,10 +29,20 @@ import (
 func (r *run) jobControl(sig syscall.Signal) bool {
 	switch sig {
 	case syscall.SIGTSTP:
+		// The ^Z may also have stopped a stage between fork and exec,
+		// which holds up its spawner: continue it, so that it is in the
+		// run's groups when they are stopped.
+		continueForks(20 * time.Millisecond)
+		r.stopPending.Store(false) // this is that ^Z
 		r.signalAll(syscall.SIGSTOP)
 		r.suspend()
 	case syscall.SIGCHLD:
-		if r.stagesStopped() {
+		if continueForks(0) || r.stopPending.Swap(false) {
+			// The ^Z reached only a stage that was not exec'd yet (it
+			// had the terminal): stop the whole run for it.
+			r.signalAll(syscall.SIGSTOP)
+			r.suspend()
+		} else if r.stagesStopped() {
 			r.suspend()
 		}
 	case syscall.SIGCONT:

@@ -515,6 +515,9 @@ func (r *run) devNull() (*os.File, error) {
 
 // exec builds the child's fd table and starts it, on a spawner thread.
 func (r *run) exec(i int, path string, env []string, dir string) {
+	// Until the stage is started and registered, a ^Z must be able to
+	// find it if it stops before its exec (prexec.go).
+	defer leaveFork(enterFork())
 	pr := r.p.Procs[i]
 	res := r.res.Procs[i]
 	files, keep, toStderr, err := r.table(i)

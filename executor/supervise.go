@@ -10,7 +10,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func (r *run) supervise(ctx context.Context) {
+// supervise follows the run until it ends: signals (first those that came
+// while it started, early), the cancel, the run's timeout.
+func (r *run) supervise(ctx context.Context, early []os.Signal) {
+	for _, sig := range early {
+		r.onSignal(sig)
+	}
 	var timeout <-chan time.Time
 	if t := r.p.Graph.Timeout; t > 0 {
 		timer := time.NewTimer(t)
@@ -22,15 +27,7 @@ func (r *run) supervise(ctx context.Context) {
 		case <-r.stop:
 			return
 		case sig := <-r.opt.Signals:
-			s, ok := sig.(syscall.Signal)
-			if !ok {
-				continue
-			}
-			if r.jobControl(s) {
-				continue
-			}
-			r.res.Signal = s
-			r.signalAll(s)
+			r.onSignal(sig)
 		case <-ctx.Done():
 			// A signal tubo caught is forwarded before the cancel it
 			// causes: take it now, so the run's status names it.
@@ -57,6 +54,17 @@ func (r *run) supervise(ctx context.Context) {
 			timeout = nil
 		}
 	}
+}
+
+// onSignal acts on a signal tubo caught: job control, or forwarded to
+// every group.
+func (r *run) onSignal(sig os.Signal) {
+	s, ok := sig.(syscall.Signal)
+	if !ok || r.jobControl(s) {
+		return
+	}
+	r.res.Signal = s
+	r.signalAll(s)
 }
 
 // signalAll forwards a signal to every live process group.
