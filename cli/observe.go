@@ -197,6 +197,11 @@ func (o *observe) after(g *graph.Graph, p *plan.Plan, res *executor.Result, star
 		o.prog = nil
 	}
 	o.nruns++
+	if !o.report && o.json == nil && o.html.f == nil && o.live == nil && !isGraphRun(g) {
+		// Nothing below reads the report: a shell line's pipeline,
+		// unobserved.
+		return
+	}
 	rep := report.New(res, start, end, report.WithGraph(g))
 	if o.report {
 		report.Text(o.stderr, rep)

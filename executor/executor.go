@@ -234,7 +234,7 @@ type run struct {
 	// made (made[i]). An end is closed (and set to nil) as soon as every
 	// process or builtin that holds it has started, so readers see EOF and
 	// writers get SIGPIPE.
-	pipes      [][2]*os.File
+	pipes      [][2]int // descriptors; noFD when not held
 	made       []bool
 	pipeBudget int // bytes of pipe buffer the run may still ask for
 	// holders[i][end] counts who still has to be given that end of
@@ -267,6 +267,10 @@ type run struct {
 	done     []bool              // per Procs: finished (exited, failed to start, skipped)
 	claimed  []bool              // per Procs: chosen to start or to skip; never twice
 	waiters  []int               // the Procs that run after others (Proc.After), in order
+	// gates holds, by process, the gate that the leader of a batch of
+	// stages sharing the run's group opens once the group exists
+	// (startAll).
+	gates map[int]*gate
 	// looks holds the program lookups of the stages that start first,
 	// while they start (lookPath); nil after.
 	looks   map[lookKey]lookResult
@@ -320,19 +324,23 @@ func newRun(p *plan.Plan, opt Options) *run {
 	r := &run{
 		p: p, opt: opt, env: env,
 		res:      &Result{},
-		pipes:    make([][2]*os.File, len(p.Pipes)),
+		pipes:    make([][2]int, len(p.Pipes)),
 		files:    make([]*os.File, len(p.Files)),
 		groups:   map[int]int{},
 		kids:     make([]*child, len(p.Procs)),
 		made:     make([]bool, len(p.Pipes)),
 		started:  make(chan struct{}),
 		tails:    map[int]*stderrTail{},
+		gates:    map[int]*gate{},
 		done:     make([]bool, len(p.Procs)),
 		claimed:  make([]bool, len(p.Procs)),
 		released: make([]bool, len(p.Procs)),
 		holders:  countHolders(p),
 		stop:     make(chan struct{}),
 		nleft:    len(p.Procs),
+	}
+	for i := range r.pipes {
+		r.pipes[i] = [2]int{noFD, noFD}
 	}
 	r.res.Procs = make([]*ProcResult, len(p.Procs))
 	for i, pr := range p.Procs {

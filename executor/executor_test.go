@@ -553,3 +553,25 @@ func TestReaperHoldsNoGoroutinePerStage(t *testing.T) {
 		}
 	}
 }
+
+// TestLongLineSharesOneGroup starts 200 stages that exit at once: they
+// are reaped while the later ones still start, but the group's leader is
+// kept (a zombie) until all have joined, so every stage is in the one
+// group (a later one would otherwise find the group gone and lead its
+// own), and each is reaped with its status.
+func TestLongLineSharesOneGroup(t *testing.T) {
+	stages := make([][]string, 200)
+	for i := range stages {
+		stages[i] = []string{"true"}
+	}
+	r := exec(t, line(stages...), executor.Options{})
+	pgid := r.res.Procs[0].Pgid
+	if pgid == 0 || pgid != r.res.Procs[0].Pid {
+		t.Fatalf("first stage: pid %d, group %d: it should lead the group", r.res.Procs[0].Pid, pgid)
+	}
+	for _, pr := range r.res.Procs {
+		if pr.Pgid != pgid || pr.Status != 0 || pr.Usage == nil {
+			t.Errorf("%s: group %d (want %d), status %d, usage %v", pr.Node.ID, pr.Pgid, pgid, pr.Status, pr.Usage != nil)
+		}
+	}
+}

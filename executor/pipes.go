@@ -15,19 +15,27 @@ import (
 // and the first stage starts sooner. tubo's copy of each end is closed as
 // soon as every holder has it.
 
+// tubo holds its copies of pipe ends as bare descriptors (close-on-exec,
+// from pipe2): an end goes to a child's table by number and is closed once
+// every holder has it, so it needs no *os.File (an fcntl, a finalizer and
+// the poller's bookkeeping each). A builtin gets an *os.File (takeEnd).
+
+// noFD marks a pipe end tubo does not hold (given away, or closed).
+const noFD = -1
+
 // pipeEnd returns tubo's copy of one end of Plan.Pipes[pi] (0 read, 1
 // write), making the pipe first if needed.
-func (r *run) pipeEnd(pi, end int) (*os.File, error) {
+func (r *run) pipeEnd(pi, end int) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err := r.makePipe(pi); err != nil {
-		return nil, err
+		return noFD, err
 	}
-	f := r.pipes[pi][end]
-	if f == nil {
-		return nil, fmt.Errorf("pipe %d: end %d already given away", pi, end)
+	fd := r.pipes[pi][end]
+	if fd == noFD {
+		return noFD, fmt.Errorf("pipe %d: end %d already given away", pi, end)
 	}
-	return f, nil
+	return fd, nil
 }
 
 // makePipe creates Plan.Pipes[pi] once, with r.mu held: pipe2(O_CLOEXEC),
@@ -43,7 +51,7 @@ func (r *run) makePipe(pi int) error {
 		return fmt.Errorf("pipe: %w", err)
 	}
 	r.made[pi] = true
-	r.pipes[pi] = [2]*os.File{os.NewFile(uintptr(fds[0]), "pipe-r"), os.NewFile(uintptr(fds[1]), "pipe-w")}
+	r.pipes[pi] = fds
 	r.trace("pipe", "", 0, "pipe2(O_CLOEXEC) = [%d %d]  %s", fds[0], fds[1], pp.Why)
 	if size := min(pp.Size, pipeMaxSize()); size > 0 && size <= r.pipeBudget {
 		// Best effort: a pipe that keeps the kernel's 64 KiB works.
@@ -58,7 +66,7 @@ func (r *run) makePipe(pi int) error {
 	for end := range 2 {
 		if r.holders[pi][end] == 0 {
 			r.trace("close", "", 0, "close(%d)  no stage holds it: %s", fds[end], pp.Why)
-			closeFile(&r.pipes[pi][end])
+			closeFD(&r.pipes[pi][end])
 		}
 	}
 	if pp.Data != nil {
@@ -71,13 +79,13 @@ func (r *run) makePipe(pi int) error {
 // fits in the pipe is written at once; a larger one by a goroutine, so a
 // reader that stops early (EPIPE) just ends the feeding.
 func (r *run) feed(pi int, data []byte) {
-	w := r.pipes[pi][1]
-	r.pipes[pi][1] = nil
+	fd := r.pipes[pi][1]
+	r.pipes[pi][1] = noFD
 	r.holders[pi][1]--
-	if w == nil {
+	if fd == noFD {
 		return
 	}
-	fd := w.Fd()
+	w := os.NewFile(uintptr(fd), "here-document")
 	to := r.p.Label(r.p.Pipes[pi].To)
 	if len(data) <= 4096 {
 		n, _ := w.Write(data)
@@ -115,44 +123,36 @@ func (r *run) release(i int) {
 // closes tubo's copy when it was the last. Called with r.mu held.
 func (r *run) dropHolder(pipe, end int) {
 	if r.holders[pipe][end]--; r.holders[pipe][end] <= 0 {
-		closeFile(&r.pipes[pipe][end])
+		closeFD(&r.pipes[pipe][end])
 	}
 }
 
 // takeEnd gives a builtin its own copy of an end of Plan.Pipes[pipe]:
 // tubo's, when it is the last holder, else a close-on-exec duplicate.
 // name, if not "", names the file after what is at the pipe's other end
-// (the builtin's messages say "esclavo[1]", not "input 1"); an os.File
-// cannot be renamed, so tubo's own end is then duplicated and closed.
+// (the builtin's messages say "esclavo[1]", not "input 1").
 func (r *run) takeEnd(pipe, end int, name string) (*os.File, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err := r.makePipe(pipe); err != nil {
 		return nil, err
 	}
-	f := r.pipes[pipe][end]
-	if f == nil {
+	fd := r.pipes[pipe][end]
+	if fd == noFD {
 		return nil, fmt.Errorf("pipe %d: end %d already given away", pipe, end)
 	}
-	last := false
+	if name == "" {
+		name = [2]string{"pipe-r", "pipe-w"}[end]
+	}
 	if r.holders[pipe][end]--; r.holders[pipe][end] <= 0 {
-		r.pipes[pipe][end] = nil
-		if name == "" {
-			return f, nil
-		}
-		last = true
+		r.pipes[pipe][end] = noFD
+		return os.NewFile(uintptr(fd), name), nil
 	}
-	fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 3)
-	if last {
-		f.Close()
-	}
+	dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 3)
 	if err != nil {
 		return nil, fmt.Errorf("dup: %w", err)
 	}
-	if name == "" {
-		name = f.Name()
-	}
-	return os.NewFile(uintptr(fd), name), nil
+	return os.NewFile(uintptr(dup), name), nil
 }
 
 // procEnds lists the pipe ends in a process's final descriptor table, each
@@ -201,6 +201,14 @@ func countHolders(p *plan.Plan) [][2]int {
 		}
 	}
 	return h
+}
+
+// closeFD closes a descriptor tubo holds, once, and marks it gone.
+func closeFD(fd *int) {
+	if *fd != noFD {
+		unix.Close(*fd)
+		*fd = noFD
+	}
 }
 
 func closeFile(f **os.File) {

@@ -18,17 +18,30 @@ import (
 // ID; the group is swept then, if this was the last process tubo started
 // in it, and only then is the child reaped (waitid through its pidfd,
 // which also gives the rusage).
+//
+// While the first stages of a run that share one group are still
+// starting, the group's leader is not reaped: its zombie keeps the group's
+// ID for the stages that have yet to join. It is reaped once they all
+// started, off the reaper; every other stage is reaped as it exits, so
+// that a long line is not left with all its reaping to do at its end.
 func (r *run) reapExited(i int, c *child, timer *time.Timer) {
+	if !r.p.OwnGroups && c.pid == c.pgid {
+		select {
+		case <-r.started:
+		default:
+			go func() {
+				<-r.started
+				r.reapExited(i, c, timer)
+			}()
+			return
+		}
+	}
 	if timer != nil {
 		timer.Stop()
 	}
 	var io ProcIO
 	if !r.opt.SkipProcIO {
 		io = readProcIO(c.pid)
-	}
-	if !r.p.OwnGroups {
-		// The others may still be joining this group.
-		<-r.started
 	}
 	r.mu.Lock()
 	if r.groups[c.pgid]--; r.groups[c.pgid] <= 0 {

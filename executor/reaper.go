@@ -78,9 +78,10 @@ func (rp *reaper) watch(w *waiting) bool {
 	rp.next++
 	rp.kids[key] = w
 	rp.mu.Unlock()
-	// Level-triggered: a child that exited before this call is reported
-	// at the next epoll_wait.
-	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: key}
+	// Level-triggered, so a child that exited before this call is
+	// reported at the next epoll_wait; one-shot, so it is reported once
+	// even while it waits to be reaped (see reapExited).
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLONESHOT, Fd: key}
 	if err := unix.EpollCtl(int(rp.ep.Fd()), unix.EPOLL_CTL_ADD, w.c.pidfd, &ev); err != nil {
 		rp.mu.Lock()
 		delete(rp.kids, key)

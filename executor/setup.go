@@ -99,8 +99,8 @@ func (r *run) cleanup() {
 	}
 	r.mu.Unlock()
 	for i := range r.pipes {
-		closeFile(&r.pipes[i][0])
-		closeFile(&r.pipes[i][1])
+		closeFD(&r.pipes[i][0])
+		closeFD(&r.pipes[i][1])
 	}
 	for i := range r.files {
 		closeFile(&r.files[i])

@@ -74,13 +74,13 @@ func onSpawners(n int, fn func()) {
 // spawner thread.
 //
 // With hold, the child stops at the first instruction of its program and
-// held is true: the caller must tell the guardian about the child's new
-// process group and then call releaseHeld. Until then the child cannot
-// fork, so no descendant can exist that the guardian does not know of,
-// whenever tubo dies. (The stop is ptrace's: PTRACE_TRACEME in the child,
-// which stops at the SIGTRAP that follows its execve; the spawner thread
-// that forked it is its tracer.)
-func forkExec(path string, argv []string, attr *syscall.ProcAttr, hold bool) (pid, pidfd int, held bool, err error) {
+// traced is true: the caller must tell the guardian about the child's new
+// process group, then wait for the stop (waitHeld) and let it go
+// (releaseHeld). Until then the child cannot fork, so no descendant can
+// exist that the guardian does not know of, whenever tubo dies. (The stop
+// is ptrace's: PTRACE_TRACEME in the child, which stops at the SIGTRAP that
+// follows its execve; the spawner thread that forked it is its tracer.)
+func forkExec(path string, argv []string, attr *syscall.ProcAttr, hold bool) (pid, pidfd int, traced bool, err error) {
 	pidfd = -1
 	attr.Sys.PidFD = &pidfd
 	attr.Sys.Ptrace = hold
@@ -89,10 +89,7 @@ func forkExec(path string, argv []string, attr *syscall.ProcAttr, hold bool) (pi
 	if err != nil {
 		return 0, -1, false, err
 	}
-	if hold {
-		held = waitHeld(pid, pidfd)
-	}
-	return pid, pidfd, held, nil
+	return pid, pidfd, hold, nil
 }
 
 // waitHeld waits for a traced child to stop at the SIGTRAP of its execve
@@ -179,20 +176,37 @@ var inheritedFiles = func() map[int]*os.File {
 	return m
 }()
 
+// scanInherited reads /proc/self/fd with bare open + getdents calls (it
+// runs at every tubo start: os.ReadDir's sorted DirEntry list and *os.File
+// cost more than the reading) and keeps the descriptors above 2 that are
+// not close-on-exec.
 func scanInherited() map[int]bool {
 	fds := map[int]bool{}
-	ents, err := os.ReadDir("/proc/self/fd")
+	dir, err := unix.Open("/proc/self/fd", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fds
 	}
-	for _, e := range ents {
-		fd, err := strconv.Atoi(e.Name())
-		if err != nil || fd <= 2 {
+	defer unix.Close(dir)
+	var buf [4096]byte
+	var names []string
+	for {
+		n, err := unix.Getdents(dir, buf[:])
+		if err == unix.EINTR {
 			continue
 		}
-		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
-		if err == nil && flags&unix.FD_CLOEXEC == 0 {
-			fds[fd] = true
+		if err != nil || n <= 0 {
+			break
+		}
+		_, _, names = unix.ParseDirent(buf[:n], -1, names[:0])
+		for _, name := range names {
+			fd, err := strconv.Atoi(name)
+			if err != nil || fd <= 2 || fd == dir {
+				continue
+			}
+			flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+			if err == nil && flags&unix.FD_CLOEXEC == 0 {
+				fds[fd] = true
+			}
 		}
 	}
 	return fds

@@ -17,29 +17,58 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// startAll starts processes on the spawner threads. In a run whose
-// processes share one group, the first starts alone so that the group has
-// its leader before anyone joins it; the others then start on every
-// spawner at once, each spawner taking the next process from the list.
+// startAll starts processes on the spawner threads, each spawner taking
+// the next process from the list. In a run whose processes share one
+// group, the first leads the group: the others start once it exists (the
+// gate opens when the leader's fork has made the group and the guardian
+// was told, or when the leader's start ends without a fork), while the
+// leader's spawner still waits for it to reach its first instruction.
 func (r *run) startAll(procs []int) {
 	if len(procs) == 0 {
 		return
 	}
 	guard.ready() // no fork before the guardian runs
+	var lead *gate
 	if !r.p.OwnGroups {
-		onSpawners(1, func() { r.start(procs[0]) })
-		procs = procs[1:]
+		lead = &gate{ready: make(chan struct{})}
+		r.mu.Lock()
+		r.gates[procs[0]] = lead
+		r.mu.Unlock()
 	}
 	var next atomic.Int64
 	onSpawners(min(spawners, len(procs)), func() {
 		for {
 			k := int(next.Add(1)) - 1
-			if k >= len(procs) {
+			switch {
+			case k >= len(procs):
 				return
+			case lead == nil:
+				r.start(procs[k])
+			case k == 0:
+				r.start(procs[0])
+				r.mu.Lock()
+				delete(r.gates, procs[0])
+				r.mu.Unlock()
+				lead.open()
+			default:
+				<-lead.ready
+				r.start(procs[k])
 			}
-			r.start(procs[k])
 		}
 	})
+}
+
+// gate holds back the stages that join a group until its leader made it.
+type gate struct {
+	ready chan struct{}
+	once  sync.Once
+}
+
+// open lets the stages behind g start; a nil gate has none.
+func (g *gate) open() {
+	if g != nil {
+		g.once.Do(func() { close(g.ready) })
+	}
 }
 
 // start starts Plan.Procs[i], or records why it could not. It runs on a
@@ -382,9 +411,14 @@ func (r *run) table(i int) (files []uintptr, keep []*os.File, toStderr []int, er
 			if fd.Src.Kind == plan.PipeWrite {
 				end = 1
 			}
-			if f, err = r.pipeEnd(fd.Src.Index, end); err != nil {
+			pfd, err := r.pipeEnd(fd.Src.Index, end)
+			if err != nil {
 				return nil, keep, nil, err
 			}
+			// A bare descriptor, held open until this process is
+			// released (see release): nothing to keep alive.
+			planned[fd.Num] = uintptr(pfd)
+			continue
 		case plan.OpenFile:
 			f = r.files[fd.Src.Index]
 		case plan.DevNull:
@@ -538,17 +572,17 @@ func (r *run) exec(i int, path string, env []string, dir string) {
 	// until the guardian knows the group (see forkExec); one that joins
 	// the run's group joins a group the guardian knows already.
 	hold := sys.Pgid == 0 && Guarded && canHold(path)
-	pid, pidfd, held, err := forkExec(path, argv, attr, hold)
+	pid, pidfd, traced, err := forkExec(path, argv, attr, hold)
 	if errors.Is(err, syscall.ENOEXEC) {
 		// A file with no #! line is a shell script, as sh runs it.
 		path, argv = "/bin/sh", append([]string{"sh", path}, argv[1:]...)
-		pid, pidfd, held, err = forkExec(path, argv, attr, hold)
+		pid, pidfd, traced, err = forkExec(path, argv, attr, hold)
 	}
 	if hold && errors.Is(err, syscall.EPERM) {
 		// ptrace is forbidden here (or the EPERM is the program's): try
 		// once more without the hold, and do without it from now on if
 		// that works.
-		if pid, pidfd, held, err = forkExec(path, argv, attr, false); err == nil {
+		if pid, pidfd, traced, err = forkExec(path, argv, attr, false); err == nil {
 			holdOK.Store(false)
 		}
 	}
@@ -559,16 +593,36 @@ func (r *run) exec(i int, path string, env []string, dir string) {
 		// one.
 		r.unreserve(joined)
 		joined, sys.Pgid = 0, 0
-		pid, pidfd, held, err = forkExec(path, argv, attr, false)
+		pid, pidfd, traced, err = forkExec(path, argv, attr, false)
 	}
 	pgid := joined
+	announced := false
 	if err == nil && pgid == 0 {
 		// A new group: the guardian must know it before the child runs,
-		// here on the spawner thread, right after the fork.
+		// here on the spawner thread, right after the fork. The group is
+		// then the run's, and the stages that join it may start while
+		// this one is still held (see startAll).
 		pgid = pid
 		guard.watch(pgid, true)
+		r.mu.Lock()
+		r.groups[pgid]++
+		if !r.p.OwnGroups && r.pgid == 0 {
+			r.pgid = pgid
+		}
+		gate := r.gates[i]
+		if gate != nil {
+			// The stages behind the gate may start (and say so) before
+			// this one is released: it is started from here on.
+			res.Pid, res.Pgid, res.Start = pid, pgid, start
+		}
+		r.mu.Unlock()
+		if gate != nil {
+			r.announce(pr, pid, pgid, argv, start)
+			announced = true
+		}
+		gate.open()
 	}
-	if held {
+	if traced && waitHeld(pid, pidfd) {
 		releaseHeld(pid)
 	}
 	runtime.KeepAlive(keep)
@@ -600,17 +654,11 @@ func (r *run) exec(i int, path string, env []string, dir string) {
 	c := newChild(pid, pgid, pidfd)
 	r.mu.Lock()
 	res.Pid, res.Pgid, res.Start = pid, pgid, start
-	if joined == 0 {
-		r.groups[pgid]++
-		if !r.p.OwnGroups && r.pgid == 0 {
-			r.pgid = pgid
-		}
-	}
 	r.kids[i] = c
 	r.lateStart(pr, res, pgid)
 	r.mu.Unlock()
-	if r.opt.Trace != nil {
-		r.emit(Event{Time: start, Kind: "start", Node: pr.Node.ID, Pid: pid, Pgid: pgid, Detail: graph.QuoteArgv(argv)})
+	if !announced {
+		r.announce(pr, pid, pgid, argv, start)
 	}
 	// The child has its copies now; tubo's must go, or the reader of a
 	// pipe would never see EOF (and the writer never get SIGPIPE).
@@ -623,6 +671,13 @@ func (r *run) exec(i int, path string, env []string, dir string) {
 	}
 	r.wg.Add(1)
 	r.watchExit(i, c, timer)
+}
+
+// announce emits a process's "start" event.
+func (r *run) announce(pr *plan.Proc, pid, pgid int, argv []string, start time.Time) {
+	if r.opt.Trace != nil {
+		r.emit(Event{Time: start, Kind: "start", Node: pr.Node.ID, Pid: pid, Pgid: pgid, Detail: graph.QuoteArgv(argv)})
+	}
 }
 
 // unreserve takes back the count exec added for a member that did not

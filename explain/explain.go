@@ -205,7 +205,7 @@ func Text(w io.Writer, p *plan.Plan, opt Options) error {
 		first = false
 	}
 	if len(started) > 0 {
-		say("wait for %s (a reaper per child)", strings.Join(started, ", "))
+		say("wait for %s (one reaper for the run: their pidfds in one epoll set)", strings.Join(started, ", "))
 	}
 	for _, f := range p.FIFOs {
 		if f.Remove {

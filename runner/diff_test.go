@@ -212,6 +212,9 @@ var diffCases = []diffCase{
 	{line: `./sub; echo $?`},
 	{line: `sh -c 'kill -9 $$'; echo $?`},
 	{line: `sh -c 'exit 42'; echo $?`},
+	// Runaway recursion ends the shell (a subshell: itself) with 2.
+	{line: `f() { f; }; f; echo after`, stderr: `maximum function nesting level exceeded \(1000\)\n$`},
+	{line: `(f() { f; }; f; echo in); echo st=$?`, stderr: `maximum function nesting level exceeded`},
 	{line: `ls | sort | nonexistent_lp; echo $?`, stderr: `^tubo: nonexistent_lp: command not found\n$`},
 	{line: `/nonexistent/cmd; echo $?`},
 }

@@ -51,8 +51,15 @@ func (r *Runner) defineFunc(d *syntax.FuncDecl) int {
 // what it runs, and its redirections around the whole body.
 func (r *Runner) callFunc(s *syntax.Stmt, fn *funcDef, argv []string, assigns []*syntax.Assign) int {
 	if r.depth >= maxDepth {
+		// Runaway recursion ends the shell with 2, as in dash (bash has
+		// no limit and crashes); at the prompt it ends the line.
 		r.errorf("%s: maximum function nesting level exceeded (%d)", fn.name, maxDepth)
-		return 1
+		if r.interactive && !r.subshell {
+			r.abortLine = true
+		} else {
+			r.exit(2)
+		}
+		return 2
 	}
 	pop, st, ok := r.tempAssigns(assigns)
 	if !ok {
