@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -69,6 +70,8 @@ type spillTee struct {
 //     them, by splice(2) into the last output instead of a tee (zero-copy);
 //     otherwise the first lo bytes (the least any output took) are spliced
 //     into /dev/null and the rest are read into memory.
+//     When only one output lacks the end of the round, it may wait a
+//     moment for that one (see hesitation) and splice the end into it.
 //  3. Queue for every output the bytes of the round it did not get (from
 //     its k on). Such an output is behind: it gets later rounds by copy
 //     too, in order, into its queue (memory up to SpillMem, then an
@@ -265,6 +268,12 @@ func (t *spillTee) round(n int) error {
 		}
 		base = lo
 	}
+	if !anyBehind && base < n {
+		var err error
+		if base, err = t.hesitate(base, n); err != nil {
+			return err
+		}
+	}
 	// 3. Read the rest and queue it for whoever lacks it.
 	for base < n {
 		c := t.chunk
@@ -304,6 +313,65 @@ func (t *spillTee) round(n int) error {
 	}
 	t.res.addIn(int64(n))
 	return nil
+}
+
+// hesitation is how long a round may wait for the one reader that lacks
+// its end before that reader falls behind (gets it by copy). A reader
+// whose pipe is full only for a moment (descheduled) then stays on the
+// zero-copy path; one that waits on something else (a diamond's join) costs
+// this once, when it falls behind. It is bounded, so it cannot deadlock.
+const hesitation = 2 // milliseconds
+
+// hesitate: when exactly one live output lacks bytes [base, n) of the
+// round, which are then the first bytes of the input (the rest of the round
+// is consumed), it waits up to hesitation for room in its pipe and splices
+// them in. It returns how much of the round is consumed now.
+func (t *spillTee) hesitate(base, n int) (int, error) {
+	j := -1
+	for i := range t.outs {
+		if t.outs[i].alive && t.have[i] < n {
+			if j >= 0 || !t.outs[i].e.pipe {
+				return base, nil
+			}
+			j = i
+		}
+	}
+	if j < 0 {
+		return base, nil
+	}
+	o := &t.outs[j]
+	deadline := time.Now().Add(hesitation * time.Millisecond)
+	for base < n {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return base, nil
+		}
+		pfd := []unix.PollFd{{Fd: int32(o.e.fd), Events: unix.POLLOUT}}
+		if _, err := unix.Poll(pfd, int(left/time.Millisecond)+1); err != nil && err != unix.EINTR {
+			return base, fmt.Errorf("tee: poll: %w", err)
+		}
+		if pfd[0].Revents == 0 {
+			continue
+		}
+		k, err := unix.Splice(t.in.fd, nil, o.e.fd, nil, n-base, unix.SPLICE_F_NONBLOCK|unix.SPLICE_F_MOVE)
+		switch {
+		case err == unix.EAGAIN, err == unix.EINTR:
+		case err == unix.EPIPE:
+			t.have[j] = n
+			if err := t.drop(j, err); err != nil {
+				return base, err
+			}
+			// Nobody needs the rest.
+			return n, t.discard(n - base)
+		case err != nil:
+			return base, fmt.Errorf("tee: output %d: splice(2): %w", j, err)
+		default:
+			base += int(k)
+			t.have[j] = base
+			t.res.addOut(j, k)
+		}
+	}
+	return base, nil
 }
 
 // teeInto tees the first n bytes of the input into output i, which is in
