@@ -81,7 +81,7 @@ func TestTeeExact(t *testing.T) {
 	for _, size := range teeSizes {
 		for _, n := range []int{1, 2, 3} {
 			for _, blocking := range []bool{true, false} {
-				for _, mode := range []string{"splice", "spill", "file"} {
+				for _, mode := range []string{"splice", "spill", "file", "spill+file"} {
 					seed++
 					c := teeCase{size: size, readers: make([]readerOpts, n), blocking: blocking}
 					switch mode {
@@ -92,6 +92,10 @@ func TestTeeExact(t *testing.T) {
 						c.readers[n-1].chunk = 16 << 10
 					case "file":
 						c.fileOut = true
+					case "spill+file":
+						// teeSpill's staging pipe into the file.
+						c.opt.Spill, c.fileOut = true, true
+						c.readers[n-1].sleep = 50 * time.Microsecond
 					}
 					t.Run(c.name(), func(t *testing.T) {
 						t.Parallel()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -69,6 +70,8 @@ type spillTee struct {
 //     them, by splice(2) into the last output instead of a tee (zero-copy);
 //     otherwise the first lo bytes (the least any output took) are spliced
 //     into /dev/null and the rest are read into memory.
+//     When outputs lack the end of the round, the tee may wait a moment
+//     for room in their pipes (see hesitation) and tee the end into them.
 //  3. Queue for every output the bytes of the round it did not get (from
 //     its k on). Such an output is behind: it gets later rounds by copy
 //     too, in order, into its queue (memory up to SpillMem, then an
@@ -265,6 +268,12 @@ func (t *spillTee) round(n int) error {
 		}
 		base = lo
 	}
+	if !anyBehind && base < n {
+		var err error
+		if base, err = t.hesitate(base, n); err != nil {
+			return err
+		}
+	}
 	// 3. Read the rest and queue it for whoever lacks it.
 	for base < n {
 		c := t.chunk
@@ -304,6 +313,80 @@ func (t *spillTee) round(n int) error {
 	}
 	t.res.addIn(int64(n))
 	return nil
+}
+
+// hesitation is how long a round may wait for the readers that lack its
+// end before they fall behind (get it by copy). A reader
+// whose pipe is full only for a moment (descheduled) then stays on the
+// zero-copy path; one that waits on something else (a diamond's join) costs
+// this once, when it falls behind. It is bounded, so it cannot deadlock.
+const hesitation = 2 // milliseconds
+
+// hesitate: some live outputs lack the end of the round: each output i
+// has the round up to have[i], and the input holds the round from base on
+// (base is the least have[i]). For up to hesitation it waits for room in
+// the pipes of those that lack the input's first bytes, tees those bytes
+// into them, and consumes (into /dev/null) what every output now has. It
+// returns how much of the round is consumed; what is left is copied.
+func (t *spillTee) hesitate(base, n int) (int, error) {
+	for i := range t.outs {
+		if t.outs[i].alive && t.have[i] < n && !t.outs[i].e.pipe {
+			return base, nil // a file lacks bytes only on an error
+		}
+	}
+	var (
+		deadline = time.Now().Add(hesitation * time.Millisecond)
+		pfds     []unix.PollFd
+		idx      []int
+	)
+	for base < n {
+		// Tee the first bytes of the input into the outputs that lack
+		// them, as far as their pipes take.
+		moved := false
+		pfds, idx = pfds[:0], idx[:0]
+		for i := range t.outs {
+			if !t.outs[i].alive || t.have[i] != base {
+				continue
+			}
+			if err := t.teeInto(i, n-base); err != nil {
+				return base, err
+			}
+			if !t.outs[i].alive { // dropped: needs nothing
+				t.have[i] = n
+				continue
+			}
+			if t.have[i] > 0 {
+				moved = true
+			}
+			t.have[i] += base // teeInto counts from the input's start
+			if t.have[i] == base {
+				pfds = append(pfds, unix.PollFd{Fd: int32(t.outs[i].e.fd), Events: unix.POLLOUT})
+				idx = append(idx, i)
+			}
+		}
+		next := n
+		for i := range t.outs {
+			if t.outs[i].alive {
+				next = min(next, t.have[i])
+			}
+		}
+		if err := t.discard(next - base); err != nil {
+			return base, err
+		}
+		base = next
+		if base == n || moved {
+			continue
+		}
+		// Nobody at the front took anything: wait for room.
+		left := time.Until(deadline)
+		if left <= 0 {
+			return base, nil
+		}
+		if _, err := unix.Poll(pfds, int(left/time.Millisecond)+1); err != nil && err != unix.EINTR {
+			return base, fmt.Errorf("tee: poll: %w", err)
+		}
+	}
+	return base, nil
 }
 
 // teeInto tees the first n bytes of the input into output i, which is in
