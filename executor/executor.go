@@ -257,6 +257,9 @@ type run struct {
 	// stopPending: a ^Z stopped a stage before its exec while the run
 	// started (prexec.go); the run is to stop for it.
 	stopPending atomic.Bool
+	// queued holds signals supervise took from Options.Signals ahead of
+	// their turn; it acts on them next, in order. Supervise's only.
+	queued []os.Signal
 
 	mu      sync.Mutex
 	traceMu sync.Mutex // serializes Options.Trace calls

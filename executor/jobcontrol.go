@@ -3,6 +3,7 @@ package executor
 import (
 	"os"
 	"runtime"
+	"slices"
 	"syscall"
 	"time"
 	"unsafe"
@@ -37,12 +38,18 @@ func (r *run) jobControl(sig syscall.Signal) bool {
 		r.signalAll(syscall.SIGSTOP)
 		r.suspend()
 	case syscall.SIGCHLD:
-		if continueForks(0) || r.stopPending.Swap(false) {
+		preExec := continueForks(0)
+		preExec = r.stopPending.Swap(false) || preExec
+		if preExec && !r.tstpQueued() {
 			// The ^Z reached only a stage that was not exec'd yet (it
-			// had the terminal): stop the whole run for it.
+			// had the terminal): stop the whole run for it. (When it
+			// reached tubo's group, with that stage still in it, tubo's
+			// own SIGTSTP is right behind: the runtime hands signals on
+			// in the order of their numbers, SIGCHLD first. That one
+			// stops the run, once.)
 			r.signalAll(syscall.SIGSTOP)
 			r.suspend()
-		} else if r.stagesStopped() {
+		} else if !preExec && r.stagesStopped() {
 			r.suspend()
 		}
 	case syscall.SIGCONT:
@@ -53,6 +60,22 @@ func (r *run) jobControl(sig syscall.Signal) bool {
 		return false
 	}
 	return true
+}
+
+// tstpQueued takes every signal already waiting in Options.Signals into
+// r.queued (supervise acts on them next) and reports whether a SIGTSTP is
+// among them.
+func (r *run) tstpQueued() bool {
+	found := slices.Contains(r.queued, os.Signal(syscall.SIGTSTP))
+	for {
+		select {
+		case sig := <-r.opt.Signals:
+			r.queued = append(r.queued, sig)
+			found = found || sig == syscall.SIGTSTP
+		default:
+			return found
+		}
+	}
 }
 
 // stagesStopped reports whether a process of the run's shared group has

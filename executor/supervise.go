@@ -13,9 +13,8 @@ import (
 // supervise follows the run until it ends: signals (first those that came
 // while it started, early), the cancel, the run's timeout.
 func (r *run) supervise(ctx context.Context, early []os.Signal) {
-	for _, sig := range early {
-		r.onSignal(sig)
-	}
+	r.queued = early
+	r.onQueued()
 	var timeout <-chan time.Time
 	if t := r.p.Graph.Timeout; t > 0 {
 		timer := time.NewTimer(t)
@@ -28,6 +27,7 @@ func (r *run) supervise(ctx context.Context, early []os.Signal) {
 			return
 		case sig := <-r.opt.Signals:
 			r.onSignal(sig)
+			r.onQueued()
 		case <-ctx.Done():
 			// A signal tubo caught is forwarded before the cancel it
 			// causes: take it now, so the run's status names it.
@@ -53,6 +53,16 @@ func (r *run) supervise(ctx context.Context, early []os.Signal) {
 			r.killAll("run timeout")
 			timeout = nil
 		}
+	}
+}
+
+// onQueued acts on the signals taken from Options.Signals ahead of their
+// turn (early, tstpQueued), in order.
+func (r *run) onQueued() {
+	for len(r.queued) > 0 {
+		sig := r.queued[0]
+		r.queued = r.queued[1:]
+		r.onSignal(sig)
 	}
 }
 
