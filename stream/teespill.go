@@ -70,8 +70,8 @@ type spillTee struct {
 //     them, by splice(2) into the last output instead of a tee (zero-copy);
 //     otherwise the first lo bytes (the least any output took) are spliced
 //     into /dev/null and the rest are read into memory.
-//     When only one output lacks the end of the round, it may wait a
-//     moment for that one (see hesitation) and splice the end into it.
+//     When outputs lack the end of the round, the tee may wait a moment
+//     for room in their pipes (see hesitation) and tee the end into them.
 //  3. Queue for every output the bytes of the round it did not get (from
 //     its k on). Such an output is behind: it gets later rounds by copy
 //     too, in order, into its queue (memory up to SpillMem, then an
@@ -315,60 +315,75 @@ func (t *spillTee) round(n int) error {
 	return nil
 }
 
-// hesitation is how long a round may wait for the one reader that lacks
-// its end before that reader falls behind (gets it by copy). A reader
+// hesitation is how long a round may wait for the readers that lack its
+// end before they fall behind (get it by copy). A reader
 // whose pipe is full only for a moment (descheduled) then stays on the
 // zero-copy path; one that waits on something else (a diamond's join) costs
 // this once, when it falls behind. It is bounded, so it cannot deadlock.
 const hesitation = 2 // milliseconds
 
-// hesitate: when exactly one live output lacks bytes [base, n) of the
-// round, which are then the first bytes of the input (the rest of the round
-// is consumed), it waits up to hesitation for room in its pipe and splices
-// them in. It returns how much of the round is consumed now.
+// hesitate: some live outputs lack the end of the round: each output i
+// has the round up to have[i], and the input holds the round from base on
+// (base is the least have[i]). For up to hesitation it waits for room in
+// the pipes of those that lack the input's first bytes, tees those bytes
+// into them, and consumes (into /dev/null) what every output now has. It
+// returns how much of the round is consumed; what is left is copied.
 func (t *spillTee) hesitate(base, n int) (int, error) {
-	j := -1
 	for i := range t.outs {
-		if t.outs[i].alive && t.have[i] < n {
-			if j >= 0 || !t.outs[i].e.pipe {
-				return base, nil
-			}
-			j = i
+		if t.outs[i].alive && t.have[i] < n && !t.outs[i].e.pipe {
+			return base, nil // a file lacks bytes only on an error
 		}
 	}
-	if j < 0 {
-		return base, nil
-	}
-	o := &t.outs[j]
-	deadline := time.Now().Add(hesitation * time.Millisecond)
+	var (
+		deadline = time.Now().Add(hesitation * time.Millisecond)
+		pfds     []unix.PollFd
+		idx      []int
+	)
 	for base < n {
+		// Tee the first bytes of the input into the outputs that lack
+		// them, as far as their pipes take.
+		moved := false
+		pfds, idx = pfds[:0], idx[:0]
+		for i := range t.outs {
+			if !t.outs[i].alive || t.have[i] != base {
+				continue
+			}
+			if err := t.teeInto(i, n-base); err != nil {
+				return base, err
+			}
+			if !t.outs[i].alive { // dropped: needs nothing
+				t.have[i] = n
+				continue
+			}
+			if t.have[i] > 0 {
+				moved = true
+			}
+			t.have[i] += base // teeInto counts from the input's start
+			if t.have[i] == base {
+				pfds = append(pfds, unix.PollFd{Fd: int32(t.outs[i].e.fd), Events: unix.POLLOUT})
+				idx = append(idx, i)
+			}
+		}
+		next := n
+		for i := range t.outs {
+			if t.outs[i].alive {
+				next = min(next, t.have[i])
+			}
+		}
+		if err := t.discard(next - base); err != nil {
+			return base, err
+		}
+		base = next
+		if base == n || moved {
+			continue
+		}
+		// Nobody at the front took anything: wait for room.
 		left := time.Until(deadline)
 		if left <= 0 {
 			return base, nil
 		}
-		pfd := []unix.PollFd{{Fd: int32(o.e.fd), Events: unix.POLLOUT}}
-		if _, err := unix.Poll(pfd, int(left/time.Millisecond)+1); err != nil && err != unix.EINTR {
+		if _, err := unix.Poll(pfds, int(left/time.Millisecond)+1); err != nil && err != unix.EINTR {
 			return base, fmt.Errorf("tee: poll: %w", err)
-		}
-		if pfd[0].Revents == 0 {
-			continue
-		}
-		k, err := unix.Splice(t.in.fd, nil, o.e.fd, nil, n-base, unix.SPLICE_F_NONBLOCK|unix.SPLICE_F_MOVE)
-		switch {
-		case err == unix.EAGAIN, err == unix.EINTR:
-		case err == unix.EPIPE:
-			t.have[j] = n
-			if err := t.drop(j, err); err != nil {
-				return base, err
-			}
-			// Nobody needs the rest.
-			return n, t.discard(n - base)
-		case err != nil:
-			return base, fmt.Errorf("tee: output %d: splice(2): %w", j, err)
-		default:
-			base += int(k)
-			t.have[j] = base
-			t.res.addOut(j, k)
 		}
 	}
 	return base, nil
