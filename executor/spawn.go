@@ -32,19 +32,38 @@ var spawners = max(3, runtime.GOMAXPROCS(0))
 
 var spawnJobs chan func()
 
-// prepare starts the spawners, once, before tubo's first fork; see
-// threads.go for what it checks first.
+// spawnMu guards spawnStarted, the spawner threads started so far.
+var (
+	spawnMu      sync.Mutex
+	spawnStarted int
+)
+
+// prepare readies the spawners, once, before tubo's first fork; see
+// threads.go for what it checks first. Where processes and threads are
+// few enough to run out (ulimit -u), every spawner thread is made now,
+// before any fork; elsewhere they are made as runs need them, so that a
+// one-stage line makes one (a thread costs its clone and first schedule,
+// tens of µs on a VM).
 var prepare = sync.OnceValue(func() error {
 	if err := threadsFit(); err != nil {
 		return err
 	}
 	spawnJobs = make(chan func())
-	for range spawners {
-		go spawner()
+	if nprocLimit() != 0 {
+		needSpawners(spawners)
 	}
 	warmThreads()
 	return nil
 })
+
+// needSpawners makes sure that n spawner threads (at most spawners) exist.
+func needSpawners(n int) {
+	spawnMu.Lock()
+	defer spawnMu.Unlock()
+	for ; spawnStarted < min(n, spawners); spawnStarted++ {
+		go spawner()
+	}
+}
 
 // spawner is one spawner thread's life: it lives as long as tubo.
 func spawner() {
@@ -63,6 +82,7 @@ func onSpawners(n int, fn func()) {
 		// Start refuses to run when prepare fails; nothing gets here.
 		panic("executor: spawners not started")
 	}
+	needSpawners(n)
 	var wg sync.WaitGroup
 	wg.Add(n)
 	for range n {

@@ -30,10 +30,10 @@ import (
 const nprocTight = 10000
 
 // threadsNeeded is how many processes and threads tubo needs beyond its
-// own at the first run: its guardian (a Go program: about 6 threads), the
-// spawner threads, and the idle threads the runtime takes while spawners
-// wait in fork.
-func threadsNeeded() int { return 7 + spawners + 2 }
+// own at the first run: its guardian (one process, one thread: a fork of
+// tubo without exec) and one to spare, the spawner threads, and the idle
+// threads the runtime takes while spawners wait in fork (warmThreads).
+func threadsNeeded() int { return 2 + spawners + runtime.GOMAXPROCS(0) + 2 }
 
 // nprocLimit is RLIMIT_NPROC when it applies and is tight, else 0.
 func nprocLimit() int {
