@@ -73,6 +73,9 @@ func (r *run) watchExit(i int, c *child, timer *time.Timer) {
 
 // watch adds w's pidfd to the set; false if the kernel refused it.
 func (rp *reaper) watch(w *waiting) bool {
+	// The pidfd is read before w is in the set: from then on the reaper
+	// may reap the child (and close and clear its pidfd) at any moment.
+	pidfd := w.c.pidfd
 	rp.mu.Lock()
 	key := rp.next
 	rp.next++
@@ -82,7 +85,7 @@ func (rp *reaper) watch(w *waiting) bool {
 	// reported at the next epoll_wait; one-shot, so it is reported once
 	// even while it waits to be reaped (see reapExited).
 	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLONESHOT, Fd: key}
-	if err := unix.EpollCtl(int(rp.ep.Fd()), unix.EPOLL_CTL_ADD, w.c.pidfd, &ev); err != nil {
+	if err := unix.EpollCtl(int(rp.ep.Fd()), unix.EPOLL_CTL_ADD, pidfd, &ev); err != nil {
 		rp.mu.Lock()
 		delete(rp.kids, key)
 		rp.mu.Unlock()
