@@ -531,28 +531,55 @@ func guardCollect(m *guardMem) int {
 		return 0
 	}
 	found := 0
-	for {
-		n, e := gsys(unix.SYS_GETDENTS64, dir, uintptr(unsafe.Pointer(&m.dents[0])), uintptr(len(m.dents)), 0)
-		if e == syscall.EINTR {
-			continue
-		}
-		if e != 0 || n == 0 {
-			break
-		}
-		for off := 0; off+19 < int(n) && off+19 < len(m.dents); {
-			reclen := int(m.dents[off+16]) | int(m.dents[off+17])<<8
-			if reclen == 0 {
+	for n := guardReadDir(m, dir); n > 0; n = guardReadDir(m, dir) {
+		for off := 0; ; {
+			name, next := guardDirent(m, off, n)
+			if name < 0 {
 				break
 			}
-			pid := direntPid(m, off+19, off+reclen)
-			off += reclen
-			if pid > 0 && guardTake(m, pid) {
+			off = next
+			if pid := direntPid(m, name, next); pid > 0 && guardTake(m, pid) {
 				found++
 			}
 		}
 	}
 	gsys(unix.SYS_CLOSE, dir, 0, 0, 0)
 	return found
+}
+
+// guardReadDir reads the next entries of the directory dir into m.dents
+// and returns how many bytes it read, 0 at the end or on an error.
+//
+//go:nosplit
+//go:norace
+func guardReadDir(m *guardMem, dir uintptr) int {
+	for {
+		n, e := gsys(unix.SYS_GETDENTS64, dir, uintptr(unsafe.Pointer(&m.dents[0])), uintptr(len(m.dents)), 0)
+		if e == syscall.EINTR {
+			continue
+		}
+		if e != 0 || int(n) > len(m.dents) {
+			return 0
+		}
+		return int(n)
+	}
+}
+
+// guardDirent takes the linux_dirent64 at m.dents[off:n]: where its name
+// starts (-1 when there is no entry left) and where the next entry is.
+//
+//go:nosplit
+//go:norace
+func guardDirent(m *guardMem, off, n int) (name, next int) {
+	// d_ino (8 bytes), d_off (8), d_reclen (2), d_type (1), d_name.
+	if off < 0 || off+19 >= n || off+19 >= len(m.dents) {
+		return -1, n
+	}
+	reclen := int(m.dents[off+16]) | int(m.dents[off+17])<<8
+	if reclen < 20 {
+		return -1, n
+	}
+	return off + 19, off + reclen
 }
 
 // direntPid is the number a /proc entry's name m.dents[start:end] spells,
@@ -734,27 +761,20 @@ func guardRemove(m *guardMem, path *byte) {
 	}
 	dir, e := gsys(unix.SYS_OPENAT, atFDCWD, p, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if e == 0 {
-		for {
-			n, e := gsys(unix.SYS_GETDENTS64, dir, uintptr(unsafe.Pointer(&m.dents[0])), uintptr(len(m.dents)), 0)
-			if e == syscall.EINTR {
-				continue
-			}
-			if e != 0 || n == 0 {
-				break
-			}
-			for off := 0; off+19 < int(n) && off+19 < len(m.dents); {
-				reclen := int(m.dents[off+16]) | int(m.dents[off+17])<<8
-				if reclen == 0 {
+		for n := guardReadDir(m, dir); n > 0; n = guardReadDir(m, dir) {
+			for off := 0; ; {
+				name, next := guardDirent(m, off, n)
+				if name < 0 {
 					break
 				}
-				name := &m.dents[off+19]
-				dot := m.dents[off+19] == '.' && (m.dents[off+20] == 0 || m.dents[off+20] == '.' && off+21 < len(m.dents) && m.dents[off+21] == 0)
-				off += reclen
-				if dot {
+				off = next
+				// Not "." or "..".
+				if m.dents[name] == '.' && (m.dents[name+1] == 0 || m.dents[name+1] == '.' && m.dents[(name+2)&(len(m.dents)-1)] == 0) {
 					continue
 				}
-				if _, e := gsys(unix.SYS_UNLINKAT, dir, uintptr(unsafe.Pointer(name)), 0, 0); e == syscall.EISDIR {
-					gsys(unix.SYS_UNLINKAT, dir, uintptr(unsafe.Pointer(name)), unix.AT_REMOVEDIR, 0)
+				at := uintptr(unsafe.Pointer(&m.dents[name]))
+				if _, e := gsys(unix.SYS_UNLINKAT, dir, at, 0, 0); e == syscall.EISDIR {
+					gsys(unix.SYS_UNLINKAT, dir, at, unix.AT_REMOVEDIR, 0)
 				}
 			}
 		}
