@@ -45,7 +45,11 @@ func runGraph(t *testing.T, env *sshtest.Env, g *graph.Graph, stdin string) (*ex
 	in.Seek(0, 0)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	res, err := executor.Run(ctx, p, executor.Options{Stdin: in, Stdout: out, Stderr: errf, Remote: s})
+	// A long grace: a stage ended by tubo (a timeout) must end of the
+	// SIGTERM, as the tests expect (143), however loaded the machine is
+	// when the signal travels through ssh to the agent; the default 2 s
+	// let SIGKILL (137) overtake it at load 20.
+	res, err := executor.Run(ctx, p, executor.Options{Stdin: in, Stdout: out, Stderr: errf, Remote: s, Grace: 20 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
