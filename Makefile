@@ -46,12 +46,14 @@ test-kill: build
 	TUBO_KILL_RUNS=1000 $(GO) test -count=1 -run TestSIGKILLAtAnyMoment -v -timeout 10m ./reliability/
 
 # fuzz runs each fuzz target for FUZZTIME: a count of executions (Nx), not
-# a duration, so a run does the same amount of work on any machine.
+# a duration, so a run does the same amount of work on any machine. The
+# fuzzer instruments every function, which the forked guardian's code
+# cannot take (executor/guard_nofork.go): fuzz builds have no guardian.
 fuzz:
-	$(GO) test -run XXX -fuzz FuzzParse -fuzztime $(FUZZTIME) ./parser/shell/
-	$(GO) test -run XXX -fuzz FuzzEval -fuzztime $(FUZZTIME) ./runner/
-	$(GO) test -run XXX -fuzz FuzzLoad -fuzztime $(FUZZTIME) ./parser/pipeline/
-	$(GO) test -run XXX -fuzz FuzzConvert -fuzztime $(FUZZTIME) ./convert/
+	$(GO) test -tags noforkguard -run XXX -fuzz FuzzParse -fuzztime $(FUZZTIME) ./parser/shell/
+	$(GO) test -tags noforkguard -run XXX -fuzz FuzzEval -fuzztime $(FUZZTIME) ./runner/
+	$(GO) test -tags noforkguard -run XXX -fuzz FuzzLoad -fuzztime $(FUZZTIME) ./parser/pipeline/
+	$(GO) test -tags noforkguard -run XXX -fuzz FuzzConvert -fuzztime $(FUZZTIME) ./convert/
 
 # bench compares tubo with dash, bash, GNU parallel and coreutils, side by
 # side in one run, and prints ratios.
