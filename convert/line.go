@@ -67,7 +67,7 @@ func FromLine(name, src string) (string, error) {
 			return "", &graph.Error{Pos: graph.Pos{File: name, Line: line, Col: col}, Msg: what + ": a pipeline file holds UTF-8 text; keep such bytes in a file the stages read"}
 		}
 	}
-	f, err := shell.Parse(name, src)
+	f, err := shell.ParseChecked(name, src)
 	if err != nil {
 		return "", err
 	}
@@ -613,13 +613,19 @@ func (c *fromLine) text(st *syntax.Stmt, errToo bool) (string, error) {
 	for _, r := range st.Redirs {
 		hdoc = hdoc || r.Hdoc != nil
 	}
+	end := st.End()
+	if st.Semicolon.IsValid() {
+		end = st.Semicolon // the ; that ends it is the line's, not its own
+	}
+	start, stop := int(st.Pos().Offset()), int(end.Offset())
+	if stop > len(c.src) || start > stop {
+		// The parser's positions do not fit the line (`((0 0))`, read
+		// again as two subshells, ends past it): print the command.
+		hdoc = true
+	}
 	var text string
 	if !hdoc {
-		end := st.End()
-		if st.Semicolon.IsValid() {
-			end = st.Semicolon // the ; that ends it is the line's, not its own
-		}
-		text = strings.TrimRight(c.src[st.Pos().Offset():end.Offset()], " \t\n")
+		text = strings.TrimRight(c.src[start:stop], " \t\n")
 		if errToo {
 			text += " 2>&1"
 		}
@@ -637,7 +643,7 @@ func (c *fromLine) text(st *syntax.Stmt, errToo bool) (string, error) {
 		// The here-document's last line (its delimiter) stays a line.
 		text = b.String()
 	}
-	if _, err := shell.Parse("", text); err != nil {
+	if _, err := shell.ParseChecked("", text); err != nil {
 		return "", c.errorf(st.Pos(), "this command cannot be written as a shell: stage of its own (%v); write the file by hand", err)
 	}
 	return text, nil
