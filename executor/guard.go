@@ -47,7 +47,6 @@ type guardian struct {
 
 	mu  sync.Mutex
 	w   int // write end of the pipe; -1 when there is no guardian
-	pid int // the guardian, 0 when there is none
 	err error
 }
 
@@ -58,17 +57,6 @@ var guard = guardian{started: make(chan struct{}), w: -1}
 // planning). The first run waits for it; calling this is optional.
 func StartGuardian() {
 	guard.once.Do(func() { go guard.start() })
-}
-
-// GuardianPid is the guardian's process ID, or 0 if it has not been
-// started (or could not be).
-func GuardianPid() int {
-	select {
-	case <-guard.started:
-		return guard.pid
-	default:
-		return 0
-	}
 }
 
 // ready waits until the guardian has been started (or has failed to
@@ -100,7 +88,7 @@ func (g *guardian) start() {
 	// The signal mask forkGuardian sets is per thread: fork on the
 	// thread that set it. No Pdeathsig: the guardian must outlive tubo.
 	runtime.LockOSThread()
-	pid, errno := forkGuardian(m, fds[0])
+	_, errno := forkGuardian(m, fds[0])
 	runtime.UnlockOSThread()
 	unix.Close(fds[0])
 	if errno != 0 {
@@ -110,7 +98,7 @@ func (g *guardian) start() {
 	}
 	// It never exits before tubo; init (or tubo's subreaper) reaps it
 	// once tubo is gone.
-	g.pid, g.w = pid, fds[1]
+	g.w = fds[1]
 }
 
 // send writes one line to the guardian. It is a single write(2) of a few
