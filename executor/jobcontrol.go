@@ -38,8 +38,9 @@ func (r *run) jobControl(sig syscall.Signal) bool {
 		r.signalAll(syscall.SIGSTOP)
 		r.suspend()
 	case syscall.SIGCHLD:
-		preExec := continueForks(0)
-		preExec = r.stopPending.Swap(false) || preExec
+		continued := continueForks(0)
+		pending := r.stopPending.Swap(false) // both, whatever the first says
+		preExec := continued || pending
 		if preExec && !r.tstpQueued() {
 			// The ^Z reached only a stage that was not exec'd yet (it
 			// had the terminal): stop the whole run for it. (When it

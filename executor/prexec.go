@@ -45,7 +45,13 @@ func (r *run) watchStarts() (end func() []os.Signal) {
 				return
 			case sig := <-r.opt.Signals:
 				early = append(early, sig)
-				if s, ok := sig.(syscall.Signal); ok && (s == syscall.SIGTSTP || s == syscall.SIGCHLD) && continueForks(20*time.Millisecond) {
+				// A SIGCHLD comes once the child has stopped; tubo's own
+				// SIGTSTP may come before the stage it also reached stops.
+				settle := time.Duration(0)
+				if sig == syscall.SIGTSTP {
+					settle = 20 * time.Millisecond
+				}
+				if (sig == syscall.SIGTSTP || sig == syscall.SIGCHLD) && continueForks(settle) {
 					r.stopPending.Store(true)
 				}
 			}
@@ -103,11 +109,17 @@ func continueForks(settle time.Duration) bool {
 	for {
 		tids := forkingTids()
 		for _, tid := range tids {
-			for _, pid := range threadChildren(tid) {
-				if procState(pid) == 'T' && sameExecutable(pid) {
-					syscall.Kill(pid, syscall.SIGCONT)
-					continued = append(continued, tid)
-				}
+			// A spawner forks with CLONE_VFORK, which holds it until the
+			// child execs: the child not yet exec'd can only be its
+			// newest, the last in its list. (A long line's stages are all
+			// there too; each SIGCHLD must not read every one's stat.)
+			kids := threadChildren(tid)
+			if len(kids) == 0 {
+				continue
+			}
+			if pid := kids[len(kids)-1]; procState(pid) == 'T' && sameExecutable(pid) {
+				syscall.Kill(pid, syscall.SIGCONT)
+				continued = append(continued, tid)
 			}
 		}
 		if len(continued) > 0 || len(tids) == 0 || !time.Now().Before(deadline) {
