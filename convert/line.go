@@ -513,7 +513,7 @@ func literalCall(call *syntax.CallExpr) (argv []string, env [][2]string, ok bool
 				return nil, nil, false
 			}
 		}
-		env = append(env, [2]string{a.Name.Value, v})
+		env = setEnv(env, a.Name.Value, v)
 	}
 	for _, w := range call.Args {
 		s, ok := literal(w)
@@ -523,6 +523,19 @@ func literalCall(call *syntax.CallExpr) (argv []string, env [][2]string, ok bool
 		argv = append(argv, s)
 	}
 	return argv, env, true
+}
+
+// setEnv sets name to value in env. As in sh, where `L=1 L=2 cmd` runs
+// cmd with L=2, a name given twice keeps its last value (in its first
+// place), since env: is a mapping and may not hold a key twice.
+func setEnv(env [][2]string, name, value string) [][2]string {
+	for i := range env {
+		if env[i][0] == name {
+			env[i][1] = value
+			return env
+		}
+	}
+	return append(env, [2]string{name, value})
 }
 
 // literal is a word's one value when it has nothing for the shell to
