@@ -1,7 +1,9 @@
 package validate
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/tubo-pipes/tubo/graph"
@@ -244,20 +246,39 @@ func (c *checker) meetings(f *graph.Node) []meeting {
 	for i, e := range outs {
 		reach[i] = c.reach(e.To.Node)
 	}
-	var found []meeting
-	done := map[string]bool{}
-	for i := range outs {
-		for j := i + 1; j < len(outs); j++ {
-			for _, n := range c.g.Nodes {
-				if done[n.ID] || !reach[i][n.ID] || !reach[j][n.ID] || !c.isJoin(n) {
-					continue
-				}
-				done[n.ID] = true
-				found = append(found, meeting{outs[i].To.Node, outs[j].To.Node, n})
-			}
+	// A join meets at the first two outputs that reach it. Going over
+	// the nodes once, not over every pair of outputs, keeps this linear
+	// in the outputs: a scatter to 4096 replicas has 4096 of them.
+	type at struct {
+		meeting
+		i, j int // the outputs' indexes in outs
+	}
+	var found []at
+	for _, n := range c.g.Nodes {
+		if !c.isJoin(n) {
+			continue
+		}
+		i := 0
+		for i < len(outs) && !reach[i][n.ID] {
+			i++
+		}
+		j := i + 1
+		for j < len(outs) && !reach[j][n.ID] {
+			j++
+		}
+		if j < len(outs) {
+			found = append(found, at{meeting{outs[i].To.Node, outs[j].To.Node, n}, i, j})
 		}
 	}
-	return found
+	// Reported by pair of outputs, then in node order.
+	slices.SortStableFunc(found, func(x, y at) int {
+		return cmp.Or(cmp.Compare(x.i, y.i), cmp.Compare(x.j, y.j))
+	})
+	ms := make([]meeting, len(found))
+	for k, f := range found {
+		ms[k] = f.meeting
+	}
+	return ms
 }
 
 // Diamonds returns the tees of g whose branches meet again at a join, so

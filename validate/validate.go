@@ -169,25 +169,27 @@ func (c *checker) fds() {
 		e   *graph.Edge
 		out bool // the process writes on this fd
 	}
+	// Each node's uses in edge order, from one pass over the edges.
+	uses := map[string][]use{}
+	for _, e := range c.g.Edges {
+		uses[e.From.Node] = append(uses[e.From.Node], use{e, true})
+		uses[e.To.Node] = append(uses[e.To.Node], use{e, false})
+	}
 	for _, n := range c.g.Nodes {
 		if n.Kind != graph.Process {
 			continue
 		}
 		byFD := map[int][]use{}
 		var order []int
-		add := func(fd int, u use) {
+		for _, u := range uses[n.ID] {
+			fd := u.e.To.FD
+			if u.out {
+				fd = u.e.From.FD
+			}
 			if _, seen := byFD[fd]; !seen {
 				order = append(order, fd)
 			}
 			byFD[fd] = append(byFD[fd], u)
-		}
-		for _, e := range c.g.Edges {
-			if e.From.Node == n.ID {
-				add(e.From.FD, use{e, true})
-			}
-			if e.To.Node == n.ID {
-				add(e.To.FD, use{e, false})
-			}
 		}
 		for _, fd := range order {
 			us := byFD[fd]

@@ -226,6 +226,26 @@ func TestManyReplicas(t *testing.T) {
 	}
 }
 
+// A scatter to 4096 replicas that a merge reassembles loads: the diamond
+// check once went over every pair of the scatter's outputs for every
+// node, 4096² × 4098 steps (found by TestLoadMutants, as a hang).
+func TestWideScatterLoads(t *testing.T) {
+	src := `merges: {m: {mode: reassemble, to: s}}
+stages:
+  src: {run: [seq, "10"]}
+  w: {run: [cat], replicas: 4096, scatter: {by: lines, size: 1}, stdin: src, stdout: m}
+  s: {run: [cat]}
+`
+	g, err := LoadBytes("p.yaml", []byte(src), Options{SkipLookup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// seq, the scatter, 4096 copies of cat, the merge and the last cat.
+	if n := len(g.Nodes); n != 4096+4 {
+		t.Fatalf("%d nodes, want 4100", n)
+	}
+}
+
 func itoa(x int64) string { return strconvFormat(x) }
 
 // A small file whose placeholders multiply (a long param used many times
