@@ -151,6 +151,9 @@ func (r *Runner) assignIndex(name string, index syntax.ArithmExpr, value string,
 // assignElem sets element i of an indexed array, turning a string
 // variable into an array (its value becomes element 0).
 func (r *Runner) assignElem(name string, i int, value string) error {
+	if err := r.sandboxValue(value); err != nil {
+		return err
+	}
 	v := r.vars.lookup(name)
 	if v.has(aReadonly) {
 		return &readonlyErr{name}

@@ -223,6 +223,9 @@ func (r *Runner) declare(cmd string, o declOpts, operands []string) int {
 
 // assignDeclared gives a declared variable a value, with its attributes.
 func (r *Runner) assignDeclared(v *Var, name, value string) error {
+	if err := r.sandboxValue(value); err != nil {
+		return err
+	}
 	if v.kind == kIndexed {
 		return r.assignElem(name, 0, value)
 	}

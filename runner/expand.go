@@ -63,15 +63,20 @@ type wexp struct {
 	// assign is set for an assignment's value: tilde expansion also
 	// follows each unquoted ':'.
 	assign bool
+	// size counts the bytes and fields made so far, which the sandbox
+	// bounds (sandboxWord).
+	size int
 }
 
 func (e *wexp) add(s string, k segKind) {
 	e.cur = append(e.cur, seg{s, k})
 	e.open = true
+	e.size += len(s)
 }
 
 // split ends the current field, for the elements of "$@".
 func (e *wexp) split() {
+	e.size++
 	e.fields = append(e.fields, e.cur)
 	e.cur = nil
 	e.open = false
@@ -259,6 +264,9 @@ func (r *Runner) wordFields(out []string, w *syntax.Word) ([]string, error) {
 					return nil, expandErrorf("%v", err)
 				}
 				words = append(words, bw)
+				if err := r.sandboxWord(len(words)); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}
@@ -401,7 +409,7 @@ func (e *wexp) word(w *syntax.Word) error {
 			return err
 		}
 	}
-	return nil
+	return e.r.sandboxWord(e.size)
 }
 
 func (e *wexp) part(p syntax.WordPart) error {

@@ -40,6 +40,17 @@ func (r *Runner) sandboxStep() bool {
 	return true
 }
 
+// sandboxWord refuses a word whose expansion is larger than a value may
+// be (size counts its bytes and fields), so that no value, array or list
+// of arguments can double its way out of memory, whichever builtin then
+// stores it.
+func (r *Runner) sandboxWord(size int) error {
+	if r.cfg.Sandbox > 0 && size > sandboxMaxValue {
+		return expandErrorf("%v", errSandbox)
+	}
+	return nil
+}
+
 // sandboxValue refuses a value too large for the sandbox.
 func (r *Runner) sandboxValue(v string) error {
 	if r.cfg.Sandbox > 0 && len(v) > sandboxMaxValue {
