@@ -6,9 +6,10 @@ BIN      := bin
 VERSION  := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X github.com/tubo-pipes/tubo/cli.Version=$(VERSION)
 EXAMPLES := esclavo maestro fifo-producer fifo-consumer pipe-message lssort-dup lssort-dup2
-FUZZTIME ?= 20000x
+MUTANTS  ?= 50000
+FUZZTIME ?= 200000x
 
-.PHONY: build deps run test test-race test-long test-kill fuzz bench lint clean web
+.PHONY: build deps run test test-race test-long test-kill fuzz fuzz-explore bench lint clean web
 
 # build puts tubo and the example programs into bin/.
 build:
@@ -45,11 +46,18 @@ test-long: build
 test-kill: build
 	TUBO_KILL_RUNS=1000 $(GO) test -count=1 -run TestSIGKILLAtAnyMoment -v -timeout 10m ./reliability/
 
-# fuzz runs each fuzz target for FUZZTIME: a count of executions (Nx), not
-# a duration, so a run does the same amount of work on any machine. The
-# fuzzer instruments every function, which the forked guardian's code
-# cannot take (executor/guard_nofork.go): fuzz builds have no guardian.
+# fuzz checks each fuzz target's property on MUTANTS inputs made from its
+# seeds by a fixed sequence of mutations (internal/mutants): the same
+# inputs on every run, so its result depends only on the commit. CI runs it.
 fuzz:
+	TUBO_MUTANTS=$(MUTANTS) $(GO) test -count=1 -run Mutants ./parser/shell/ ./runner/ ./parser/pipeline/ ./convert/
+
+# fuzz-explore runs Go's coverage-guided fuzzer on each target for FUZZTIME
+# executions (Nx). Its inputs are random, so two runs differ: it is for
+# finding new bugs, not for CI; keep what it finds in testdata/fuzz. The
+# fuzzer instruments every function, which the forked guardian's code
+# cannot take (executor/guard_nofork.go): its builds have no guardian.
+fuzz-explore:
 	$(GO) test -tags noforkguard -run XXX -fuzz FuzzParse -fuzztime $(FUZZTIME) ./parser/shell/
 	$(GO) test -tags noforkguard -run XXX -fuzz FuzzEval -fuzztime $(FUZZTIME) ./runner/
 	$(GO) test -tags noforkguard -run XXX -fuzz FuzzLoad -fuzztime $(FUZZTIME) ./parser/pipeline/

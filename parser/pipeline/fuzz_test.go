@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/tubo-pipes/tubo/internal/mutants"
 )
 
 func strconvFormat(x int64) string { return strconv.FormatInt(x, 10) }
@@ -23,11 +25,33 @@ func atoi(t *testing.T, s string) int64 {
 // refuse them, but must never panic, hang or return a graph that fails
 // validation.
 func FuzzLoad(f *testing.F) {
+	for _, s := range loadSeeds() {
+		f.Add([]byte(s[0]), s[1])
+	}
+	f.Fuzz(func(t *testing.T, data []byte, set string) { checkLoad(t, data, set) })
+}
+
+// TestLoadMutants is FuzzLoad on a fixed sequence of mutants
+// (internal/mutants): the same inputs on every run.
+func TestLoadMutants(t *testing.T) {
+	mutants.Run(t, mutants.Count(t, 1000), mutants.Target{
+		Name:  "FuzzLoad",
+		Seeds: loadSeeds(),
+		Dict:  mutants.YAML,
+		Types: []string{"[]byte", "string"},
+		Check: func(t *testing.T, args []string) { checkLoad(t, []byte(args[0]), args[1]) },
+	})
+}
+
+// loadSeeds gives the shipped pipelines, the valid test files and a few
+// lines, each with a --set value.
+func loadSeeds() [][]string {
+	var out [][]string
 	seeds, _ := filepath.Glob("../../pipelines/*.yaml")
 	more, _ := filepath.Glob("testdata/valid/*.yaml")
 	for _, s := range append(seeds, more...) {
 		if data, err := os.ReadFile(s); err == nil {
-			f.Add(data, "workers=3")
+			out = append(out, []string{string(data), "workers=3"})
 		}
 	}
 	for _, s := range []string{
@@ -40,16 +64,18 @@ func FuzzLoad(f *testing.F) {
 		"stages: {a: {run: [x], fds: {3: a, n: {to: b}}}, b: {run: [y]}}",
 		"edges: ['a -> b -> c']\nstages: {a: {run: [x]}, b: {run: [x]}, c: {run: [x]}}",
 	} {
-		f.Add([]byte(s), "x=1")
+		out = append(out, []string{s, "x=1"})
 	}
-	f.Fuzz(func(t *testing.T, data []byte, set string) {
-		start := time.Now()
-		g, err := LoadBytes("fuzz.yaml", data, Options{Set: []string{set}, SkipLookup: true, TempDir: "/tmp/tubo-fuzz"})
-		if d := time.Since(start); d > 2*time.Second {
-			t.Fatalf("took %s", d)
-		}
-		if err == nil && g == nil {
-			t.Fatal("nil graph without an error")
-		}
-	})
+	return out
+}
+
+func checkLoad(t *testing.T, data []byte, set string) {
+	start := time.Now()
+	g, err := LoadBytes("fuzz.yaml", data, Options{Set: []string{set}, SkipLookup: true, TempDir: "/tmp/tubo-fuzz"})
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("took %s", d)
+	}
+	if err == nil && g == nil {
+		t.Fatal("nil graph without an error")
+	}
 }
