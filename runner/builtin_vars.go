@@ -867,6 +867,11 @@ func getoptsBuiltin(r *Runner, args []string) int {
 		return done()
 	}
 	arg := params[optind-1]
+	if r.getoptsPos >= len(arg) {
+		// Where the last call stopped is past this argument's end: the
+		// arguments changed between calls. Start on it afresh.
+		r.getoptsPos = 0
+	}
 	if r.getoptsPos == 0 {
 		if len(arg) < 2 || arg[0] != '-' {
 			return done()
