@@ -6,7 +6,7 @@ BIN      := bin
 VERSION  := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X github.com/tubo-pipes/tubo/cli.Version=$(VERSION)
 EXAMPLES := esclavo maestro fifo-producer fifo-consumer pipe-message lssort-dup lssort-dup2
-MUTANTS  ?= 50000
+MUTANTS  ?= 100000
 FUZZTIME ?= 200000x
 
 .PHONY: build deps run test test-race test-long test-kill fuzz fuzz-explore bench lint clean web
