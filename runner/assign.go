@@ -349,9 +349,10 @@ func (r *Runner) doAssign(as *syntax.Assign) error {
 	return r.assign(name, val)
 }
 
-// assignError reports a failed assignment and returns its status: 1, and
-// a non-interactive shell ends for a readonly variable as POSIX asks of
-// an assignment error in a special context.
+// assignError reports a failed assignment: as POSIX asks of a variable
+// assignment error, a non-interactive shell ends, with 1 (dash gives 2;
+// bash runs on to the next line); at the prompt, the rest of the line is
+// not run.
 func (r *Runner) assignError(err error) int {
 	return r.expandFailed(err)
 }

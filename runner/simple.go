@@ -98,9 +98,11 @@ func (r *Runner) tempAssigns(assigns []*syntax.Assign) (pop func(), st int, ok b
 	for _, as := range assigns {
 		name := as.Name.Value
 		if v := r.vars.lookup(name); v.has(aReadonly) {
-			// bash: the binding is refused, the command still runs.
-			r.errorf("%s: readonly variable", name)
-			continue
+			// An assignment error, which ends a non-interactive shell as
+			// in dash and mksh (bash refuses the binding and runs the
+			// command).
+			r.vars.pop()
+			return nil, r.assignError(&readonlyErr{name}), false
 		}
 		if as.Array != nil || as.Index != nil {
 			// bash makes a[i]=x cmd a global assignment; keep it local.
