@@ -2,6 +2,7 @@ package runner
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"os"
 	"strconv"
@@ -24,6 +25,9 @@ import (
 func (r *Runner) cmdSubst(cs *syntax.CmdSubst) (string, error) {
 	if r.static {
 		return printNode(cs), nil
+	}
+	if w := fileOnly(cs); w != nil {
+		return r.cmdSubstFile(w)
 	}
 	pr, pw, err := os.Pipe() // both ends close-on-exec: children get pw only through their fd table
 	if err != nil {
@@ -58,8 +62,60 @@ func (r *Runner) cmdSubst(cs *syntax.CmdSubst) (string, error) {
 	err = <-copied
 	r.substStatus = st
 	r.status = st
-	s := out.String()
-	return strings.TrimRight(s, "\n"), err
+	return substValue(out.Bytes()), err
+}
+
+// fileOnly gives the file name of $(< file), bash's spelling of
+// $(cat file); nil for any other substitution.
+func fileOnly(cs *syntax.CmdSubst) *syntax.Word {
+	if len(cs.Stmts) != 1 {
+		return nil
+	}
+	st := cs.Stmts[0]
+	if st.Cmd != nil || st.Negated || st.Background || st.Coprocess || len(st.Redirs) != 1 {
+		return nil
+	}
+	if rd := st.Redirs[0]; rd.Op == syntax.RdrIn && rd.N == nil {
+		return rd.Word
+	}
+	return nil
+}
+
+// cmdSubstFile is $(< file): the file's bytes, NULs dropped and trailing
+// newlines cut as for any substitution; a file that cannot be read fails
+// with 1, as a failed redirection does.
+func (r *Runner) cmdSubstFile(w *syntax.Word) (string, error) {
+	path, err := r.redirTarget(w)
+	if err == nil && r.cfg.Sandbox > 0 {
+		err = errSandbox
+	}
+	var data []byte
+	if err == nil {
+		if data, err = os.ReadFile(r.abs(path)); err != nil {
+			err = fileError(path, err)
+		}
+	}
+	if err != nil {
+		var re *redirError
+		if !errors.As(err, &re) && err != errSandbox {
+			return "", err // an expansion error in the name
+		}
+		r.errorf("%v", err)
+		r.substStatus, r.status = 1, 1
+		return "", nil
+	}
+	r.substStatus, r.status = 0, 0
+	return substValue(data), nil
+}
+
+// substValue is a substitution's output as a value. A shell value cannot
+// hold a NUL byte (it ends a C string in an argv or environ): dash and
+// bash drop them. Trailing newlines go, as POSIX says.
+func substValue(b []byte) string {
+	if bytes.IndexByte(b, 0) >= 0 {
+		b = bytes.ReplaceAll(b, []byte{0}, nil)
+	}
+	return strings.TrimRight(string(b), "\n")
 }
 
 // cmdSubstChild runs a command substitution in a child tubo.

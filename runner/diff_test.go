@@ -81,6 +81,9 @@ var diffCases = []diffCase{
 	{line: `echo $(cd sub && ls); test "$PWD" = "$HOME" && echo unchanged`},
 	{line: `echo $(echo hi | tr a-z A-Z) > out; cat < out`},
 	{line: `echo $(printf 'x\ny') | wc -w`},
+	{line: `s=$(printf '.\000.'); echo ${#s}; s=$(printf '\000\nx\000'); echo "[$s]" ${#s}`},
+	{line: `s=$(< a.txt); echo "[$s]" $?; s=$(<nope); echo "st=$? [$s]"; f=sub/x; echo "$(< "$f" )"`, bash: true, stderr: `nope: No such file or directory`},
+	{line: "printf 'a\\000b\\n' > n; s=`< n`; echo ${#s}; s=$(<n); echo ${#s}", bash: true},
 
 	// Globbing, on the fixture's files.
 	{line: `echo *.txt`},
