@@ -227,14 +227,17 @@ func (p *printer) directive(f string) (n int, stop bool) {
 		p.out.WriteString(fmt.Sprintf(spec+"d", v))
 	case 'o', 'u', 'x', 'X':
 		a, _ := p.arg()
-		v, ok := p.intArg(a)
+		u, ok := p.uintArg(a)
 		if !ok {
 			p.status = 1
 		}
-		u := uint64(v)
 		goVerb := string(verb)
 		if verb == 'u' {
 			goVerb = "d"
+		}
+		if u == 0 {
+			// C's # adds 0x only to a non-zero number; Go's to any.
+			spec = strings.ReplaceAll(spec, "#", "")
 		}
 		p.out.WriteString(fmt.Sprintf(spec+goVerb, u))
 	case 'e', 'E', 'f', 'F', 'g', 'G', 'a', 'A':
@@ -289,27 +292,61 @@ func (p *printer) directive(f string) (n int, stop bool) {
 	return i, false
 }
 
-// intArg reads a numeric argument: a C integer constant, or 'c / "c for
-// the character's code.
+// intArg reads a signed numeric argument as strtoimax does: a C integer
+// constant, or 'c / "c for the character's code. Out of range, it is
+// clamped to the nearest int64, with an error.
 func (p *printer) intArg(a string) (int64, bool) {
+	v, neg, ok := p.numArg(a)
+	switch {
+	case !neg && v > math.MaxInt64:
+		if ok {
+			p.r.errorf("printf: %s: Numerical result out of range", a)
+		}
+		return math.MaxInt64, false
+	case neg && v > 1<<63:
+		if ok {
+			p.r.errorf("printf: %s: Numerical result out of range", a)
+		}
+		return math.MinInt64, false
+	case neg:
+		return -int64(v), ok
+	}
+	return int64(v), ok
+}
+
+// uintArg reads an unsigned numeric argument as strtoumax does: a minus
+// sign negates it modulo 2⁶⁴ (-1 is 18446744073709551615); out of range,
+// it is the largest uint64, with an error.
+func (p *printer) uintArg(a string) (uint64, bool) {
+	v, neg, ok := p.numArg(a)
+	switch {
+	case v == math.MaxUint64 && !ok:
+		return v, false // out of range, either sign
+	case neg:
+		return -v, ok
+	}
+	return v, ok
+}
+
+// numArg reads a numeric argument's sign and magnitude. An argument too
+// large for 64 bits is the largest uint64 and says so; one with text
+// after its number is that number (the longest leading one) and says so.
+func (p *printer) numArg(a string) (v uint64, neg, ok bool) {
 	if a == "" {
-		return 0, true
+		return 0, false, true
 	}
 	if a[0] == '\'' || a[0] == '"' {
 		if len(a) == 1 {
-			return 0, true
+			return 0, false, true
 		}
 		c, _ := utf8.DecodeRuneInString(a[1:])
-		return int64(c), true
+		return uint64(c), false, true
 	}
-	s := strings.TrimLeft(a, " \t\n")
-	neg := false
-	body := s
+	body := strings.TrimLeft(a, " \t\n")
 	if strings.HasPrefix(body, "-") || strings.HasPrefix(body, "+") {
 		neg = body[0] == '-'
 		body = body[1:]
 	}
-	var v uint64
 	var err error
 	switch {
 	case strings.HasPrefix(body, "0x") || strings.HasPrefix(body, "0X"):
@@ -319,30 +356,20 @@ func (p *printer) intArg(a string) (int64, bool) {
 	default:
 		v, err = strconv.ParseUint(body, 10, 64)
 	}
-	if err != nil {
-		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
-			p.r.errorf("printf: %s: Numerical result out of range", a)
-			if neg {
-				return math.MinInt64, false
-			}
-			return math.MaxInt64, false
-		}
-		// The longest leading number is used, and the status is 1.
-		n := 0
-		for n < len(body) && body[n] >= '0' && body[n] <= '9' {
-			n++
-		}
-		pv, _ := strconv.ParseInt(body[:n], 10, 64)
-		if neg {
-			pv = -pv
-		}
-		p.r.errorf("printf: %s: invalid number", a)
-		return pv, false
+	if err == nil {
+		return v, neg, true
 	}
-	if neg {
-		return -int64(v), true
+	if ne, isNum := err.(*strconv.NumError); isNum && ne.Err == strconv.ErrRange {
+		p.r.errorf("printf: %s: Numerical result out of range", a)
+		return math.MaxUint64, neg, false
 	}
-	return int64(v), true
+	n := 0
+	for n < len(body) && body[n] >= '0' && body[n] <= '9' {
+		n++
+	}
+	v, _ = strconv.ParseUint(body[:n], 10, 64)
+	p.r.errorf("printf: %s: invalid number", a)
+	return v, neg, false
 }
 
 func (p *printer) floatArg(a string) (float64, bool) {

@@ -34,6 +34,8 @@ var diffCases = []diffCase{
 	{line: `echo a\ b c\\d`},
 	{line: `printf '%s\n' "a'b" 'c"d' "e\"f" 'g\h'`},
 	{line: `printf '[%s]' one "two three" '' four; echo`},
+	{line: `for f in %u %d %x; do for a in 18446744073709551615 18446744073709551616 -18446744073709551616 9223372036854775808 -9223372036854775809 -1 12abc 0x1f 017; do printf "$f " "$a" 2>/dev/null; echo "st=$?"; done; done`},
+	{line: `printf '[%#o][%#o][%#x][%#x][%#X][%#X][%#5x]\n' 0 42 0 42 0 42 0`},
 	{line: `echo "a"'b'c"$HOME"x | sed "s#$HOME#H#"`},
 	{line: "echo \"\\$HOME \\` \\\\ \\\"q\\\"\""},
 	{line: `echo #comment`},
