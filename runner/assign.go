@@ -72,7 +72,7 @@ func (r *Runner) assigned(name, value string) {
 	case "RANDOM":
 		r.seedRandom(value)
 	case "OPTIND":
-		r.getoptsPos = 0
+		r.getoptsPos, r.getoptsRestart = 0, false
 	}
 }
 

@@ -129,6 +129,7 @@ func shiftBuiltin(r *Runner, args []string) int {
 		return -1
 	}
 	r.args = r.args[n:]
+	r.getoptsRestart = true // as set does
 	return 0
 }
 

@@ -683,14 +683,14 @@ func setBuiltin(r *Runner, args []string) int {
 	for len(args) > 0 {
 		a := args[0]
 		if a == "--" {
-			r.args = append([]string(nil), args[1:]...)
+			r.setArgs(args[1:])
 			return 0
 		}
 		if a == "-" {
 			r.opts[optXtrace], r.opts[optVerbose] = false, false
 			args = args[1:]
 			if len(args) > 0 {
-				r.args = append([]string(nil), args...)
+				r.setArgs(args)
 			}
 			return 0
 		}
@@ -729,9 +729,17 @@ func setBuiltin(r *Runner, args []string) int {
 		}
 	}
 	if len(args) > 0 {
-		r.args = append([]string(nil), args...)
+		r.setArgs(args)
 	}
 	return 0
+}
+
+// setArgs makes args the positional parameters, for set. As in dash, the
+// next getopts starts again from the first of them, whatever OPTIND says,
+// unless OPTIND is assigned before it runs.
+func (r *Runner) setArgs(args []string) {
+	r.args = append([]string(nil), args...)
+	r.getoptsRestart = true
 }
 
 // shoptBuiltin is shopt [-pqsuo] [NAME…].
@@ -843,10 +851,13 @@ func getoptsBuiltin(r *Runner, args []string) int {
 		r.assign(name, v)
 	}
 	optind := 1
-	if s, ok := r.vars.get("OPTIND"); ok {
+	if s, ok := r.vars.get("OPTIND"); ok && !r.getoptsRestart {
 		if n, ok := parseNumber(s); ok && n > 0 {
 			optind = int(n)
 		}
+	}
+	if r.getoptsRestart {
+		r.getoptsRestart, r.getoptsPos = false, 0
 	}
 	if optind != r.getoptsInd {
 		r.getoptsPos = 0

@@ -196,12 +196,15 @@ type Runner struct {
 	expanded bool
 
 	// Builtin state.
-	getoptsPos    int // the next character in the argument getopts reads
-	getoptsInd    int // the OPTIND that getoptsPos belongs to
-	pendingArrays []*syntax.Assign
-	readonlyFuncs map[string]bool
-	hashed        map[string]string
-	dirStack      []string
+	getoptsPos int // the next character in the argument getopts reads
+	getoptsInd int // the OPTIND that getoptsPos belongs to
+	// getoptsRestart is set when set or shift replace the positional
+	// parameters: the next getopts starts at the first (dash).
+	getoptsRestart bool
+	pendingArrays  []*syntax.Assign
+	readonlyFuncs  map[string]bool
+	hashed         map[string]string
+	dirStack       []string
 	// shellFiles are files exec opened for the shell's own descriptors.
 	shellFiles []*os.File
 	// umaskSaved is the parent's umask, restored when a virtual subshell
