@@ -33,6 +33,10 @@ var langCases = []diffCase{
 	{line: `for ((i=0; i<3; i++)); do echo $i; done`, bash: true},
 	{line: `for x in $(seq 3); do printf '%s,' $x; done; echo`},
 
+	// !( with extglob off is ! and a subshell (bash), not a pattern.
+	{line: "a=false; if !($a && $b); then echo one; fi; if !(true); then echo no; else echo two; fi\n!(exit 3); echo st=$?", bash: true},
+	{line: `x=$(if !(false); then echo three; fi); echo $x; f() { !($1); }; f false && echo four; ! !(false) || echo five`, bash: true},
+
 	// Functions.
 	{line: `f() { echo "f:$1:$#"; }; f a b`},
 	{line: `f() { return 3; }; f; echo $?`},

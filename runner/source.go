@@ -109,6 +109,7 @@ func (r *Runner) runLines(lr *lineReader) (uint, error) {
 		if len(stmts) == 0 {
 			continue
 		}
+		shell.NegateSubshells(stmts)
 		f := &syntax.File{Name: r.name, Stmts: stmts}
 		if err := shell.Check(f); err != nil {
 			r.parseError(err)

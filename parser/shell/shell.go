@@ -43,6 +43,7 @@ func NewParser() *syntax.Parser {
 func Parse(name, src string) (*syntax.File, error) {
 	f, err := NewParser().Parse(strings.NewReader(src), name)
 	if err == nil {
+		NegateSubshells(f.Stmts)
 		return f, nil
 	}
 	// `((cmd) || (cmd))` is two subshells, not arithmetic: the parser
@@ -61,6 +62,7 @@ func Parse(name, src string) (*syntax.File, error) {
 		}
 		text = fixed
 		if f, err = NewParser().Parse(strings.NewReader(text), name); err == nil {
+			NegateSubshells(f.Stmts)
 			return f, nil
 		}
 	}
