@@ -33,6 +33,9 @@ var langCases = []diffCase{
 	{line: `for ((i=0; i<3; i++)); do echo $i; done`, bash: true},
 	{line: `for x in $(seq 3); do printf '%s,' $x; done; echo`},
 
+	// Each command of a pipeline is a subshell: its words' assignments stay there.
+	{line: `echo ${x=1} | echo "2nd[$x]"; echo "[$x]"; i=0; echo $((i+=5)) | cat; echo $i; ${cmd=echo} hi | wc -l; echo "cmd=$cmd"; echo ${z=3}; echo z=$z`},
+
 	// !( with extglob off is ! and a subshell (bash), not a pattern.
 	{line: "a=false; if !($a && $b); then echo one; fi; if !(true); then echo no; else echo two; fi\n!(exit 3); echo st=$?", bash: true},
 	{line: `x=$(if !(false); then echo three; fi); echo $x; f() { !($1); }; f false && echo four; ! !(false) || echo five`, bash: true},

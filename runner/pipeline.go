@@ -117,20 +117,9 @@ func (r *Runner) buildGraph(stages []stage) (*graph.Graph, error) {
 	seen := map[string]int{}
 	var prev *graph.Node
 	for i, st := range stages {
-		redirs, err := r.redirs(st.stmt.Redirs)
+		n, err := r.pipeStageNode(st, i, len(stages))
 		if err != nil {
 			return nil, err
-		}
-		inherit := r.inherit(i > 0, i < len(stages)-1)
-		nps := len(r.procSubsts)
-		n, err := r.stageNode(st, append(inherit, redirs...))
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range r.procSubsts[nps:] {
-			// A <(…) or >(…) among the stage's words: its pipe end came
-			// to be as the words were expanded, after inherit looked.
-			n.Redirs = insertBeforeState(n.Redirs, graph.Redir{Kind: graph.Dup, FD: e.fd, Src: e.fd})
 		}
 		seen[n.Group]++
 		n.ID = n.Group
@@ -150,6 +139,59 @@ func (r *Runner) buildGraph(stages []stage) (*graph.Graph, error) {
 		prev = n
 	}
 	return g, nil
+}
+
+// pipeStageNode makes the node of stage i of a pipeline of n: its
+// redirections, the pipe ends it inherits, and its words expanded.
+func (r *Runner) pipeStageNode(st stage, i, n int) (*graph.Node, error) {
+	if n > 1 && mayAssign(st.stmt) {
+		// Each command of a pipeline runs in a subshell: what its words
+		// assign (${x=1}, $((i++))) is not the shell's, nor the next
+		// stage's. They are expanded here, so on a copy of the variables.
+		saved := r.vars
+		r.vars = saved.clone()
+		defer func() { r.vars = saved }()
+	}
+	redirs, err := r.redirs(st.stmt.Redirs)
+	if err != nil {
+		return nil, err
+	}
+	inherit := r.inherit(i > 0, i < n-1)
+	nps := len(r.procSubsts)
+	node, err := r.stageNode(st, append(inherit, redirs...))
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range r.procSubsts[nps:] {
+		// A <(…) or >(…) among the stage's words: its pipe end came to
+		// be as the words were expanded, after inherit looked.
+		node.Redirs = insertBeforeState(node.Redirs, graph.Redir{Kind: graph.Dup, FD: e.fd, Src: e.fd})
+	}
+	return node, nil
+}
+
+// mayAssign reports whether expanding a stage's words or redirections
+// can assign a variable: ${x=word}, ${x:=word}, or any arithmetic, which
+// is assumed to. A compound stage expands its words in its own child.
+func mayAssign(s *syntax.Stmt) bool {
+	if _, ok := s.Cmd.(*syntax.CallExpr); !ok && s.Cmd != nil {
+		return false
+	}
+	found := false
+	syntax.Walk(s, func(n syntax.Node) bool {
+		switch n := n.(type) {
+		case *syntax.ParamExp:
+			if n.Exp != nil && (n.Exp.Op == syntax.AssignUnset || n.Exp.Op == syntax.AssignUnsetOrNull) {
+				found = true
+			}
+		case *syntax.ArithmExp:
+			found = true
+		case *syntax.CmdSubst, *syntax.ProcSubst:
+			return false // a subshell of its own already
+		}
+		return !found
+	})
+	return found
 }
 
 // insertBeforeState adds a redirection before a shell stage's state pipe
