@@ -527,12 +527,15 @@ func (r *Runner) lookPathAll(name string, all bool) []string {
 		if dir == "" {
 			dir = "."
 		}
-		p := filepath.Join(dir, name)
+		// Shown as sh shows it, the PATH entry and the name: _tmp/date
+		// for PATH=_tmp, ./date for . (looked for from the shell's
+		// directory).
+		p := dir + "/" + name
+		if strings.HasSuffix(dir, "/") {
+			p = dir + name
+		}
 		st, err := os.Stat(r.abs(p))
 		if err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
-			if !filepath.IsAbs(p) {
-				p = r.abs(p)
-			}
 			out = append(out, p)
 			if !all {
 				return out
