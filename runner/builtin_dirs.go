@@ -207,6 +207,13 @@ func (r *Runner) tildeShort(d string) string {
 
 // pushdBuiltin is pushd [DIR | +N | -N]: cd and remember.
 func pushdBuiltin(r *Runner, args []string) int {
+	if len(args) > 1 && args[1] == "--" {
+		args = append(args[:1:1], args[2:]...)
+	}
+	if len(args) > 2 {
+		r.errorf("pushd: too many arguments")
+		return 1
+	}
 	if len(args) < 2 {
 		if len(r.dirStack) == 0 {
 			r.errorf("pushd: no other directory")
@@ -232,6 +239,10 @@ func pushdBuiltin(r *Runner, args []string) int {
 
 // popdBuiltin is popd: back to the remembered directory.
 func popdBuiltin(r *Runner, args []string) int {
+	if len(args) > 1 && args[1] != "--" || len(args) > 2 {
+		r.errorf("popd: %s: invalid argument", args[len(args)-1])
+		return 2
+	}
 	if len(r.dirStack) == 0 {
 		r.errorf("popd: directory stack empty")
 		return 1

@@ -148,6 +148,7 @@ line2"`},
 	{line: `set -- a b c; shift; echo "$@"`},
 	{line: `command -v echo; command -v sh >/dev/null && echo found; command -v nope_xyz || echo st=$?`, bash: true},
 	{line: `type cd | head -c 2; echo`, statusOnly: true},
+	{line: `cd sub; pushd .. >/dev/null; test -d sub && echo up; pushd . . 2>/dev/null; echo st=$?; popd a 2>/dev/null; echo st=$?; popd -- >/dev/null; echo ${PWD##*/}`, bash: true},
 	{line: `mkdir -p bin2; printf '#!/bin/sh\n' > bin2/tool; chmod +x bin2/tool; PATH=bin2:/bin:/usr/bin; type tool; command -v tool; cd bin2; PATH=.:/bin; command -v tool`},
 	{line: `command echo via command; command true && echo ok`},
 	{line: `alias hi='echo hello'
