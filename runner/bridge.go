@@ -30,7 +30,10 @@ const StageArg = "--shell-stage"
 // childNode makes the graph node of a shell stage that runs src in a
 // child tubo with the runner's state. redirs are the stage's own
 // redirections (applied by the executor in the child's fd table).
-func (r *Runner) childNode(label, src string, pos graph.Pos, redirs []graph.Redir) *graph.Node {
+//
+// line is the source line src's first line comes from: the child counts
+// its lines from there, for $LINENO and its messages.
+func (r *Runner) childNode(label, src string, line uint, pos graph.Pos, redirs []graph.Redir) *graph.Node {
 	fd := r.stateFD(redirs)
 	var extra []int
 	for _, k := range sortedFDs(r.fds) {
@@ -38,7 +41,12 @@ func (r *Runner) childNode(label, src string, pos graph.Pos, redirs []graph.Redi
 			extra = append(extra, k)
 		}
 	}
+	lineno := r.lineno
+	if line > 0 {
+		r.lineno = int(line) // carried in the state as the child's line base
+	}
 	state := r.encodeState(src, extra)
+	r.lineno = lineno
 	n := &graph.Node{
 		Kind:  graph.Process,
 		Pos:   pos,
@@ -166,6 +174,7 @@ func StageMain(args []string, stdin, stdout, stderr *os.File) int {
 	}
 	r.subshell = true
 	r.traps.resetForSubshell()
+	r.lineBase = max(r.lineno-1, 0)
 	f2, err := r.parseSource(r.name, cs.src)
 	if err != nil {
 		fmt.Fprintf(stderr, "tubo: %v\n", err)

@@ -124,7 +124,7 @@ func (r *Runner) cmdSubstChild(cs *syntax.CmdSubst, pw *os.File) int {
 	r.fds = r.fds.clone()
 	r.fds[1] = pw
 	defer func() { r.fds = old }()
-	n := r.childNode("$()", printStmts(cs.Stmts), shell.Pos(r.name, cs.Pos()), r.inherit(false, false))
+	n := r.childNode("$()", printStmts(cs.Stmts), firstLine(cs.Stmts), shell.Pos(r.name, cs.Pos()), r.inherit(false, false))
 	n.ID = "$()"
 	g := &graph.Graph{Name: "line", StallAfter: -1}
 	g.Add(n)
@@ -229,7 +229,7 @@ func (r *Runner) procSubst(ps *syntax.ProcSubst) (string, error) {
 	if ps.Op == syntax.CmdOut {
 		label = ">()"
 	}
-	n := r.childNode(label, printStmts(ps.Stmts), shell.Pos(r.name, ps.Pos()), r.inherit(false, false))
+	n := r.childNode(label, printStmts(ps.Stmts), firstLine(ps.Stmts), shell.Pos(r.name, ps.Pos()), r.inherit(false, false))
 	n.ID = label
 	g := &graph.Graph{Name: "line", StallAfter: -1}
 	g.Add(n)

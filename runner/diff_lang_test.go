@@ -36,6 +36,9 @@ var langCases = []diffCase{
 	// Each command of a pipeline is a subshell: its words' assignments stay there.
 	{line: `echo ${x=1} | echo "2nd[$x]"; echo "[$x]"; i=0; echo $((i+=5)) | cat; echo $i; ${cmd=echo} hi | wc -l; echo "cmd=$cmd"; echo ${z=3}; echo z=$z`},
 
+	// $LINENO in stages that run in a child shell: the source's lines.
+	{line: "echo $LINENO\n( echo $LINENO; echo $LINENO\n  echo $LINENO ) | cat\nwhile read l; do echo \"w $LINENO\"; done < a.txt | cat\ng() {\n  echo \"g $LINENO\"\n}\ng | cat; (g)", bash: true},
+
 	// !( with extglob off is ! and a subshell (bash), not a pattern.
 	{line: "a=false; if !($a && $b); then echo one; fi; if !(true); then echo no; else echo two; fi\n!(exit 3); echo st=$?", bash: true},
 	{line: `x=$(if !(false); then echo three; fi); echo $x; f() { !($1); }; f false && echo four; ! !(false) || echo five`, bash: true},

@@ -42,7 +42,7 @@ func (r *Runner) stmt(s *syntax.Stmt) {
 	if r.opts[optNoexec] && !r.interactive {
 		return
 	}
-	r.lineno = int(s.Pos().Line())
+	r.lineno = r.lineBase + int(s.Pos().Line())
 	if s.Background {
 		r.background(s)
 		return

@@ -18,12 +18,18 @@ type funcDef struct {
 	// file is where it was defined, for BASH_SOURCE.
 	file string
 	line int
+	// base is the shell's lineBase while the body runs: the one where it
+	// was defined, or for a body parsed from src, its line before.
+	base int
 }
 
 // source is the function's definition as shell source.
 func (f *funcDef) source() string {
 	if f.src == "" {
-		f.src = printNode(&syntax.FuncDecl{Name: &syntax.Lit{Value: f.name}, Parens: true, Body: f.body})
+		// At the body's position, so that the printer keeps its lines
+		// (a child shell's $LINENO counts them from f.line).
+		at := f.body.Pos()
+		f.src = printNode(&syntax.FuncDecl{Position: at, Name: &syntax.Lit{ValuePos: at, Value: f.name}, Parens: true, Body: f.body})
 	}
 	return f.src
 }
@@ -42,7 +48,7 @@ func (r *Runner) defineFunc(d *syntax.FuncDecl) int {
 		r.errorf("%s: readonly function", name)
 		return 1
 	}
-	r.funcs[name] = &funcDef{name: name, body: d.Body, file: r.name, line: int(d.Pos().Line())}
+	r.funcs[name] = &funcDef{name: name, body: d.Body, file: r.name, line: r.lineBase + int(d.Pos().Line()), base: r.lineBase}
 	return 0
 }
 
@@ -111,8 +117,8 @@ func (r *Runner) runFunc(fn *funcDef, args []string) int {
 		r.errorf("%v", err)
 		return 2
 	}
-	oldArgs := r.args
-	r.args = args
+	oldArgs, oldBase := r.args, r.lineBase
+	r.args, r.lineBase = args, fn.base
 	r.depth++
 	r.funcDepth++
 	r.funcNames = append(r.funcNames, fn.name)
@@ -122,7 +128,7 @@ func (r *Runner) runFunc(fn *funcDef, args []string) int {
 	r.setFuncVars()
 	defer func() {
 		r.vars.pop()
-		r.args = oldArgs
+		r.args, r.lineBase = oldArgs, oldBase
 		r.depth--
 		r.funcDepth--
 		r.funcNames = r.funcNames[:len(r.funcNames)-1]

@@ -217,11 +217,11 @@ func (r *Runner) stageNode(st stage, redirs []graph.Redir) (*graph.Node, error) 
 		isCall = true
 	}
 	if !isCall {
-		src := printNode(st.stmt.Cmd)
+		src, line := printNode(st.stmt.Cmd), st.stmt.Cmd.Pos().Line()
 		if sub, ok := st.stmt.Cmd.(*syntax.Subshell); ok {
-			src = printStmts(sub.Stmts)
+			src, line = printStmts(sub.Stmts), firstLine(sub.Stmts)
 		}
-		return r.childNode(stageLabel(st.stmt.Cmd), src, pos, redirs), nil
+		return r.childNode(stageLabel(st.stmt.Cmd), src, line, pos, redirs), nil
 	}
 	argv, env := st.argv, st.env
 	if !st.expanded {
@@ -229,7 +229,7 @@ func (r *Runner) stageNode(st stage, redirs []graph.Redir) (*graph.Node, error) 
 			if name := ce.Args[0].Lit(); name != "" && !strings.ContainsAny(name, `\*?[{~`) {
 				if _, ok := trivialBuiltins[name]; !ok && r.isShellCommand(name) {
 					// Expanded in the child, as sh does in its subshell.
-					return r.childNode(name, printNode(ce), pos, redirs), nil
+					return r.childNode(name, printNode(ce), ce.Pos().Line(), pos, redirs), nil
 				}
 			}
 		}
@@ -268,7 +268,7 @@ func (r *Runner) stageNode(st stage, redirs []graph.Redir) (*graph.Node, error) 
 		if len(argv) > 0 {
 			label = argv[0]
 		}
-		return r.childNode(label, src, pos, redirs), nil
+		return r.childNode(label, src, st.stmt.Pos().Line(), pos, redirs), nil
 	}
 	return &graph.Node{Kind: graph.Process, Pos: pos, Group: filepath.Base(argv[0]), Argv: r.programArgv(argv), Env: env, Redirs: redirs}, nil
 }

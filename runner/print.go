@@ -18,6 +18,12 @@ func printNode(n syntax.Node) string {
 			return strings.TrimSuffix(strings.TrimPrefix(s, "$(("), "))")
 		}
 	}
+	if c, ok := n.(syntax.Command); ok {
+		// The printer keeps a compound command's lines only when it
+		// prints it as a statement; alone, it joins the first to the
+		// opening line.
+		n = &syntax.Stmt{Position: c.Pos(), Cmd: c}
+	}
 	var b strings.Builder
 	syntax.NewPrinter(syntax.Minify(false)).Print(&b, n)
 	return strings.TrimRight(b.String(), "\n")
@@ -25,11 +31,57 @@ func printNode(n syntax.Node) string {
 
 // printStmts prints statements back as source, one per line.
 func printStmts(stmts []*syntax.Stmt) string {
-	var parts []string
-	for _, s := range stmts {
-		parts = append(parts, printNode(s))
+	// Each statement starts on its own line counted from the first, as
+	// in the source, so that a child shell running the text gives the
+	// source's line numbers (childNode passes the first's line).
+	var b strings.Builder
+	line := uint(0) // b's current line, from the first statement's
+	for i, s := range stmts {
+		text := printNode(s)
+		if i > 0 {
+			want := uint(0)
+			if p, first := s.Pos(), stmts[0].Pos(); p.IsValid() && first.IsValid() && p.Line() >= first.Line() {
+				want = p.Line() - first.Line()
+			}
+			prev := stmts[i-1]
+			switch {
+			case want > line:
+				b.WriteString(strings.Repeat("\n", int(want-line)))
+				line = want
+			case hasHeredoc(prev) || want < line:
+				b.WriteString("\n") // a here-document's body ends its line
+				line++
+			case prev.Background:
+				b.WriteString(" ")
+			default:
+				b.WriteString("; ")
+			}
+		}
+		b.WriteString(text)
+		line += uint(strings.Count(text, "\n"))
 	}
-	return strings.Join(parts, "\n")
+	return b.String()
+}
+
+// firstLine is the source line of the first statement, 0 for none.
+func firstLine(stmts []*syntax.Stmt) uint {
+	if len(stmts) == 0 {
+		return 0
+	}
+	return stmts[0].Pos().Line()
+}
+
+// hasHeredoc reports whether a statement has a here-document, whose body
+// the printer puts on the lines after it.
+func hasHeredoc(s *syntax.Stmt) bool {
+	found := false
+	syntax.Walk(s, func(n syntax.Node) bool {
+		if rd, ok := n.(*syntax.Redirect); ok && (rd.Op == syntax.Hdoc || rd.Op == syntax.DashHdoc) {
+			found = true
+		}
+		return !found
+	})
+	return found
 }
 
 // quote quotes one word for the shell; the bash variant can quote any

@@ -129,8 +129,11 @@ type Runner struct {
 	sandboxSteps int
 	fds          fdTable
 
-	name        string // file name for positions and $LINENO's messages
-	lineno      int
+	name   string // file name for positions and $LINENO's messages
+	lineno int
+	// lineBase is added to a statement's line to give $LINENO: 0, or in
+	// a child shell the line before the one its source came from.
+	lineBase    int
 	interactive bool
 
 	// Control flow. exiting is set by exit, set -e and fatal errors, and

@@ -168,6 +168,7 @@ func (r *Runner) encodeState(src string, extraFDs []int) []byte {
 	for _, n := range names {
 		e.str(n)
 		e.str(r.funcs[n].source())
+		e.num(r.funcs[n].line)
 	}
 	e.num(len(r.aliases))
 	for _, k := range sortedKeys(r.aliases) {
@@ -271,7 +272,9 @@ func (r *Runner) decodeState(b []byte) (*childState, error) {
 			return nil, d.err
 		}
 		name := d.str()
-		r.funcs[name] = &funcDef{name: name, src: d.str()}
+		src := d.str()
+		line := d.num()
+		r.funcs[name] = &funcDef{name: name, src: src, line: line, base: max(line-1, 0)}
 	}
 	na := d.num()
 	for range na {
