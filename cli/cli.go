@@ -24,6 +24,10 @@ var Version = "0.1.0-dev"
 // Main runs tubo with the given arguments (without the program name) and
 // returns the exit status.
 func Main(args []string, stdin, stdout, stderr *os.File) int {
+	if err := pollerReady(); err != nil {
+		fmt.Fprintf(stderr, "tubo: %v\n", err)
+		return 2
+	}
 	if len(args) > 0 && args[0] == executor.GuardArg {
 		return executor.GuardMain()
 	}
