@@ -26,18 +26,10 @@ func FuzzConvert(f *testing.F) {
 func TestConvertMutants(t *testing.T) {
 	mutants.Run(t, mutants.Count(t, 1000), mutants.Target{
 		Name:  "FuzzConvert",
-		Seeds: oneArg(convertSeeds),
+		Seeds: mutants.OneArg(convertSeeds),
 		Dict:  mutants.Shell,
 		Check: func(t *testing.T, args []string) { checkConvert(t, args[0]) },
 	})
-}
-
-func oneArg(seeds []string) [][]string {
-	out := make([][]string, len(seeds))
-	for i, s := range seeds {
-		out[i] = []string{s}
-	}
-	return out
 }
 
 var convertSeeds = []string{

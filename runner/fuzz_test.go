@@ -23,14 +23,10 @@ func FuzzEval(f *testing.F) {
 // TestEvalMutants is FuzzEval on a fixed sequence of mutants
 // (internal/mutants): the same inputs on every run.
 func TestEvalMutants(t *testing.T) {
-	seeds := make([][]string, len(evalSeeds))
-	for i, s := range evalSeeds {
-		seeds[i] = []string{s}
-	}
 	null := devNull(t)
 	mutants.Run(t, mutants.Count(t, 1000), mutants.Target{
 		Name:  "FuzzEval",
-		Seeds: seeds,
+		Seeds: mutants.OneArg(evalSeeds),
 		Dict:  mutants.Shell,
 		Check: func(t *testing.T, args []string) { checkEval(t, null, args[0]) },
 	})

@@ -67,6 +67,16 @@ type Target struct {
 	Check func(t *testing.T, args []string)
 }
 
+// OneArg gives the seeds of a target with one string argument in the
+// form Target.Seeds takes.
+func OneArg(seeds []string) [][]string {
+	out := make([][]string, len(seeds))
+	for i, s := range seeds {
+		out[i] = []string{s}
+	}
+	return out
+}
+
 // Run checks every corpus entry in testdata/fuzz/<Name>, then n mutants.
 // A failing mutant is written to the corpus, so that plain `go test`
 // (which runs the corpus) repeats it from then on.

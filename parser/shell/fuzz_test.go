@@ -23,13 +23,9 @@ func FuzzParse(f *testing.F) {
 // TestParseMutants is FuzzParse on a fixed sequence of mutants
 // (internal/mutants): the same inputs on every run.
 func TestParseMutants(t *testing.T) {
-	seeds := make([][]string, len(parseSeeds))
-	for i, s := range parseSeeds {
-		seeds[i] = []string{s}
-	}
 	mutants.Run(t, mutants.Count(t, 1000), mutants.Target{
 		Name:  "FuzzParse",
-		Seeds: seeds,
+		Seeds: mutants.OneArg(parseSeeds),
 		Dict:  mutants.Shell,
 		Check: func(t *testing.T, args []string) { checkParse(t, args[0]) },
 	})
