@@ -7,8 +7,14 @@ import (
 	"mvdan.cc/sh/v3/syntax"
 )
 
-// readonlyErr is an assignment to a readonly variable.
-type readonlyErr struct{ name string }
+// readonlyErr is an assignment to a readonly variable. array is set for
+// an array's element or elements (a[i]=x, a=(…)), bash's own, which fails
+// its command as in bash; a plain assignment is an assignment error, fatal
+// outside the prompt as POSIX asks.
+type readonlyErr struct {
+	name  string
+	array bool
+}
 
 func (e *readonlyErr) Error() string { return e.name + ": readonly variable" }
 
@@ -42,7 +48,7 @@ func (r *Runner) assign(name, value string) error {
 	}
 	v := r.vars.lookup(name)
 	if v.has(aReadonly) {
-		return &readonlyErr{name}
+		return &readonlyErr{name: name}
 	}
 	if v.has(aInteger) {
 		n, err := r.evalArithString(value, 0)
@@ -107,7 +113,7 @@ func (r *Runner) appendString(name, value string) error {
 func (r *Runner) assignIndex(name string, index syntax.ArithmExpr, value string, app bool) error {
 	v := r.vars.lookup(name)
 	if v.has(aReadonly) {
-		return &readonlyErr{name}
+		return &readonlyErr{name, true}
 	}
 	if v != nil && v.kind == kAssoc {
 		key, err := r.assocKey(index)
@@ -156,7 +162,7 @@ func (r *Runner) assignElem(name string, i int, value string) error {
 	}
 	v := r.vars.lookup(name)
 	if v.has(aReadonly) {
-		return &readonlyErr{name}
+		return &readonlyErr{name, true}
 	}
 	if v == nil {
 		v = r.vars.ensure(name)
@@ -195,7 +201,7 @@ func (r *Runner) assignArray(name string, arr *syntax.ArrayExpr, app bool, kind 
 	name, _ = r.resolveRef(name)
 	v := r.vars.lookup(name)
 	if v.has(aReadonly) {
-		return &readonlyErr{name}
+		return &readonlyErr{name, true}
 	}
 	if v != nil && v.kind == kAssoc {
 		kind = kAssoc
@@ -350,9 +356,9 @@ func (r *Runner) doAssign(as *syntax.Assign) error {
 }
 
 // assignError reports a failed assignment: as POSIX asks of a variable
-// assignment error, a non-interactive shell ends, with 1 (dash gives 2;
-// bash runs on to the next line); at the prompt, the rest of the line is
-// not run.
+// assignment error, a non-interactive shell ends, with 2 as in dash (bash
+// runs on to the next line); at the prompt, the rest of the line is not
+// run.
 func (r *Runner) assignError(err error) int {
 	return r.expandFailed(err)
 }

@@ -446,7 +446,7 @@ func (r *Runner) unsetElem(name, idx string) error {
 		return nil
 	}
 	if v.has(aReadonly) {
-		return &readonlyErr{name}
+		return &readonlyErr{name, true}
 	}
 	switch v.kind {
 	case kAssoc:

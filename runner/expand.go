@@ -644,6 +644,14 @@ func (r *Runner) expandFailed(err error) int {
 	if errors.As(err, &ce) {
 		return ce.status
 	}
+	var ro *readonlyErr
+	if errors.As(err, &ro) {
+		if ro.array {
+			r.errorf("%v", err)
+			return 1
+		}
+		st = 2 // dash's status for an assignment error
+	}
 	var re *redirError
 	if errors.As(err, &re) {
 		// A redirection that cannot be made fails its command only.

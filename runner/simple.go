@@ -102,7 +102,7 @@ func (r *Runner) tempAssigns(assigns []*syntax.Assign) (pop func(), st int, ok b
 			// in dash and mksh (bash refuses the binding and runs the
 			// command).
 			r.vars.pop()
-			return nil, r.assignError(&readonlyErr{name}), false
+			return nil, r.assignError(&readonlyErr{name: name}), false
 		}
 		if as.Array != nil || as.Index != nil {
 			// bash makes a[i]=x cmd a global assignment; keep it local.
