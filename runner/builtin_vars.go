@@ -71,7 +71,7 @@ func (r *Runner) declClause(d *syntax.DeclClause) int {
 	if r.static && b.static == nil {
 		return 0
 	}
-	st := b.fn(r, args)
+	st := r.runBuiltinFn(b, args)
 	if st < 0 {
 		st = -st
 		if b.special && !r.interactive {

@@ -131,6 +131,8 @@ type Runner struct {
 
 	name   string // file name for positions and $LINENO's messages
 	lineno int
+	outW   trackedWriter // what stdout returns, kept here to need no allocation
+	outErr error         // the first failed write to stdout of the builtin running
 	// lineBase is added to a statement's line to give $LINENO: 0, or in
 	// a child shell the line before the one its source came from.
 	lineBase    int
@@ -489,7 +491,47 @@ func (r *Runner) errorf(format string, args ...any) {
 
 // stdout and stderr are where builtins write: the current descriptors, or
 // nowhere when one is closed (or for Pipelines).
-func (r *Runner) stdout() io.Writer { return r.fdWriter(1) }
+// stdout is the shell's stdout as a builtin writes it: the first write
+// that fails is kept (outErr), so that a builtin whose output was lost
+// fails, as in sh (type echo >/dev/full is 1).
+func (r *Runner) stdout() io.Writer {
+	w := r.fdWriter(1)
+	if w == io.Discard {
+		return w
+	}
+	r.outW = trackedWriter{r: r, w: w}
+	return &r.outW
+}
+
+// trackedWriter keeps the first error of its writes in its runner.
+type trackedWriter struct {
+	r *Runner
+	w io.Writer
+}
+
+func (t *trackedWriter) Write(p []byte) (int, error) {
+	n, err := t.w.Write(p)
+	if err != nil && t.r.outErr == nil {
+		t.r.outErr = err
+	}
+	return n, err
+}
+
+// runBuiltinFn runs a builtin; when it says 0 but a write of its output
+// failed, it fails with 1 and says so. Each call keeps its own error, so
+// eval or . is not blamed for a command inside it.
+func (r *Runner) runBuiltinFn(b builtinDef, argv []string) int {
+	outer := r.outErr
+	r.outErr = nil
+	st := b.fn(r, argv)
+	if st == 0 && r.outErr != nil {
+		r.errorf("%s: write error: %s", argv[0], errText(r.outErr))
+		st = 1
+	}
+	r.outErr = outer
+	return st
+}
+
 func (r *Runner) stderr() io.Writer { return r.fdWriter(2) }
 
 func (r *Runner) fdWriter(fd int) io.Writer {

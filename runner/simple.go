@@ -191,7 +191,7 @@ func (r *Runner) runBuiltin(s *syntax.Stmt, b builtinDef, argv []string, assigns
 		}
 		defer restore()
 	}
-	st := b.fn(r, argv)
+	st := r.runBuiltinFn(b, argv)
 	if st < 0 {
 		// A usage error of a special builtin ends a non-interactive
 		// shell (POSIX 2.8.1); builtins report it as -status.
