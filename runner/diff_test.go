@@ -103,6 +103,7 @@ var diffCases = []diffCase{
 	{line: `echo hi | cat | cat | tr a-z A-Z`},
 	{line: `yes | head -n 3`},
 	{line: `ls nope 2>&1 | wc -l`},
+	{line: `: 3>&3; echo a=$?; exec 3>/dev/null; echo x 3>&3 >&3; echo b=$?; cat /dev/null 4>&4; echo c=$?; echo y 1>&1`},
 	{line: `sh -c 'echo err >&2' |& tr a-z A-Z`, ref: `sh -c 'echo err >&2' 2>&1 | tr a-z A-Z`},
 	{line: `sh -c 'echo out; echo err >&2' 2>/dev/null |& sort`, ref: `sh -c 'echo out; echo err >&2' 2>/dev/null 2>&1 | sort`},
 	{line: `false | true; echo $?`},

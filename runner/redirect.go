@@ -150,8 +150,13 @@ func (r *Runner) redir(rd *syntax.Redirect) ([]graph.Redir, error) {
 		if src >= maxFD() {
 			return nil, &redirError{fmt.Sprintf("%s: Bad file descriptor", num)}
 		}
+		if src == fd {
+			// n>&n (and n>&n-) leaves n as it is, open or closed, as in
+			// dash and bash: there is nothing to duplicate.
+			return nil, nil
+		}
 		out := []graph.Redir{{Kind: graph.Dup, FD: fd, Src: src, Pos: pos}}
-		if move && src != fd {
+		if move {
 			out = append(out, graph.Redir{Kind: graph.Close, FD: src, Pos: pos})
 		}
 		return out, nil
