@@ -96,6 +96,10 @@ func (r *Runner) command(s *syntax.Stmt) (status int, leaf bool) {
 		}
 		return r.defineFunc(c), false
 	case *syntax.DeclClause:
+		if v := c.Variant.Value; v == "export" || v == "readonly" {
+			// Special builtins: a redirection error ends the shell.
+			return r.specialRedirs(s, func() int { return r.declClause(c) }), true
+		}
 		return r.withRedirs(s, func() int { return r.declClause(c) }), true
 	case *syntax.ArithmCmd:
 		return r.withRedirs(s, func() int { return r.arithCmd(c) }), true
@@ -107,6 +111,22 @@ func (r *Runner) command(s *syntax.Stmt) (status int, leaf bool) {
 		return r.timeClause(s, c), true
 	}
 	return r.withRedirs(s, func() int { return r.compound(s.Cmd) }), false
+}
+
+// specialRedirs is withRedirs for a special builtin: a redirection that
+// cannot be made ends a non-interactive shell with 2 (POSIX 2.8.1, dash),
+// as runBuiltin does for the special builtins that are plain commands.
+func (r *Runner) specialRedirs(s *syntax.Stmt, fn func() int) int {
+	ran := false
+	st := r.withRedirs(s, func() int {
+		ran = true // reached only once the redirections are made
+		return fn()
+	})
+	if !ran && st != 0 && len(s.Redirs) > 0 && !r.interactive && !r.exiting {
+		r.exit(2)
+		return 2
+	}
+	return st
 }
 
 // withRedirs runs fn with the statement's redirections made in tubo, for

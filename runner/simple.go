@@ -185,7 +185,10 @@ func (r *Runner) runBuiltin(s *syntax.Stmt, b builtinDef, argv []string, assigns
 		if err != nil {
 			r.errorf("%v", err)
 			if b.special && !r.interactive {
-				r.exit(1)
+				// A redirection error of a special builtin ends the
+				// shell (POSIX 2.8.1), with 2 as in dash.
+				r.exit(2)
+				return 2
 			}
 			return 1
 		}
