@@ -123,7 +123,11 @@ func shiftBuiltin(r *Runner, args []string) int {
 		n = v
 	}
 	if n > len(r.args) {
-		if r.opts[optShiftVerbose] {
+		// An error of a special builtin, which ends a non-interactive
+		// shell (with 1, as mksh, and dash when it is redirected), with a
+		// message saying why, as dash gives (bash, which runs on, says it
+		// only under shift_verbose).
+		if r.opts[optShiftVerbose] || !r.interactive {
 			r.errorf("shift: shift count out of range")
 		}
 		return -1
