@@ -29,11 +29,11 @@ func printNode(n syntax.Node) string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
-// printStmts prints statements back as source, one per line.
+// printStmts prints statements back as source, each on its line as
+// counted from the first in the source (joined by ; when they shared
+// one), so that a child shell running the text gives the source's line
+// numbers (childNode passes the first's line).
 func printStmts(stmts []*syntax.Stmt) string {
-	// Each statement starts on its own line counted from the first, as
-	// in the source, so that a child shell running the text gives the
-	// source's line numbers (childNode passes the first's line).
 	var b strings.Builder
 	line := uint(0) // b's current line, from the first statement's
 	for i, s := range stmts {
