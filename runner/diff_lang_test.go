@@ -39,6 +39,10 @@ var langCases = []diffCase{
 	// $LINENO in stages that run in a child shell: the source's lines.
 	{line: "echo $LINENO\n( echo $LINENO; echo $LINENO\n  echo $LINENO ) | cat\nwhile read l; do echo \"w $LINENO\"; done < a.txt | cat\ng() {\n  echo \"g $LINENO\"\n}\ng | cat; (g)", bash: true},
 
+	// set -v shows each line as it is read, before it runs (bash; dash -c
+	// shows nothing).
+	{line: "set -v\n# note\necho a; echo b\n\nset +v\necho c\nset -v\nif true; then\n  echo d\nfi\necho e 2>&1", bash: true, stderr: `^# note\necho a; echo b\n\nset \+v\nif true; then\n  echo d\nfi\necho e 2>&1\n$`},
+
 	// !( with extglob off is ! and a subshell (bash), not a pattern.
 	{line: "a=false; if !($a && $b); then echo one; fi; if !(true); then echo no; else echo two; fi\n!(exit 3); echo st=$?", bash: true},
 	{line: `x=$(if !(false); then echo three; fi); echo $x; f() { !($1); }; f false && echo four; ! !(false) || echo five`, bash: true},

@@ -25,10 +25,29 @@ func (r *Runner) runFile(f *syntax.File, src string) {
 	expanded := r.expanded
 	r.expanded = false
 	stmts := f.Stmts
+	read := 0 // how much of src set -v has shown, or would have
 	for len(stmts) > 0 && !r.unwinding() {
 		n := lineGroup(stmts)
 		group := stmts[:n]
 		stmts = stmts[n:]
+		if !expanded {
+			// set -v shows the input as it is read: here, the lines
+			// through the end of these statements' last, before they run.
+			upTo := min(int(group[n-1].End().Offset()), len(src))
+			if nl := strings.IndexByte(src[upTo:], '\n'); nl >= 0 && len(stmts) > 0 {
+				upTo += nl + 1
+			} else {
+				upTo = len(src)
+			}
+			if r.opts[optVerbose] && upTo > read {
+				text := src[read:upTo]
+				if !strings.HasSuffix(text, "\n") {
+					text += "\n" // the last line of a -c LINE
+				}
+				io.WriteString(r.stderr(), text)
+			}
+			read = max(read, upTo)
+		}
 		if len(r.aliases) > 0 && !expanded {
 			start := group[0].Pos().Offset()
 			end := uint(len(src))
