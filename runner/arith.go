@@ -110,6 +110,12 @@ func (r *Runner) parseArith(src string) (syntax.ArithmExpr, error) {
 	if err != nil || x == nil {
 		return nil, arithErrorf("%s: syntax error in expression", strings.TrimSpace(src))
 	}
+	// The parser reads one expression and stops: '12 34' would be 12.
+	if end := int(x.End().Offset()); end < len(src) {
+		if rest := strings.TrimSpace(src[end:]); rest != "" {
+			return nil, arithErrorf("%s: syntax error in expression (error token is %q)", strings.TrimSpace(src), rest)
+		}
+	}
 	if r.arith == nil || len(r.arith) > 10000 {
 		r.arith = map[string]syntax.ArithmExpr{}
 	}
