@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -27,9 +28,17 @@ func arithErrorf(format string, args ...any) error {
 }
 
 // arithFailed reports an arithmetic error of a command ((( )), let, for
-// (( ))): like an expansion error.
+// (( ))): the command fails with 1 and the shell goes on, as in bash
+// (these are bash's; an error in $((…)) is an expansion error, which
+// ends a non-interactive shell). An expansion error inside the
+// expression ($x under set -u, ${x?}) is still one.
 func (r *Runner) arithFailed(err error) int {
-	return r.expandFailed(err)
+	var ae *arithErr
+	if !errors.As(err, &ae) || r.static {
+		return r.expandFailed(err)
+	}
+	r.errorf("%v", err)
+	return 1
 }
 
 // arithm evaluates an arithmetic expression.

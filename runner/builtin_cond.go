@@ -412,7 +412,7 @@ func (r *Runner) testClause(c *syntax.TestClause) int {
 			r.errorf("%v", err)
 			return 2
 		}
-		return r.expandFailed(err)
+		return r.arithFailed(err) // an operand of -eq…: 1, as in bash
 	}
 	if ok {
 		return 0

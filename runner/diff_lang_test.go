@@ -43,6 +43,10 @@ var langCases = []diffCase{
 	// shows nothing).
 	{line: "set -v\n# note\necho a; echo b\n\nset +v\necho c\nset -v\nif true; then\n  echo d\nfi\necho e 2>&1", bash: true, stderr: `^# note\necho a; echo b\n\nset \+v\nif true; then\n  echo d\nfi\necho e 2>&1\n$`},
 
+	// An arithmetic error of (( )), let or [[ -eq ]] fails that command
+	// (bash); in $((…)) it ends the shell. '12 34' is not a number.
+	{line: "(( 1/0 )); echo st=$?; let '1/0'; echo st=$?; let 'x = 1 2'; echo st=$?; [[ 1/0 -eq 1 ]]; echo st=$?; s='12 34'; [[ s -eq 12 ]]; echo st=$?\necho $(( s )); echo never", bash: true},
+
 	// !( with extglob off is ! and a subshell (bash), not a pattern.
 	{line: "a=false; if !($a && $b); then echo one; fi; if !(true); then echo no; else echo two; fi\n!(exit 3); echo st=$?", bash: true},
 	{line: `x=$(if !(false); then echo three; fi); echo $x; f() { !($1); }; f false && echo four; ! !(false) || echo five`, bash: true},
