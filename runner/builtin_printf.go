@@ -40,6 +40,11 @@ func printfBuiltin(r *Runner, args []string) int {
 		r.errorf("printf: usage: printf [-v var] format [arguments]")
 		return 2
 	}
+	if varName != "" && !printfVarName(varName) {
+		// A usage error, found before anything is formatted (bash).
+		r.errorf("printf: `%s': not a valid identifier", varName)
+		return 2
+	}
 	pf := &printer{r: r, args: args[1:]}
 	format := args[0]
 	for {
@@ -62,6 +67,14 @@ func printfBuiltin(r *Runner, args []string) int {
 		return 1
 	}
 	return st
+}
+
+// printfVarName reports whether -v can name it: NAME or NAME[INDEX].
+func printfVarName(name string) bool {
+	if i := strings.IndexByte(name, '['); i > 0 && strings.HasSuffix(name, "]") {
+		return shell.ValidName(name[:i])
+	}
+	return shell.ValidName(name)
 }
 
 func (r *Runner) assignPrintfVar(name, value string) error {

@@ -47,6 +47,8 @@ var langCases = []diffCase{
 	// (bash); in $((…)) it ends the shell. '12 34' is not a number.
 	{line: "(( 1/0 )); echo st=$?; let '1/0'; echo st=$?; let 'x = 1 2'; echo st=$?; [[ 1/0 -eq 1 ]]; echo st=$?; s='12 34'; [[ s -eq 12 ]]; echo st=$?\necho $(( s )); echo never", bash: true},
 
+	{line: `printf -v "a[" %s foo; echo status=$?; printf -v 1x %s foo; echo status=$?; printf -v "b[1]" %s foo; echo "${b[1]} status=$?"`, bash: true},
+
 	// !( with extglob off is ! and a subshell (bash), not a pattern.
 	{line: "a=false; if !($a && $b); then echo one; fi; if !(true); then echo no; else echo two; fi\n!(exit 3); echo st=$?", bash: true},
 	{line: `x=$(if !(false); then echo three; fi); echo $x; f() { !($1); }; f false && echo four; ! !(false) || echo five`, bash: true},
