@@ -49,6 +49,9 @@ var langCases = []diffCase{
 
 	{line: `printf -v "a[" %s foo; echo status=$?; printf -v 1x %s foo; echo status=$?; printf -v "b[1]" %s foo; echo "${b[1]} status=$?"`, bash: true},
 
+	// A pipeline stage (a child tubo) sees the hash table.
+	{line: `hash cat; hash | grep -o /cat; hash nope_xyz 2>/dev/null; echo st=$?`, bash: true},
+
 	// !( with extglob off is ! and a subshell (bash), not a pattern.
 	{line: "a=false; if !($a && $b); then echo one; fi; if !(true); then echo no; else echo two; fi\n!(exit 3); echo st=$?", bash: true},
 	{line: `x=$(if !(false); then echo three; fi); echo $x; f() { !($1); }; f false && echo four; ! !(false) || echo five`, bash: true},

@@ -175,6 +175,13 @@ func (r *Runner) encodeState(src string, extraFDs []int) []byte {
 		e.str(k)
 		e.str(r.aliases[k])
 	}
+	// The hash table, for hash and type in the child ("" is a name not
+	// looked up yet).
+	e.num(len(r.hashed))
+	for _, k := range sortedKeys(r.hashed) {
+		e.str(k)
+		e.str(r.hashed[k])
+	}
 	var on []string
 	for i := opt(0); i < numOpts; i++ {
 		if r.opts[i] {
@@ -283,6 +290,16 @@ func (r *Runner) decodeState(b []byte) (*childState, error) {
 		}
 		k := d.str()
 		r.aliases[k] = d.str()
+	}
+	if nh := d.num(); nh > 0 {
+		r.hashed = make(map[string]string, nh)
+		for range nh {
+			if d.err != nil {
+				return nil, d.err
+			}
+			k := d.str()
+			r.hashed[k] = d.str()
+		}
 	}
 	r.opts = options{}
 	for _, name := range d.strs() {
