@@ -272,6 +272,9 @@ func TestDiffAgainstSh(t *testing.T) {
 var refusedCases = []struct{ line, msg string }{
 	{`touch marker; select x in a; do :; done`, `^tubo: 1:15: select loops are not supported\n$`},
 	{`touch marker; coproc cat`, `^tubo: 1:15: the coproc keyword is not supported\n$`},
+	// ((…)) closed by one )) is arithmetic (bash's reading): a bad
+	// expression is its syntax error, not a subshell running x.
+	{`touch marker; ((x = 1 +))`, "^tubo: 1:23: `\\+` must be followed by an expression\n$"},
 	{`touch marker; echo $(coproc cat)`, `^tubo: 1:22: the coproc keyword is not supported\n$`},
 	{"touch marker\necho ok | cat\nselect x in a; do :; done", `^tubo: 3:1: select loops are not supported\n$`},
 	{"touch marker; cat <<EOF\n$(coproc x)\nEOF", `^tubo: 2:3: the coproc keyword is not supported\n$`},

@@ -83,9 +83,42 @@ func SplitDoubleParen(src string, offset int) (string, bool) {
 		if i > 0 && (src[i-1] == '$' || src[i-1] == '(') {
 			continue
 		}
+		if closesTogether(src, i) {
+			// ((…)) whose parentheses close as one )): arithmetic, as
+			// bash reads it, with an expression the parser refused; its
+			// error is the one to report, not a command named x.
+			return "", false
+		}
 		return src[:i+1] + " " + src[i+1:], true
 	}
 	return "", false
+}
+
+// closesTogether reports whether the (( at src[i] is closed by one )),
+// its two parentheses ending side by side: ((x = 1 +)) is arithmetic,
+// ((a) || (b)) two subshells. Quoted text is skipped.
+func closesTogether(src string, i int) bool {
+	depth := 2
+	for j := i + 2; j < len(src); j++ {
+		switch c := src[j]; c {
+		case '\\':
+			j++
+		case '\'', '"':
+			k := strings.IndexByte(src[j+1:], c)
+			if k < 0 {
+				return false
+			}
+			j += k + 1
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth == 1 {
+				return j+1 < len(src) && src[j+1] == ')'
+			}
+		}
+	}
+	return false
 }
 
 // ParseError turns an error of the syntax package into an *Error.
