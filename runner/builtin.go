@@ -2,7 +2,6 @@ package runner
 
 import (
 	"fmt"
-	"io"
 	"strings"
 )
 
@@ -61,18 +60,6 @@ func IsBuiltin(name string) bool {
 func (r *Runner) usage(name, format string, args ...any) int {
 	r.errorf("%s: %s", name, fmt.Sprintf(format, args...))
 	return 2
-}
-
-// writeOut writes a builtin's output; a failed write (a closed or full
-// descriptor) is an error of the builtin, as in sh.
-func (r *Runner) writeOut(name string, w io.Writer, s string) int {
-	if _, err := io.WriteString(w, s); err != nil {
-		if name != "" {
-			r.errorf("%s: write error: %s", name, errText(err))
-		}
-		return 1
-	}
-	return 0
 }
 
 // optParser reads a builtin's single-letter options: -abc, -x ARG, --.

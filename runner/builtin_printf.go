@@ -62,6 +62,8 @@ func printfBuiltin(r *Runner, args []string) int {
 		}
 		return st
 	}
+	// Checked here, not left to runBuiltinFn: a printf that already
+	// failed (an invalid number) must still say its output was lost.
 	if _, err := r.stdout().Write([]byte(pf.out.String())); err != nil {
 		r.errorf("printf: write error: %s", errText(err))
 		return 1
